@@ -1,0 +1,58 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../errors.ts';
+import type { AuthUser } from '../http/env.ts';
+
+export interface UserTokenOptions {
+  secret?: string | undefined;
+  jwksUrl?: string | undefined;
+  issuer: string;
+  audience: string;
+}
+
+export interface UserTokens {
+  verify(token: string): Promise<AuthUser>;
+  /** Only with a shared secret (dev tokens, tests); production identity providers sign their own. */
+  sign(user: AuthUser, ttlSeconds?: number): Promise<string>;
+}
+
+const userIdPattern = /^[\w-]{1,64}$/;
+
+export function createUserTokens(options: UserTokenOptions): UserTokens {
+  const key = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  if (!key && !jwks) throw new Error('user tokens need AUTH_JWT_SECRET or AUTH_JWKS_URL');
+  const verifyOptions = {
+    issuer: options.issuer,
+    audience: options.audience,
+    // An explicit allow-list: `alg: none` and algorithm confusion are refused by jose.
+    algorithms: jwks ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
+  };
+
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        payload = jwks
+          ? (await jwtVerify(token, jwks, verifyOptions)).payload
+          : (await jwtVerify(token, key!, verifyOptions)).payload;
+      } catch (error) {
+        throw new AppError('UNAUTHENTICATED', 'Bearer token is invalid or expired', { cause: error });
+      }
+      if (typeof payload.sub !== 'string' || !userIdPattern.test(payload.sub)) {
+        throw new AppError('UNAUTHENTICATED', 'Bearer token has no valid subject');
+      }
+      return { id: payload.sub, role: payload.role === 'admin' ? 'admin' : 'user' };
+    },
+    async sign(user, ttlSeconds = 24 * 3600) {
+      if (!key) throw new Error('signing user tokens needs AUTH_JWT_SECRET');
+      return new SignJWT({ role: user.role })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(user.id)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+  };
+}

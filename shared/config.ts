@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const optionalUrl = z.string().trim().min(1).optional();
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting of every function and trigger, in one schema. Parsed once at start; nothing else reads
+ * process.env, so a deployment's whole surface is readable here.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_NAME: z.string().default('concert'),
+
+  DATABASE_URL: optionalUrl,
+  DATABASE_READ_URL: optionalUrl,
+  DB_DRIVER: z.enum(['mysql2', 'planetscale']).default('mysql2'),
+  DB_POOL_SIZE: int(1, 500).default(10),
+  DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  DB_QUERY_TIMEOUT_MS: int(100, 120_000).default(5000),
+  DB_MIGRATE: flag.default(true),
+  DATA_DIR: z.string().default('./data'),
+
+  REDIS_URL: optionalUrl,
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
+
+  KAFKA_BROKERS: optionalUrl,
+  KAFKA_CLIENT_ID: z.string().default('concert'),
+  KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(6),
+  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().default('concert-auth'),
+  AUTH_AUDIENCE: z.string().default('concert-api'),
+  QUEUE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DEV_AUTH: flag.optional(),
+  SEED_DEMO: flag.optional(),
+
+  HOLD_TTL_SECONDS: int(1, 86_400).default(300),
+  RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
+  RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
+  MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** True when no service URL is set: everything runs in process on embedded adapters. */
+  embedded: boolean;
+  devAuth: boolean;
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws a ConfigError that lists every bad key, not just the first. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const raw = parsed.data;
+  const problems: string[] = [];
+  if (raw.DATABASE_READ_URL && !raw.DATABASE_URL) problems.push('DATABASE_READ_URL: needs DATABASE_URL as well');
+  if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
+    problems.push('AUTH_JWT_SECRET: required in production unless AUTH_JWKS_URL is set');
+  }
+  if (raw.NODE_ENV === 'production' && !raw.QUEUE_TOKEN_SECRET) {
+    problems.push('QUEUE_TOKEN_SECRET: required in production');
+  }
+  if (raw.NODE_ENV === 'production' && raw.DEV_AUTH === true) {
+    problems.push('DEV_AUTH: must not be enabled in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const embedded = !raw.DATABASE_URL && !raw.REDIS_URL && !raw.KAFKA_BROKERS;
+  return {
+    ...raw,
+    embedded,
+    devAuth: raw.DEV_AUTH ?? embedded,
+    seedDemo: raw.SEED_DEMO ?? embedded,
+  };
+}

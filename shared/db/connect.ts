@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
+import type { Pool } from 'mysql2';
+import { DependencyUnavailableError } from '../errors.ts';
+import type { SqlDialect } from './dialect.ts';
+import type { DB } from './schema.ts';
+import { openEmbeddedDatabase } from './sqljs-database.ts';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  limit: number;
+}
+
+export interface Database {
+  /** The primary: every decision (holds, payments, charges) is made here. */
+  db: Kysely<DB>;
+  /** A read replica when DATABASE_READ_URL is set, else the primary. Never used to decide a hold. */
+  read: Kysely<DB>;
+  dialect: SqlDialect;
+  describe: string;
+  ping(): Promise<void>;
+  poolStats(): PoolStats | null;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string | undefined;
+  readUrl?: string | undefined;
+  driver: 'mysql2' | 'planetscale';
+  poolSize: number;
+  connectTimeoutMs: number;
+  dataDir: string;
+}
+
+export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
+  if (!options.url) return connectEmbedded(join(options.dataDir, 'concert.sqlite'));
+  if (options.driver === 'planetscale') return connectPlanetscale(options.url);
+  return connectMysql(options);
+}
+
+/** The embedded database file, or `:memory:` for a throwaway one. */
+export async function connectEmbedded(file: string): Promise<Database> {
+  const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    read: db,
+    dialect: 'sqlite',
+    describe: `embedded SQLite (${file})`,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    poolStats: () => null,
+    close: () => db.destroy(),
+  };
+}
+
+async function connectMysql(options: DatabaseOptions): Promise<Database> {
+  const { createPool } = await import('mysql2');
+  const makePool = (url: string): Pool =>
+    createPool({
+      uri: url,
+      // Small and lazy: a scale-from-zero function must not open a large pool (RDS Proxy multiplexes).
+      connectionLimit: options.poolSize,
+      maxIdle: Math.min(options.poolSize, 4),
+      idleTimeout: 60_000,
+      connectTimeout: options.connectTimeoutMs,
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      timezone: 'Z',
+    });
+  const primaryPool = makePool(options.url!);
+  const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: primaryPool }) });
+  const readPool = options.readUrl ? makePool(options.readUrl) : null;
+  const read = readPool ? new Kysely<DB>({ dialect: new MysqlDialect({ pool: readPool }) }) : db;
+  return {
+    db,
+    read,
+    dialect: 'mysql',
+    describe: `MySQL (${redact(options.url!)})${options.readUrl ? ` + read replica (${redact(options.readUrl)})` : ''}`,
+    async ping() {
+      await sql`select 1`.execute(db);
+      if (read !== db) await sql`select 1`.execute(read);
+    },
+    poolStats: () => mysqlPoolStats(primaryPool, options.poolSize),
+    async close() {
+      await db.destroy();
+      if (read !== db) await read.destroy();
+    },
+  };
+}
+
+async function connectPlanetscale(url: string): Promise<Database> {
+  const { PlanetScaleDialect } = await import('kysely-planetscale');
+  const db = new Kysely<DB>({ dialect: new PlanetScaleDialect({ url }) });
+  return {
+    db,
+    read: db,
+    dialect: 'mysql',
+    describe: `PlanetScale HTTP (${redact(url)})`,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    poolStats: () => null,
+    close: () => db.destroy(),
+  };
+}
+
+/** mysql2 does not expose pool counters publicly; these fields have been stable across 3.x. */
+function mysqlPoolStats(pool: Pool, limit: number): PoolStats {
+  const internals = pool as unknown as {
+    _allConnections?: { length: number };
+    _freeConnections?: { length: number };
+    _connectionQueue?: { length: number };
+  };
+  return {
+    total: internals._allConnections?.length ?? 0,
+    idle: internals._freeConnections?.length ?? 0,
+    waiting: internals._connectionQueue?.length ?? 0,
+    limit,
+  };
+}
+
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
+/** Turns a driver's connection-level failure into a 503; other errors stay as they are. */
+export function asDatabaseOutage(error: unknown): DependencyUnavailableError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && unavailableCodes.has(code)) return new DependencyUnavailableError('database', error);
+  return null;
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+export const errorCode = z.enum([
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'UNAUTHENTICATED',
+  'QUEUE_TOKEN_REQUIRED',
+  'QUEUE_TOKEN_INVALID',
+  'QUEUE_NOT_ACTIVE',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'SEAT_TAKEN',
+  'HOLD_EXPIRED',
+  'ALREADY_PAID',
+  'INSUFFICIENT_POINTS',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'RESERVATION_NOT_ACTIVE',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'DEPENDENCY_UNAVAILABLE',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+const statusOf: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHENTICATED: 401,
+  QUEUE_TOKEN_REQUIRED: 403,
+  QUEUE_TOKEN_INVALID: 403,
+  QUEUE_NOT_ACTIVE: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  SEAT_TAKEN: 409,
+  HOLD_EXPIRED: 409,
+  ALREADY_PAID: 409,
+  INSUFFICIENT_POINTS: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  RESERVATION_NOT_ACTIVE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  DEPENDENCY_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** The one error type that reaches the HTTP layer; onError turns it into API.md's error body. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'AppError';
+    this.status = statusOf[code];
+  }
+}
+
+/** A dependency (database, Redis, Kafka) did not answer in time or refused: clients should retry. */
+export class DependencyUnavailableError extends AppError {
+  constructor(
+    readonly dependency: string,
+    cause?: unknown,
+    retryAfterSeconds = 2,
+  ) {
+    super('DEPENDENCY_UNAVAILABLE', `${dependency} is unavailable, retry shortly`, { retryAfterSeconds, cause });
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+export function statusForCode(code: ErrorCode): number {
+  return statusOf[code];
+}

@@ -1,0 +1,126 @@
+import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import type { EventBus } from './bus.ts';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  partitions: number;
+  replicationFactor: number;
+  logger: Logger;
+}
+
+/** kafkajs behind the EventBus port. The producer is idempotent and connects on first publish. */
+export function createKafkaBus(options: KafkaBusOptions): EventBus {
+  const log = options.logger.child({ component: 'kafka' });
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 200 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error(rest, message);
+        else log.warn(rest, message);
+      },
+  });
+  let producer: Producer | undefined;
+  let producerReady: Promise<Producer> | undefined;
+  const consumers = new Set<Consumer>();
+
+  const getProducer = () => {
+    producerReady ??= (async () => {
+      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      await p.connect();
+      producer = p;
+      return p;
+    })().catch((error: unknown) => {
+      producerReady = undefined;
+      throw error;
+    });
+    return producerReady;
+  };
+
+  return {
+    describe: `Kafka (${options.brokers.join(',')})`,
+    async ensureTopics(topics) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: options.partitions,
+              replicationFactor: options.replicationFactor,
+            })),
+          });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async publish(records) {
+      if (records.length === 0) return;
+      const p = await getProducer();
+      const byTopic = new Map<string, typeof records>();
+      for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      await p.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, rs]) => ({
+          topic,
+          messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+        })),
+      });
+    },
+    async subscribe({ groupId, topics, fromBeginning = false, handler }) {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+      await consumer.connect();
+      consumers.add(consumer);
+      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) {
+            if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+          }
+          await handler({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? '',
+            value: message.value?.toString() ?? '',
+            headers,
+          });
+        },
+      });
+      return {
+        async stop() {
+          consumers.delete(consumer);
+          await consumer.disconnect();
+        },
+      };
+    },
+    async ping() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.describeCluster();
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async close() {
+      await Promise.allSettled([...consumers].map((c) => c.disconnect()));
+      consumers.clear();
+      if (producer) await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { AppEnv } from './env.ts';
+import { notFound, onError, respondWithError } from './error-handler.ts';
+import { metricsMiddleware } from './metrics-middleware.ts';
+import { requestIdMiddleware } from './request-id.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HttpAppOptions {
+  /** The function's name: the `function` label of its metrics. */
+  name: string;
+  logger: Logger;
+  metrics: Metrics;
+  maxBodyBytes: number;
+  readiness: ReadinessCheck[];
+  routes: OpenAPIHono<AppEnv>[];
+  /** Refreshes gauges (pool usage, queue sizes) right before a scrape. */
+  beforeScrape?: () => Promise<void> | void;
+}
+
+const readinessTimeoutMs = 1500;
+
+/**
+ * The HTTP shell shared by every function and by the all-in-one server: request id, metrics, body limit,
+ * one error handler, JSON 404, and the operational endpoints Knative probes and Prometheus scrape.
+ * Middleware lives only here; a function contributes routes, so mounting several never runs it twice.
+ */
+export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestIdMiddleware(options.logger));
+  app.use(metricsMiddleware(options.metrics, options.name));
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) =>
+        respondWithError(c, new AppError('PAYLOAD_TOO_LARGE', `Body is larger than ${options.maxBodyBytes} bytes`)),
+    }),
+  );
+  app.onError(onError);
+  app.notFound(notFound);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), readinessTimeoutMs, name);
+          return { name, ok: true as const };
+        } catch (error) {
+          return { name, ok: false as const, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    if (!ready) c.header('Retry-After', '2');
+    return c.json({ status: ready ? 'ready' : 'unavailable', checks: results }, ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    await options.beforeScrape?.();
+    c.header('Content-Type', options.metrics.registry.contentType);
+    return c.body(await options.metrics.registry.metrics());
+  });
+
+  for (const routes of options.routes) app.route('/', routes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Concert reservation API', version: '1.0.0', description: `Served by ${options.name}` },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

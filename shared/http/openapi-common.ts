@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+import { errorCode } from '../errors.ts';
+
+export const errorResponseSchema = z
+  .object({
+    error: z.object({
+      code: errorCode,
+      message: z.string(),
+      requestId: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const errorContent = { 'application/json': { schema: errorResponseSchema } };
+
+/** Error responses of API.md for a route's OpenAPI entry; the codes a status may carry go in its text. */
+export function errorResponses(statuses: Record<number, string>) {
+  return Object.fromEntries(
+    Object.entries(statuses).map(([status, description]) => [status, { description, content: errorContent }]),
+  );
+}
+
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+export const idempotencyKeyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .openapi({ description: 'Repeat a request safely: same key and request → same answer, done once' }),
+});
+
+export const idString = z
+  .string()
+  .regex(/^\d{1,19}$/, 'must be a decimal id')
+  .openapi({ example: '1' });

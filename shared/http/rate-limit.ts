@@ -1,0 +1,18 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { RateLimiter } from '../rate-limit/rate-limiter.ts';
+import type { AppEnv } from './env.ts';
+
+/** Per-user token bucket; runs after authentication so the key is the verified user id. */
+export function rateLimitPerUser(limiter: RateLimiter, clock: Clock): MiddlewareHandler<AppEnv> {
+  return async function limitUser(c, next) {
+    const decision = await limiter.take(`user:${c.get('user').id}`, clock.now());
+    if (!decision.allowed) {
+      throw new AppError('RATE_LIMITED', 'Too many requests, slow down', {
+        retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+      });
+    }
+    await next();
+  };
+}

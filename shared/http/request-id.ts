@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '../logger.ts';
+import type { AppEnv } from './env.ts';
+
+const acceptable = /^[\w.:-]{1,128}$/;
+
+/** Keeps a caller's X-Request-Id when it looks sane (traces across the ingress), else makes one. */
+export function requestIdMiddleware(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async function requestId(c, next) {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && acceptable.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', id);
+    c.set('logger', logger.child({ requestId: id }));
+    c.header('X-Request-Id', id);
+    await next();
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { DB } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+
+export interface StoredResponse<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+export interface IdempotentRequest {
+  userId: string;
+  scope: string;
+  key: string;
+  /** What makes two requests "the same": method, path and body, canonicalised by the caller. */
+  fingerprint: unknown;
+}
+
+export function requestHash(fingerprint: unknown): string {
+  return createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
+}
+
+/**
+ * Runs `work` at most once per (user, scope, key). The key's record is inserted in the same transaction
+ * as the work, so a concurrent duplicate blocks on the unique key until the first commits, then replays
+ * its stored answer. A request that failed with an expected outcome (e.g. INSUFFICIENT_POINTS) rolled
+ * back and stored nothing: retrying the same key performs it then.
+ */
+export async function runIdempotent<T>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+  now: number,
+  work: (trx: Transaction<DB>) => Promise<{ status: number; body: T }>,
+): Promise<StoredResponse<T>> {
+  const hash = requestHash(request.fingerprint);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('idempotency_records')
+        .values({
+          user_id: request.userId,
+          scope: request.scope,
+          idem_key: request.key,
+          request_hash: hash,
+          status_code: null,
+          response_body: null,
+          created_at: now,
+        })
+        .execute();
+      const result = await work(trx);
+      await trx
+        .updateTable('idempotency_records')
+        .set({ status_code: result.status, response_body: JSON.stringify(result.body) })
+        .where('user_id', '=', request.userId)
+        .where('scope', '=', request.scope)
+        .where('idem_key', '=', request.key)
+        .execute();
+      return { ...result, replayed: false };
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const stored = await db
+      .selectFrom('idempotency_records')
+      .select(['request_hash', 'status_code', 'response_body'])
+      .where('user_id', '=', request.userId)
+      .where('scope', '=', request.scope)
+      .where('idem_key', '=', request.key)
+      .executeTakeFirst();
+    // The violation came from another unique key of the work itself; let the caller see it.
+    if (!stored) throw error;
+    if (stored.request_hash !== hash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+    }
+    if (stored.status_code === null || stored.response_body === null) {
+      throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
+        retryAfterSeconds: 1,
+      });
+    }
+    return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
+  }
+}

@@ -1,0 +1,36 @@
+import type { RateDecision, RateLimitPolicy, RateLimiter } from './rate-limiter.ts';
+
+interface Bucket {
+  tokens: number;
+  ts: number;
+}
+
+/** Same arithmetic as lua/rate-limit.lua, for the single-process embedded mode. */
+export function createMemoryRateLimiter(policy: RateLimitPolicy): RateLimiter {
+  const buckets = new Map<string, Bucket>();
+  const idleMs = Math.ceil((policy.burst * 1000) / policy.perSecond) + 1000;
+  let lastSweep = 0;
+  return {
+    async take(key, now): Promise<RateDecision> {
+      if (now - lastSweep > idleMs) {
+        for (const [k, b] of buckets) if (now - b.ts > idleMs) buckets.delete(k);
+        lastSweep = now;
+      }
+      const bucket = buckets.get(key) ?? { tokens: policy.burst, ts: now };
+      if (now > bucket.ts) {
+        bucket.tokens = Math.min(policy.burst, bucket.tokens + ((now - bucket.ts) * policy.perSecond) / 1000);
+        bucket.ts = now;
+      }
+      let decision: RateDecision;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        decision = { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterMs: 0 };
+      } else {
+        const retryAfterMs = Math.ceil(((1 - bucket.tokens) * 1000) / policy.perSecond);
+        decision = { allowed: false, remaining: 0, retryAfterMs };
+      }
+      buckets.set(key, bucket);
+      return decision;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { Redis } from 'ioredis';
+
+export interface RedisOptions {
+  url: string;
+  commandTimeoutMs: number;
+}
+
+/**
+ * One client per process. Commands time out instead of queueing forever during an outage, so a request
+ * answers 503 rather than hanging; reconnects back off up to 2 s.
+ */
+export function createRedis(options: RedisOptions): Redis {
+  return new Redis(options.url, {
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: Math.max(options.commandTimeoutMs, 2000),
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+}
+
+const outageMessages = ['Command timed out', 'Connection is closed', "Stream isn't writeable", 'ECONNREFUSED'];
+
+export function isRedisOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const name = error.name;
+  if (name === 'MaxRetriesPerRequestError') return true;
+  return outageMessages.some((m) => error.message.includes(m));
+}

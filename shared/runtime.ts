@@ -1,0 +1,127 @@
+import type { Redis } from 'ioredis';
+import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
+import { resolveSecrets, type Secrets } from './auth/dev-secrets.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { connectDatabase, type Database } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { EventBus } from './events/bus.ts';
+import { createKafkaBus } from './events/kafka-bus.ts';
+import { createMemoryBus } from './events/memory-bus.ts';
+import type { ReadinessCheck } from './http/create-http-app.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createMemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
+import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+import { createRedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { createRedis } from './redis/client.ts';
+
+/**
+ * The adapters a process runs on, chosen from the configuration: each service URL that is set selects the
+ * real adapter, each one missing selects the embedded one. Built once per process and handed to the
+ * functions by closure.
+ */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  secrets: Secrets;
+  userTokens: UserTokens;
+  database: Database;
+  redis: Redis | null;
+  rateLimiter: RateLimiter;
+  bus: EventBus;
+  readiness: ReadinessCheck[];
+  refreshGauges(): void;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  overrides: { clock?: Clock; metrics?: Metrics } = {},
+): Promise<Runtime> {
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics();
+  const secrets = resolveSecrets({
+    authJwtSecret: config.AUTH_JWT_SECRET,
+    authJwksUrl: config.AUTH_JWKS_URL,
+    queueTokenSecret: config.QUEUE_TOKEN_SECRET,
+    dataDir: config.DATA_DIR,
+  });
+  const userTokens = createUserTokens({
+    secret: secrets.authJwtSecret,
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
+
+  const database = await connectDatabase({
+    url: config.DATABASE_URL,
+    readUrl: config.DATABASE_READ_URL,
+    driver: config.DB_DRIVER,
+    poolSize: config.DB_POOL_SIZE,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    dataDir: config.DATA_DIR,
+  });
+  if (config.DB_MIGRATE) {
+    const { applied } = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+  }
+
+  const redis = config.REDIS_URL
+    ? createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    : null;
+  if (redis) {
+    redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem'));
+    await redis.connect().catch((error: unknown) => {
+      // Not fatal: requests answer 503 until Redis is back, and /readyz says why.
+      logger.warn({ err: String(error) }, 'redis not reachable at start');
+    });
+  }
+  const policy = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
+  const rateLimiter = redis ? createRedisRateLimiter(redis, policy) : createMemoryRateLimiter(policy);
+
+  const bus = config.KAFKA_BROKERS
+    ? createKafkaBus({
+        brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        clientId: config.KAFKA_CLIENT_ID,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        logger,
+      })
+    : createMemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS });
+
+  logger.info(
+    { database: database.describe, redis: redis ? 'Redis' : 'in-process', events: bus.describe },
+    'adapters selected',
+  );
+
+  const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
+  if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
+
+  return {
+    config,
+    logger,
+    clock,
+    metrics,
+    secrets,
+    userTokens,
+    database,
+    redis,
+    rateLimiter,
+    bus,
+    readiness,
+    refreshGauges() {
+      const stats = database.poolStats();
+      if (!stats) return;
+      for (const [state, value] of Object.entries(stats)) metrics.dbPool.set({ state }, value);
+    },
+    async close() {
+      await bus.close().catch((e: unknown) => logger.warn({ err: String(e) }, 'closing event bus'));
+      if (redis) redis.disconnect();
+      await database.close();
+    },
+  };
+}
