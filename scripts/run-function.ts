@@ -16,7 +16,9 @@ const available = ['functions', 'triggers'].flatMap((dir) => {
 });
 const match = available.find((path) => path.endsWith(`/${name}`));
 if (!name || !match) {
-  console.error(`usage: npm run function -- <name>\navailable: ${available.map((p) => p.split('/')[1]).join(', ')}`);
+  console.error(
+    `usage: npm run function -- <name>\navailable: ${available.map((p) => p.split('/')[1]).join(', ')}`,
+  );
   process.exit(64);
 }
 const module = (await import(new URL(`${match}/main.ts`, root).href)) as { mount: Mount };

@@ -16,7 +16,8 @@ try {
     queueTokenSecret: config.QUEUE_TOKEN_SECRET,
     dataDir: config.DATA_DIR,
   });
-  if (!secrets.authJwtSecret) throw new ConfigError(['AUTH_JWT_SECRET: needed to sign tokens (AUTH_JWKS_URL is set)']);
+  if (!secrets.authJwtSecret)
+    throw new ConfigError(['AUTH_JWT_SECRET: needed to sign tokens (AUTH_JWKS_URL is set)']);
   const tokens = createUserTokens({
     secret: secrets.authJwtSecret,
     issuer: config.AUTH_ISSUER,

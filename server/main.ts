@@ -18,7 +18,7 @@ await serveFunctions({
   },
   banner: (url, runtime) => [
     '',
-    `  Concert reservation API on ${url}  (${runtime.config.embedded ? 'embedded adapters, data in ' + runtime.config.DATA_DIR : 'real services'})`,
+    `  Concert reservation API on ${url}  (${runtime.config.embedded ? `embedded adapters, data in ${runtime.config.DATA_DIR}` : 'real services'})`,
     `  API docs:   ${url}/docs`,
     ...(runtime.config.devAuth
       ? [

@@ -78,7 +78,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const raw = parsed.data;
   const problems: string[] = [];
-  if (raw.DATABASE_READ_URL && !raw.DATABASE_URL) problems.push('DATABASE_READ_URL: needs DATABASE_URL as well');
+  if (raw.DATABASE_READ_URL && !raw.DATABASE_URL)
+    problems.push('DATABASE_READ_URL: needs DATABASE_URL as well');
   if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
     problems.push('AUTH_JWT_SECRET: required in production unless AUTH_JWKS_URL is set');
   }

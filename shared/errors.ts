@@ -73,7 +73,10 @@ export class DependencyUnavailableError extends AppError {
     cause?: unknown,
     retryAfterSeconds = 2,
   ) {
-    super('DEPENDENCY_UNAVAILABLE', `${dependency} is unavailable, retry shortly`, { retryAfterSeconds, cause });
+    super('DEPENDENCY_UNAVAILABLE', `${dependency} is unavailable, retry shortly`, {
+      retryAfterSeconds,
+      cause,
+    });
     this.name = 'DependencyUnavailableError';
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
 import { resolveSecrets, type Secrets } from './auth/dev-secrets.ts';
+import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/connect.ts';

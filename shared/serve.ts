@@ -1,5 +1,5 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { serve } from '@hono/node-server';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { devTokenRoutes } from './http/dev-tokens.ts';
@@ -75,5 +75,7 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
 export function isEntryPoint(metaUrl: string): boolean {
   const entry = process.argv[1];
   if (!entry) return false;
-  return new URL(metaUrl).pathname === entry || new URL(metaUrl).pathname.replace(/\.[cm]?[jt]s$/, '') === entry;
+  return (
+    new URL(metaUrl).pathname === entry || new URL(metaUrl).pathname.replace(/\.[cm]?[jt]s$/, '') === entry
+  );
 }

@@ -3,10 +3,10 @@ import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
+import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../../shared/http/openapi-common.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
-import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../../shared/http/openapi-common.ts';
 import { chargePoints, decodeCursor, getBalance, type PointsDeps, pointHistory } from './use-cases.ts';
 
 export interface ChargePointsDeps extends PointsDeps {
@@ -34,7 +34,11 @@ const historySchema = z
   })
   .openapi('PointHistory');
 
-const authErrors = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
+const authErrors = errorResponses({
+  401: 'UNAUTHENTICATED',
+  429: 'RATE_LIMITED',
+  503: 'DEPENDENCY_UNAVAILABLE',
+});
 
 export function pointsRoutes(deps: ChargePointsDeps) {
   const app = createRouter();
@@ -47,7 +51,10 @@ export function pointsRoutes(deps: ChargePointsDeps) {
       summary: 'Point balance of the caller',
       security: bearerSecurity,
       middleware: auth,
-      responses: { 200: { description: 'Balance', content: { 'application/json': { schema: balanceSchema } } }, ...authErrors },
+      responses: {
+        200: { description: 'Balance', content: { 'application/json': { schema: balanceSchema } } },
+        ...authErrors,
+      },
     }),
     async (c) => c.json(await getBalance(deps, c.get('user').id), 200),
   );
@@ -95,7 +102,10 @@ export function pointsRoutes(deps: ChargePointsDeps) {
         }),
       },
       responses: {
-        200: { description: 'A page of the ledger', content: { 'application/json': { schema: historySchema } } },
+        200: {
+          description: 'A page of the ledger',
+          content: { 'application/json': { schema: historySchema } },
+        },
         ...errorResponses({ 400: 'VALIDATION_FAILED' }),
         ...authErrors,
       },

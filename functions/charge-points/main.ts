@@ -2,6 +2,11 @@ import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts'
 import { pointsRoutes } from './app.ts';
 
 export const mount: Mount = (rt) =>
-  pointsRoutes({ db: rt.database.db, clock: rt.clock, userTokens: rt.userTokens, rateLimiter: rt.rateLimiter });
+  pointsRoutes({
+    db: rt.database.db,
+    clock: rt.clock,
+    userTokens: rt.userTokens,
+    rateLimiter: rt.rateLimiter,
+  });
 
 if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'charge-points', mounts: [mount] });

@@ -35,7 +35,10 @@ export async function chargePoints(
     now,
     async (trx) => {
       const entry = await credit(trx, { userId: input.userId, amount: input.amount, type: 'CHARGE', now });
-      return { status: 201, body: { userId: input.userId, balance: entry.balanceAfter, chargeId: String(entry.id) } };
+      return {
+        status: 201,
+        body: { userId: input.userId, balance: entry.balanceAfter, chargeId: String(entry.id) },
+      };
     },
   );
 }
@@ -50,7 +53,10 @@ export function decodeCursor(cursor: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export async function pointHistory(deps: PointsDeps, input: { userId: string; limit: number; beforeId?: number }) {
+export async function pointHistory(
+  deps: PointsDeps,
+  input: { userId: string; limit: number; beforeId?: number },
+) {
   const page = await ledgerPage(deps.db, input);
   const last = page.entries.at(-1);
   return {

@@ -33,7 +33,10 @@ export function resolveSecrets(input: {
     authJwtSecret: stored.authJwtSecret ?? randomBytes(32).toString('base64url'),
     queueTokenSecret: stored.queueTokenSecret ?? randomBytes(32).toString('base64url'),
   };
-  if (stored.authJwtSecret !== generated.authJwtSecret || stored.queueTokenSecret !== generated.queueTokenSecret) {
+  if (
+    stored.authJwtSecret !== generated.authJwtSecret ||
+    stored.queueTokenSecret !== generated.queueTokenSecret
+  ) {
     mkdirSync(input.dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(generated), { mode: 0o600 });
   }

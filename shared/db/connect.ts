@@ -151,6 +151,7 @@ const unavailableCodes = new Set([
 /** Turns a driver's connection-level failure into a 503; other errors stay as they are. */
 export function asDatabaseOutage(error: unknown): DependencyUnavailableError | null {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && unavailableCodes.has(code)) return new DependencyUnavailableError('database', error);
+  if (typeof code === 'string' && unavailableCodes.has(code))
+    return new DependencyUnavailableError('database', error);
   return null;
 }

@@ -1,4 +1,10 @@
-import { type DeliveredRecord, type EventBus, type EventRecord, partitionFor, type SubscribeOptions } from './bus.ts';
+import {
+  type DeliveredRecord,
+  type EventBus,
+  type EventRecord,
+  partitionFor,
+  type SubscribeOptions,
+} from './bus.ts';
 
 interface Group {
   /** next offset to deliver, per topic and partition */
@@ -82,7 +88,8 @@ export function createMemoryBus(options: { partitions: number; retainPerPartitio
       }
     },
     async subscribe({ groupId, topics, fromBeginning = false, handler }) {
-      if (groups.has(groupId)) throw new Error(`consumer group ${groupId} already subscribed in this process`);
+      if (groups.has(groupId))
+        throw new Error(`consumer group ${groupId} already subscribed in this process`);
       const offsets = new Map<string, number[]>();
       for (const topic of topics) {
         offsets.set(

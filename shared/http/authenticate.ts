@@ -4,7 +4,10 @@ import { AppError } from '../errors.ts';
 import type { AppEnv } from './env.ts';
 
 /** Requires `Authorization: Bearer <user JWT>` and puts the user in the context. */
-export function authenticate(tokens: UserTokens, options: { role?: 'admin' } = {}): MiddlewareHandler<AppEnv> {
+export function authenticate(
+  tokens: UserTokens,
+  options: { role?: 'admin' } = {},
+): MiddlewareHandler<AppEnv> {
   return async function requireUser(c, next) {
     const header = c.req.header('authorization');
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;

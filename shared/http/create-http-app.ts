@@ -1,5 +1,5 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -41,7 +41,10 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: options.maxBodyBytes,
       onError: (c) =>
-        respondWithError(c, new AppError('PAYLOAD_TOO_LARGE', `Body is larger than ${options.maxBodyBytes} bytes`)),
+        respondWithError(
+          c,
+          new AppError('PAYLOAD_TOO_LARGE', `Body is larger than ${options.maxBodyBytes} bytes`),
+        ),
     }),
   );
   app.onError(onError);

@@ -17,7 +17,8 @@ export function errorBody(c: Context<AppEnv>, error: AppError) {
 }
 
 export function respondWithError(c: Context<AppEnv>, error: AppError): Response {
-  if (error.extra.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.extra.retryAfterSeconds));
+  if (error.extra.retryAfterSeconds !== undefined)
+    c.header('Retry-After', String(error.extra.retryAfterSeconds));
   return c.json(errorBody(c, error), error.status as 400);
 }
 
@@ -25,7 +26,8 @@ export function respondWithError(c: Context<AppEnv>, error: AppError): Response 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
-    if (error.status === 400 && /json/i.test(error.message)) return new AppError('MALFORMED_JSON', 'Body is not valid JSON');
+    if (error.status === 400 && /json/i.test(error.message))
+      return new AppError('MALFORMED_JSON', 'Body is not valid JSON');
     if (error.status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'Body is too large');
     const code: ErrorCode =
       error.status === 401 ? 'UNAUTHENTICATED' : error.status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED';

@@ -13,7 +13,11 @@ export interface LedgerEntry {
 }
 
 export async function readBalance(db: Executor, userId: string): Promise<number> {
-  const row = await db.selectFrom('point_wallets').select('balance').where('user_id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('point_wallets')
+    .select('balance')
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return row ? Number(row.balance) : 0;
 }
 
@@ -117,6 +121,10 @@ export async function ledgerPage(
 }
 
 export async function ledgerSum(db: Executor, userId: string): Promise<number> {
-  const rows = await db.selectFrom('point_ledger').select(['type', 'amount']).where('user_id', '=', userId).execute();
+  const rows = await db
+    .selectFrom('point_ledger')
+    .select(['type', 'amount'])
+    .where('user_id', '=', userId)
+    .execute();
   return rows.reduce((sum, r) => sum + (r.type === 'USE' ? -Number(r.amount) : Number(r.amount)), 0);
 }

@@ -1,4 +1,4 @@
-import type { RateDecision, RateLimitPolicy, RateLimiter } from './rate-limiter.ts';
+import type { RateDecision, RateLimiter, RateLimitPolicy } from './rate-limiter.ts';
 
 interface Bucket {
   tokens: number;

@@ -20,7 +20,12 @@ export function createRedis(options: RedisOptions): Redis {
   });
 }
 
-const outageMessages = ['Command timed out', 'Connection is closed', "Stream isn't writeable", 'ECONNREFUSED'];
+const outageMessages = [
+  'Command timed out',
+  'Connection is closed',
+  "Stream isn't writeable",
+  'ECONNREFUSED',
+];
 
 export function isRedisOutage(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

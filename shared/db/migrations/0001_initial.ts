@@ -34,7 +34,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       .addColumn('seat_count', 'integer', (c) => c.notNull())
       .addColumn('price', 'bigint', (c) => c.notNull()),
   ).execute();
-  await db.schema.createIndex('idx_schedules_concert_starts').on('schedules').columns(['concert_id', 'starts_at']).execute();
+  await db.schema
+    .createIndex('idx_schedules_concert_starts')
+    .on('schedules')
+    .columns(['concert_id', 'starts_at'])
+    .execute();
 
   await withEngine(
     db.schema
@@ -72,12 +76,27 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       // MySQL has no partial index: a generated column that is the seat id only while the reservation is
       // live, under a UNIQUE index (NULLs do not collide), is the same safety net.
       .addColumn('active_seat_id', 'bigint', (c) =>
-        c.generatedAlwaysAs(sql`case when status in ('HELD', 'CONFIRMED') then seat_id else null end`).stored(),
+        c
+          .generatedAlwaysAs(sql`case when status in ('HELD', 'CONFIRMED') then seat_id else null end`)
+          .stored(),
       ),
   ).execute();
-  await db.schema.createIndex('uq_reservations_active_seat').on('reservations').column('active_seat_id').unique().execute();
-  await db.schema.createIndex('idx_reservations_user_status').on('reservations').columns(['user_id', 'status']).execute();
-  await db.schema.createIndex('idx_reservations_status_expires').on('reservations').columns(['status', 'expires_at']).execute();
+  await db.schema
+    .createIndex('uq_reservations_active_seat')
+    .on('reservations')
+    .column('active_seat_id')
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('idx_reservations_user_status')
+    .on('reservations')
+    .columns(['user_id', 'status'])
+    .execute();
+  await db.schema
+    .createIndex('idx_reservations_status_expires')
+    .on('reservations')
+    .columns(['status', 'expires_at'])
+    .execute();
   await db.schema.createIndex('idx_reservations_seat').on('reservations').column('seat_id').execute();
 
   await withEngine(
@@ -99,7 +118,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       .addColumn('created_at', 'bigint', (c) => c.notNull()),
   ).execute();
   // History pages walk (user_id, id) backwards from a cursor.
-  await db.schema.createIndex('idx_point_ledger_user_id').on('point_ledger').columns(['user_id', 'id']).execute();
+  await db.schema
+    .createIndex('idx_point_ledger_user_id')
+    .on('point_ledger')
+    .columns(['user_id', 'id'])
+    .execute();
 
   await withEngine(
     db.schema

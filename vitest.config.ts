@@ -1,0 +1,36 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
+ * contract suite (embedded and real adapters side by side) and the races, against real MariaDB, Redis
+ * and Kafka that the global setup brings up (or takes from DATABASE_URL, REDIS_URL, KAFKA_BROKERS).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: [
+            'shared/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'triggers/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
+          testTimeout: 15_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/**/*.test.ts'],
+          globalSetup: ['tests/setup/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Suites share the real servers; running files one at a time keeps a 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
