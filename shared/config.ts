@@ -44,6 +44,11 @@ export const configSchema = z.object({
   SEED_DEMO: flag.optional(),
 
   HOLD_TTL_SECONDS: int(1, 86_400).default(300),
+  /** Queue defaults per concert; an admin may override each per concert (PUT /v1/admin/queues/{id}). */
+  QUEUE_MAX_ACTIVE: int(1, 1_000_000).default(500),
+  QUEUE_ADMIT_PER_SECOND: int(1, 100_000).default(50),
+  QUEUE_ACTIVE_TTL_SECONDS: int(10, 86_400).default(600),
+  QUEUE_IDLE_TIMEOUT_SECONDS: int(5, 86_400).default(300),
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),

@@ -33,7 +33,14 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.name });
-  const runtime = await createRuntime(config, logger);
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config, logger);
+  } catch (error) {
+    // One clear line, not a stack: the usual cause is a service that is not up yet (Knative retries us).
+    logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'could not start');
+    process.exit(1);
+  }
   const stopBackground = await options.onStart?.(runtime);
 
   const routes = options.mounts.flatMap((mount) => mount(runtime));

@@ -4,7 +4,6 @@ import type { Pool } from 'mysql2';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { DB } from './schema.ts';
-import { openEmbeddedDatabase } from './sqljs-database.ts';
 
 export interface PoolStats {
   total: number;
@@ -42,6 +41,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Databas
 
 /** The embedded database file, or `:memory:` for a throwaway one. */
 export async function connectEmbedded(file: string): Promise<Database> {
+  // Loaded on demand: function bundles for Knative leave the embedded engine out (see scripts/build.ts).
+  const { openEmbeddedDatabase } = await import('./sqljs-database.ts').catch((error: unknown) => {
+    throw new Error('the embedded database is not part of this build: set DATABASE_URL', { cause: error });
+  });
   const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {

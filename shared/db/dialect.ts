@@ -1,3 +1,5 @@
+import { SqliteAdapter } from 'kysely';
+
 export type SqlDialect = 'mysql' | 'sqlite';
 
 /**
@@ -5,6 +7,5 @@ export type SqlDialect = 'mysql' | 'sqlite';
  * MariaDB 10.11 share one dialect. Found from the adapter Kysely was built with, so no extra state.
  */
 export function dialectOf(db: { getExecutor(): { adapter: object } }): SqlDialect {
-  const adapter = db.getExecutor().adapter.constructor.name;
-  return adapter.toLowerCase().includes('sqlite') ? 'sqlite' : 'mysql';
+  return db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'mysql';
 }
