@@ -22,6 +22,18 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    holds: new Counter({
+      name: 'seat_holds_total',
+      help: 'Seat hold attempts by outcome: won, lost_guard (refused by Redis), lost_db (refused by MySQL), repeat',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    payments: new Counter({
+      name: 'payments_total',
+      help: 'Payment attempts by outcome (paid, replayed, or the error code)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     dbPool: new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting, limit)',

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { resolveSecrets, type Secrets } from './auth/dev-secrets.ts';
 import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
+import { createScheduleConcertLookup } from './catalog/catalog-queries.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
@@ -15,6 +16,8 @@ import { createMemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { createRedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { createRedis } from './redis/client.ts';
+import { createMemoryHoldGuard, createRedisHoldGuard, type HoldGuard } from './seats/hold-guard.ts';
+import { createMemorySeatCache, createRedisSeatCache, type SeatCache } from './seats/seat-cache.ts';
 
 /**
  * The adapters a process runs on, chosen from the configuration: each service URL that is set selects the
@@ -31,6 +34,9 @@ export interface Runtime {
   database: Database;
   redis: Redis | null;
   rateLimiter: RateLimiter;
+  seatCache: SeatCache;
+  holdGuard: HoldGuard;
+  concertOfSchedule(scheduleId: number): Promise<number | null>;
   bus: EventBus;
   readiness: ReadinessCheck[];
   refreshGauges(): void;
@@ -83,6 +89,10 @@ export async function createRuntime(
   const policy = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
   const rateLimiter = redis ? createRedisRateLimiter(redis, policy) : createMemoryRateLimiter(policy);
 
+  const now = () => clock.now();
+  const seatCache = redis ? createRedisSeatCache(redis) : createMemorySeatCache(now);
+  const holdGuard = redis ? createRedisHoldGuard(redis) : createMemoryHoldGuard(now);
+
   const bus = config.KAFKA_BROKERS
     ? createKafkaBus({
         brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
@@ -111,6 +121,9 @@ export async function createRuntime(
     database,
     redis,
     rateLimiter,
+    seatCache,
+    holdGuard,
+    concertOfSchedule: createScheduleConcertLookup(database.db),
     bus,
     readiness,
     refreshGauges() {

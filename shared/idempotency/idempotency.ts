@@ -81,3 +81,26 @@ export async function runIdempotent<T>(
     return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
   }
 }
+
+/**
+ * The stored answer for a completed request with this key, if any, checked before preconditions that may
+ * have changed since (a paid user's queue access is gone, yet a retry of the payment must replay).
+ */
+export async function findStoredResponse<T>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+): Promise<StoredResponse<T> | null> {
+  const stored = await db
+    .selectFrom('idempotency_records')
+    .select(['request_hash', 'status_code', 'response_body'])
+    .where('user_id', '=', request.userId)
+    .where('scope', '=', request.scope)
+    .where('idem_key', '=', request.key)
+    .executeTakeFirst();
+  if (!stored) return null;
+  if (stored.request_hash !== requestHash(request.fingerprint)) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+  }
+  if (stored.status_code === null || stored.response_body === null) return null;
+  return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
+}

@@ -1,0 +1,138 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { UserTokens } from '../../shared/auth/user-tokens.ts';
+import { AppError } from '../../shared/errors.ts';
+import { authenticate } from '../../shared/http/authenticate.ts';
+import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
+import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
+import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import { reservationSchema } from '../../shared/http/reservation-schema.ts';
+import { createRouter } from '../../shared/http/router.ts';
+import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { type HoldDeps, holdSeat } from './hold-seat.ts';
+import { cancelReservation, getReservation } from './manage-reservation.ts';
+
+export interface HoldSeatDeps extends HoldDeps {
+  userTokens: UserTokens;
+  rateLimiter: RateLimiter;
+  queueAccess: QueueAccessCheck;
+  concertOfSchedule(scheduleId: number): Promise<number | null>;
+}
+
+const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
+const messages = {
+  NOT_FOUND: 'No such reservation',
+  FORBIDDEN: 'This reservation belongs to another user',
+  SEAT_TAKEN: 'Someone else holds or bought this seat',
+  HOLD_EXPIRED: 'The hold ran out',
+  ALREADY_PAID: 'The reservation is paid',
+} as const;
+
+export function reservationRoutes(deps: HoldSeatDeps) {
+  const app = createRouter();
+  const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/reservations',
+      summary: 'Hold a seat [queue]',
+      security: bearerSecurity,
+      middleware: user,
+      request: {
+        headers: z.object({ [queueTokenHeader]: z.string().optional() }),
+        body: {
+          required: true,
+          content: {
+            'application/json': { schema: z.object({ scheduleId: idString, seatId: idString }).strict() },
+          },
+        },
+      },
+      responses: {
+        201: { description: 'Held', content: { 'application/json': { schema: reservationSchema } } },
+        ...errorResponses({
+          400: 'VALIDATION_FAILED, MALFORMED_JSON',
+          403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID, QUEUE_NOT_ACTIVE',
+          404: 'NOT_FOUND',
+          409: 'SEAT_TAKEN',
+        }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const userId = c.get('user').id;
+      const scheduleId = Number(body.scheduleId);
+      const concertId = await deps.concertOfSchedule(scheduleId);
+      if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
+      await deps.queueAccess.verify(c.req.header(queueTokenHeader), userId, String(concertId));
+      const result = await holdSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
+      if (!result.ok) {
+        throw new AppError(
+          result.code,
+          result.code === 'NOT_FOUND' ? 'No such seat in this schedule' : messages[result.code],
+        );
+      }
+      return c.json(result.reservation, 201);
+    },
+  );
+
+  const byId = { params: z.object({ id: idString }) };
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/reservations/{id}',
+      summary: 'A reservation of the caller',
+      security: bearerSecurity,
+      middleware: user,
+      request: byId,
+      responses: {
+        200: { description: 'Reservation', content: { 'application/json': { schema: reservationSchema } } },
+        ...errorResponses({ 400: 'VALIDATION_FAILED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const result = await getReservation(deps, {
+        userId: c.get('user').id,
+        reservationId: Number(c.req.valid('param').id),
+      });
+      if (!result.ok) throw new AppError(result.code, messages[result.code]);
+      return c.json(result.reservation, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/reservations/{id}',
+      summary: 'Cancel a hold; the seat is released at once',
+      security: bearerSecurity,
+      middleware: user,
+      request: byId,
+      responses: {
+        200: { description: 'Cancelled', content: { 'application/json': { schema: reservationSchema } } },
+        ...errorResponses({
+          400: 'VALIDATION_FAILED',
+          403: 'FORBIDDEN',
+          404: 'NOT_FOUND',
+          409: 'HOLD_EXPIRED, ALREADY_PAID',
+        }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const result = await cancelReservation(deps, {
+        userId: c.get('user').id,
+        reservationId: Number(c.req.valid('param').id),
+      });
+      if (!result.ok) throw new AppError(result.code, messages[result.code]);
+      return c.json(result.reservation, 200);
+    },
+  );
+  return app;
+}
+
+export function createApp(deps: HoldSeatDeps, http: Omit<HttpAppOptions, 'routes' | 'name'>) {
+  return createHttpApp({ ...http, name: 'hold-seat', routes: [reservationRoutes(deps)] });
+}

@@ -1,0 +1,175 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../shared/clock.ts';
+import { lockForUpdate } from '../../shared/db/dialect.ts';
+import type { DB } from '../../shared/db/schema.ts';
+import { type ReservationEventData, topics } from '../../shared/outbox/events.ts';
+import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import type { HoldGuard } from '../../shared/seats/hold-guard.ts';
+import type { SeatCache } from '../../shared/seats/seat-cache.ts';
+import {
+  type ReservationRow,
+  type ReservationView,
+  reservationColumns,
+  reservationView,
+} from './reservation-view.ts';
+
+export interface HoldDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  holdTtlMs: number;
+  guard: HoldGuard;
+  seatCache: SeatCache;
+  onOutcome?(outcome: 'won' | 'lost_guard' | 'lost_db' | 'repeat'): void;
+}
+
+export type HoldResult =
+  | { ok: true; reservation: ReservationView }
+  | { ok: false; code: 'SEAT_TAKEN' | 'NOT_FOUND' };
+
+/**
+ * Holds a seat for HOLD_TTL_SECONDS. The Redis guard turns away the losers of a stampede cheaply; the
+ * database decides with one conditional UPDATE whose affected-row count says who won. A hold that ran
+ * out is free to take even if no sweeper has run (lazy expiry): the winner's transaction marks the old
+ * reservation EXPIRED and records its event.
+ */
+export async function holdSeat(
+  deps: HoldDeps,
+  input: { userId: string; scheduleId: number; seatId: number },
+): Promise<HoldResult> {
+  const now = deps.clock.now();
+  const expiresAt = now + deps.holdTtlMs;
+  if (!(await deps.guard.claim(String(input.seatId), input.userId, deps.holdTtlMs))) {
+    deps.onOutcome?.('lost_guard');
+    return { ok: false, code: 'SEAT_TAKEN' };
+  }
+
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const taken = await trx
+      .updateTable('seats')
+      .set({ status: 'HELD', held_by: input.userId, hold_expires_at: expiresAt, updated_at: now })
+      .where('id', '=', input.seatId)
+      .where('schedule_id', '=', input.scheduleId)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'AVAILABLE'),
+          eb.and([eb('status', '=', 'HELD'), eb('hold_expires_at', '<', now)]),
+        ]),
+      )
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1) return null;
+    await expireLapsedHold(trx, input.seatId, now);
+    const inserted = await trx
+      .insertInto('reservations')
+      .values({
+        user_id: input.userId,
+        schedule_id: input.scheduleId,
+        seat_id: input.seatId,
+        price: trx.selectFrom('seats').select('price').where('id', '=', input.seatId),
+        status: 'HELD',
+        expires_at: expiresAt,
+        created_at: now,
+        updated_at: now,
+      })
+      .executeTakeFirstOrThrow();
+    const reservationId = Number(inserted.insertId);
+    await trx
+      .updateTable('seats')
+      .set({ reservation_id: reservationId })
+      .where('id', '=', input.seatId)
+      .execute();
+    const row = await trx
+      .selectFrom('reservations')
+      .select(reservationColumns)
+      .where('id', '=', reservationId)
+      .executeTakeFirstOrThrow();
+    await appendToOutbox(
+      trx,
+      {
+        topic: topics.reservationCreated,
+        key: String(input.seatId),
+        factId: String(reservationId),
+        data: eventData(row),
+      },
+      now,
+    );
+    return row;
+  });
+
+  if (outcome) {
+    deps.onOutcome?.('won');
+    await deps.seatCache.invalidate(String(input.scheduleId));
+    return { ok: true, reservation: reservationView(outcome, now) };
+  }
+  return explainRefusal(deps, input, now);
+}
+
+/** Why the conditional write matched nothing: no such seat, the caller's own live hold, or someone else's. */
+async function explainRefusal(
+  deps: HoldDeps,
+  input: { userId: string; scheduleId: number; seatId: number },
+  now: number,
+): Promise<HoldResult> {
+  const seat = await deps.db
+    .selectFrom('seats')
+    .select(['status', 'held_by', 'hold_expires_at', 'reservation_id'])
+    .where('id', '=', input.seatId)
+    .where('schedule_id', '=', input.scheduleId)
+    .executeTakeFirst();
+  if (!seat) {
+    await deps.guard.release(String(input.seatId), input.userId);
+    return { ok: false, code: 'NOT_FOUND' };
+  }
+  if (seat.status === 'HELD' && seat.held_by === input.userId && Number(seat.hold_expires_at) >= now) {
+    // A retried request (or a second tab) of the holder gets its hold back rather than SEAT_TAKEN.
+    const mine = await deps.db
+      .selectFrom('reservations')
+      .select(reservationColumns)
+      .where('id', '=', Number(seat.reservation_id))
+      .executeTakeFirst();
+    if (mine) {
+      deps.onOutcome?.('repeat');
+      return { ok: true, reservation: reservationView(mine, now) };
+    }
+  }
+  // Lost in the database though the guard let us through (guard lost in a failover, or the seat is sold):
+  // give the guard back so it does not block the seat's real state.
+  await deps.guard.release(String(input.seatId), input.userId);
+  deps.onOutcome?.('lost_db');
+  return { ok: false, code: 'SEAT_TAKEN' };
+}
+
+/** The reservation whose hold lapsed on this seat becomes EXPIRED, with its event (once per fact). */
+export async function expireLapsedHold(trx: Transaction<DB>, seatId: number, now: number): Promise<void> {
+  const lapsed = await lockForUpdate(
+    trx
+      .selectFrom('reservations')
+      .select(reservationColumns)
+      .where('seat_id', '=', seatId)
+      .where('status', '=', 'HELD'),
+    trx,
+  ).execute();
+  for (const row of lapsed) {
+    await trx
+      .updateTable('reservations')
+      .set({ status: 'EXPIRED', updated_at: now })
+      .where('id', '=', row.id)
+      .where('status', '=', 'HELD')
+      .execute();
+    await appendToOutbox(
+      trx,
+      { topic: topics.reservationExpired, key: String(seatId), factId: String(row.id), data: eventData(row) },
+      now,
+    );
+  }
+}
+
+export function eventData(row: ReservationRow): ReservationEventData {
+  return {
+    reservationId: String(row.id),
+    scheduleId: String(row.schedule_id),
+    seatId: String(row.seat_id),
+    userId: row.user_id,
+    price: Number(row.price),
+    expiresAt: new Date(Number(row.expires_at)).toISOString(),
+  };
+}

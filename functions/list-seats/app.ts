@@ -1,0 +1,189 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { UserTokens } from '../../shared/auth/user-tokens.ts';
+import { concertExists } from '../../shared/catalog/catalog-queries.ts';
+import { createConcert } from '../../shared/catalog/create-concert.ts';
+import { AppError } from '../../shared/errors.ts';
+import { authenticate } from '../../shared/http/authenticate.ts';
+import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
+import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import { preserializedJson } from '../../shared/http/preserialized-json.ts';
+import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
+import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import { createRouter } from '../../shared/http/router.ts';
+import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { type CatalogDeps, concerts, createSeatMapReader, schedules } from './use-cases.ts';
+
+export interface ListSeatsDeps extends CatalogDeps {
+  userTokens: UserTokens;
+  rateLimiter: RateLimiter;
+  queueAccess: QueueAccessCheck;
+  concertOfSchedule(scheduleId: number): Promise<number | null>;
+}
+
+const concertSchema = z.object({ id: z.string(), title: z.string(), venue: z.string() }).openapi('Concert');
+const scheduleSchema = z
+  .object({ id: z.string(), concertId: z.string(), startsAt: z.string(), availableSeats: z.number().int() })
+  .openapi('Schedule');
+const seatMapSchema = z
+  .object({
+    scheduleId: z.string(),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        number: z.number().int(),
+        price: z.number().int(),
+        status: z.enum(['AVAILABLE', 'HELD', 'SOLD']),
+      }),
+    ),
+  })
+  .openapi('SeatMap');
+
+const newConcertSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    venue: z.string().trim().min(1).max(200),
+    schedules: z
+      .array(
+        z
+          .object({
+            startsAt: z.iso.datetime({ offset: true }),
+            seatCount: z.number().int().min(1).max(1000).default(50),
+            price: z.number().int().min(0).max(100_000_000),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100),
+  })
+  .strict()
+  .openapi('NewConcert');
+const createdConcertSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    venue: z.string(),
+    schedules: z.array(
+      z.object({ id: z.string(), startsAt: z.string(), seatCount: z.number(), price: z.number() }),
+    ),
+  })
+  .openapi('CreatedConcert');
+
+const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
+
+export function catalogRoutes(deps: ListSeatsDeps) {
+  const app = createRouter();
+  const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
+  const seatMapJson = createSeatMapReader(deps);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/concerts',
+      summary: 'Concerts on sale',
+      security: bearerSecurity,
+      middleware: user,
+      responses: {
+        200: {
+          description: 'Concerts',
+          content: { 'application/json': { schema: z.object({ items: z.array(concertSchema) }) } },
+        },
+        ...common,
+      },
+    }),
+    async (c) => c.json({ items: await concerts(deps) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/concerts/{concertId}/schedules',
+      summary: 'Schedules of a concert with their available seat counts',
+      security: bearerSecurity,
+      middleware: user,
+      request: { params: z.object({ concertId: idString }) },
+      responses: {
+        200: {
+          description: 'Schedules',
+          content: { 'application/json': { schema: z.object({ items: z.array(scheduleSchema) }) } },
+        },
+        ...errorResponses({ 400: 'VALIDATION_FAILED', 404: 'NOT_FOUND' }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const concertId = Number(c.req.valid('param').concertId);
+      const items = await schedules(deps, concertId);
+      // An empty list is an answer only for a concert that exists.
+      if (items.length === 0 && !(await concertExists(deps.read, concertId))) {
+        throw new AppError('NOT_FOUND', 'No such concert');
+      }
+      return c.json({ items }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/schedules/{scheduleId}/seats',
+      summary: 'Seat map of a schedule [queue]',
+      security: bearerSecurity,
+      middleware: user,
+      request: {
+        params: z.object({ scheduleId: idString }),
+        headers: z.object({ [queueTokenHeader]: z.string().optional() }),
+      },
+      responses: {
+        200: { description: 'Seat map', content: { 'application/json': { schema: seatMapSchema } } },
+        ...errorResponses({
+          400: 'VALIDATION_FAILED',
+          403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID, QUEUE_NOT_ACTIVE',
+          404: 'NOT_FOUND',
+        }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const scheduleId = Number(c.req.valid('param').scheduleId);
+      const concertId = await deps.concertOfSchedule(scheduleId);
+      if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
+      await deps.queueAccess.verify(c.req.header(queueTokenHeader), c.get('user').id, String(concertId));
+      const json = await seatMapJson(scheduleId);
+      if (json === null) throw new AppError('NOT_FOUND', 'No such schedule');
+      return preserializedJson<z.infer<typeof seatMapSchema>>(json);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/concerts',
+      summary: 'Create a concert with schedules and seats (admin)',
+      security: bearerSecurity,
+      middleware: [authenticate(deps.userTokens, { role: 'admin' })],
+      request: { body: { required: true, content: { 'application/json': { schema: newConcertSchema } } } },
+      responses: {
+        201: { description: 'Created', content: { 'application/json': { schema: createdConcertSchema } } },
+        ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 403: 'FORBIDDEN' }),
+        ...common,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const created = await createConcert(
+        deps.db,
+        {
+          title: body.title,
+          venue: body.venue,
+          schedules: body.schedules.map((s) => ({ ...s, startsAt: Date.parse(s.startsAt) })),
+        },
+        deps.clock.now(),
+      );
+      return c.json(created, 201);
+    },
+  );
+  return app;
+}
+
+export function createApp(deps: ListSeatsDeps, http: Omit<HttpAppOptions, 'routes' | 'name'>) {
+  return createHttpApp({ ...http, name: 'list-seats', routes: [catalogRoutes(deps)] });
+}

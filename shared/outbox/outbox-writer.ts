@@ -1,0 +1,35 @@
+import type { Transaction } from 'kysely';
+import { dialectOf } from '../db/dialect.ts';
+import type { DB } from '../db/schema.ts';
+import type { Topic } from './events.ts';
+
+export interface OutboxEvent {
+  topic: Topic;
+  /** Partition key (API.md): events of one key keep their order. */
+  key: string;
+  /** The business fact's own id (e.g. the reservation id): the CloudEvent id is derived from it, so the
+   * same fact written twice (sweeper and lazy expiry both noticing one expiry) is one event. */
+  factId: string;
+  data: object;
+}
+
+export function eventIdFor(topic: Topic, factId: string): string {
+  return `${topic}:${factId}`;
+}
+
+/** Written in the caller's transaction: the event exists if and only if the state change committed. */
+export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, now: number): Promise<void> {
+  const row = {
+    event_id: eventIdFor(event.topic, event.factId),
+    topic: event.topic,
+    event_key: event.key,
+    type: event.topic,
+    payload: JSON.stringify(event.data),
+    created_at: now,
+    sent_at: null,
+  };
+  const insert = trx.insertInto('outbox').values(row);
+  if (dialectOf(trx) === 'sqlite')
+    await insert.onConflict((oc) => oc.column('event_id').doNothing()).execute();
+  else await insert.ignore().execute();
+}

@@ -1,0 +1,5 @@
+-- Deletes the stampede guard only if it still names this user (a later holder's guard stays).
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0

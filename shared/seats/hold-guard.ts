@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import { defineLuaScript } from '../redis/scripts.ts';
+
+/**
+ * The stampede guard in front of MySQL: the first claimant of a seat sets `hold:{seat}`; everyone else is
+ * answered SEAT_TAKEN without a database round trip. It never decides a sale: a claimant that passes
+ * still needs the database's conditional write, and a lost guard (Redis failover) only lets more
+ * claimants through to the database, which still admits exactly one.
+ */
+export interface HoldGuard {
+  /** True when this user may go on to the database (guard taken now, or already theirs). */
+  claim(seatId: string, userId: string, ttlMs: number): Promise<boolean>;
+  release(seatId: string, userId: string): Promise<void>;
+}
+
+const key = (seatId: string) => `hold:{${seatId}}`;
+
+export function createRedisHoldGuard(redis: Redis): HoldGuard {
+  const release = defineLuaScript('hold-guard-release');
+  return {
+    async claim(seatId, userId, ttlMs) {
+      // SET NX GET (Redis ≥ 7): one round trip tells whether we took it or whose it is.
+      const previous = (await redis.call(
+        'SET',
+        key(seatId),
+        userId,
+        'PX',
+        Math.max(1, ttlMs),
+        'NX',
+        'GET',
+      )) as string | null;
+      return previous === null || previous === userId;
+    },
+    async release(seatId, userId) {
+      await release.run(redis, [key(seatId)], [userId]);
+    },
+  };
+}
+
+export function createMemoryHoldGuard(now: () => number): HoldGuard {
+  const guards = new Map<string, { userId: string; until: number }>();
+  return {
+    async claim(seatId, userId, ttlMs) {
+      const current = guards.get(seatId);
+      const t = now();
+      if (current && current.until > t && current.userId !== userId) return false;
+      if (!current || current.until <= t) guards.set(seatId, { userId, until: t + ttlMs });
+      if (guards.size > 100_000) for (const [k, g] of guards) if (g.until <= t) guards.delete(k);
+      return true;
+    },
+    async release(seatId, userId) {
+      if (guards.get(seatId)?.userId === userId) guards.delete(seatId);
+    },
+  };
+}
