@@ -1,0 +1,103 @@
+/**
+ * The waiting room's storage port. Real: Redis sorted sets per concert, one Lua script per operation
+ * (redis-queue-store.ts). Embedded: the same rules in process (memory-queue-store.ts). Both pass
+ * tests/contract/queue.contract.test.ts.
+ *
+ * Every operation takes `now` (ms) from the caller's Clock instead of the server's time, so tests are
+ * deterministic and every replica reasons on the same kind of timestamp.
+ */
+
+/** Process-wide defaults (QUEUE_* config); an admin may override each per concert. */
+export interface QueueDefaults {
+  maxActive: number;
+  admitPerSecond: number;
+  activeTtlSeconds: number;
+  idleTimeoutSeconds: number;
+}
+
+export interface QueueSettings extends QueueDefaults {
+  paused: boolean;
+  /** ms; users who enter before it are placed in random order at opening. null: open now. */
+  opensAt: number | null;
+}
+
+/** What an admin may change; `opensAt: null` clears the opening time. */
+export type QueueSettingsPatch = Partial<QueueSettings>;
+
+/**
+ * Where a user stands. PRE: entered before opensAt, not placed yet. NONE: not in the line (never entered,
+ * dropped out when idle, access expired or released).
+ */
+export type QueueState = 'WAITING' | 'ACTIVE' | 'PRE' | 'NONE';
+
+/** Admissions of waiting users counted over a recent window: the ETA's measured rate. */
+export interface AdmissionRate {
+  count: number;
+  windowMs: number;
+}
+
+export interface QueueView {
+  state: QueueState;
+  /** WAITING: users ahead plus one. PRE: users registered before the opening (the worst place). Else 0. */
+  position: number;
+  /** ACTIVE: when the access ends (ms). Else 0. */
+  activeUntil: number;
+  /** WAITING: the sequence number that orders the line. Else 0. */
+  seq: number;
+  settings: QueueSettings;
+  rate: AdmissionRate;
+  /** Users this call made ACTIVE (the admission step, or the caller at once): emit queue.activated. */
+  admitted: string[];
+}
+
+export interface QueueSnapshot {
+  waiting: number;
+  /** Registered before opensAt, placed at the opening. */
+  preRegistered: number;
+  active: number;
+  admittedTotal: number;
+  settings: QueueSettings;
+  rate: AdmissionRate;
+  admitted: string[];
+}
+
+export interface QueueStore {
+  /** Joins the line, or returns the place already held (idempotent per user and concert). */
+  enter(concertId: string, userId: string, now: number): Promise<QueueView>;
+  /** Where the user stands; counts as a poll for the idle timeout. NONE when the place lapsed. */
+  status(concertId: string, userId: string, now: number): Promise<QueueView>;
+  /** Runs the admission step alone (the periodic trigger, the admin view) and counts the line. */
+  admit(concertId: string, now: number): Promise<QueueSnapshot>;
+  /** The ACTIVE slot's end (ms) or null: the [queue] guard's one lookup. Callers compare with now. */
+  activeUntil(concertId: string, userId: string): Promise<number | null>;
+  /** Ends an ACTIVE slot (after payment); true when there was one. */
+  release(concertId: string, userId: string): Promise<boolean>;
+  settings(concertId: string): Promise<QueueSettings>;
+  updateSettings(concertId: string, patch: QueueSettingsPatch): Promise<QueueSettings>;
+  /** Concerts that ever had a queue: what the admit trigger walks. */
+  concerts(): Promise<string[]>;
+}
+
+/** Bounds of one admission step, so a single call never blocks Redis for long. */
+export const admitCap = 1000;
+export const idleDropCap = 1000;
+/** The measured admission rate uses two consecutive buckets of this size. */
+export const rateBucketMs = 10_000;
+
+/**
+ * Sort keys for users who enter before the opening: drawn in Node from crypto randomness (never Lua's
+ * math.random), so the order at opening is a uniformly random permutation. Below 2^48: exact as a
+ * sorted-set score.
+ */
+export type PreKeySource = () => number;
+
+export function resolveSettings(defaults: QueueDefaults, overrides: QueueSettingsPatch): QueueSettings {
+  return {
+    maxActive: overrides.maxActive ?? defaults.maxActive,
+    admitPerSecond: overrides.admitPerSecond ?? defaults.admitPerSecond,
+    activeTtlSeconds: overrides.activeTtlSeconds ?? defaults.activeTtlSeconds,
+    idleTimeoutSeconds: overrides.idleTimeoutSeconds ?? defaults.idleTimeoutSeconds,
+    paused: overrides.paused ?? false,
+    opensAt: overrides.opensAt ?? null,
+  };
+}

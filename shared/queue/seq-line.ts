@@ -1,0 +1,79 @@
+/**
+ * The embedded waiting line: users ordered by an ever-increasing sequence number. Appends go to the end
+ * and admissions take from the head, both O(1); a rank is a binary search. Removing from the middle
+ * (idle drop-out) is O(n), which is rare next to polls.
+ */
+export class SeqLine {
+  private users: string[] = [];
+  private seqs: number[] = [];
+  private head = 0;
+  private readonly seqOf = new Map<string, number>();
+
+  get size(): number {
+    return this.seqOf.size;
+  }
+
+  seq(userId: string): number | undefined {
+    return this.seqOf.get(userId);
+  }
+
+  /** `seq` must be larger than every sequence in the line (it comes from one counter). */
+  push(userId: string, seq: number): void {
+    this.users.push(userId);
+    this.seqs.push(seq);
+    this.seqOf.set(userId, seq);
+  }
+
+  /** 0-based number of users ahead, or -1. */
+  rank(userId: string): number {
+    const seq = this.seqOf.get(userId);
+    return seq === undefined ? -1 : this.indexOf(seq) - this.head;
+  }
+
+  remove(userId: string): boolean {
+    const seq = this.seqOf.get(userId);
+    if (seq === undefined) return false;
+    this.seqOf.delete(userId);
+    const index = this.indexOf(seq);
+    if (index === this.head) {
+      this.head++;
+      this.compact();
+    } else {
+      this.users.splice(index, 1);
+      this.seqs.splice(index, 1);
+    }
+    return true;
+  }
+
+  shift(count: number): string[] {
+    const n = Math.min(count, this.size);
+    const taken = this.users.slice(this.head, this.head + n);
+    for (const user of taken) this.seqOf.delete(user);
+    this.head += n;
+    this.compact();
+    return taken;
+  }
+
+  private indexOf(seq: number): number {
+    let lo = this.head;
+    let hi = this.seqs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private compact(): void {
+    if (this.head === this.seqs.length) {
+      this.users = [];
+      this.seqs = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.seqs.length) {
+      this.users = this.users.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelReservation, getReservation } from '../../functions/hold-seat/manage-reservation.ts';
+import { payReservation } from '../../functions/pay/pay.ts';
+import type { Database } from '../../shared/db/connect.ts';
+import { AppError } from '../../shared/errors.ts';
+import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { manualClock } from '../support/harness.ts';
+import { uniqueSuffix } from '../support/real-services.ts';
+import { charge, freshSchedule, hold, holdDeps, outboxFor } from '../support/reservation-fixture.ts';
+import { databaseTargets } from '../support/targets.ts';
+
+const code = (c: string) => (e: unknown) => e instanceof AppError && e.code === c;
+
+describe.each(databaseTargets)('reservations contract: $name', (target) => {
+  let database: Database;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, close } = await target.open());
+  });
+  afterAll(() => close());
+
+  it('holds a free seat, records reservation.created, and refuses a second user in the database', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const seatId = seatIds[0]!;
+    const won = await hold(database, clock, 'alice', scheduleId, seatId);
+    expect(won).toMatchObject({
+      ok: true,
+      reservation: { status: 'HELD', price: 80_000, seatId: String(seatId) },
+    });
+    // A guard of its own lets bob through to the database, which must refuse on its own.
+    const lost = await hold(database, clock, 'bob', scheduleId, seatId);
+    expect(lost).toEqual({ ok: false, code: 'SEAT_TAKEN' });
+    const seat = await database.db
+      .selectFrom('seats')
+      .selectAll()
+      .where('id', '=', seatId)
+      .executeTakeFirstOrThrow();
+    expect(seat).toMatchObject({ status: 'HELD', held_by: 'alice' });
+    expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual(['reservation.created']);
+  });
+
+  it('gives the holder its own hold back on a retry, and answers NOT_FOUND for a seat of another schedule', async () => {
+    const clock = manualClock();
+    const a = await freshSchedule(database, clock);
+    const b = await freshSchedule(database, clock);
+    const first = await hold(database, clock, 'carol', a.scheduleId, a.seatIds[1]!);
+    const again = await hold(database, clock, 'carol', a.scheduleId, a.seatIds[1]!);
+    expect(again).toEqual(first);
+    expect(await hold(database, clock, 'carol', a.scheduleId, b.seatIds[0]!)).toEqual({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('lets another user take a lapsed hold without any sweeper, and the lapsed one cannot be paid', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const seatId = seatIds[2]!;
+    const first = await hold(database, clock, 'dave', scheduleId, seatId, { ttlMs: 2000 });
+    if (!first.ok) throw new Error('setup');
+    clock.advance(2001);
+    const second = await hold(database, clock, 'erin', scheduleId, seatId, { ttlMs: 2000 });
+    expect(second.ok).toBe(true);
+    const old = await getReservation(
+      { db: database.db, clock },
+      { userId: 'dave', reservationId: Number(first.reservation.id) },
+    );
+    expect(old).toMatchObject({ ok: true, reservation: { status: 'EXPIRED' } });
+    expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
+      'reservation.created',
+      'reservation.expired',
+      'reservation.created',
+    ]);
+    await charge(database, 'dave', 100_000, clock.now());
+    const paying = payReservation(
+      { db: database.db, clock },
+      { userId: 'dave', reservationId: Number(first.reservation.id), idempotencyKey: 'p1' },
+    );
+    await expect(paying).rejects.toSatisfy(code('HOLD_EXPIRED'));
+    expect(await readBalance(database.db, 'dave')).toBe(100_000);
+  });
+
+  it('pays once: seat SOLD, points debited with a ledger row, payment.completed; replays and refusals', async () => {
+    const clock = manualClock();
+    const user = `payer${uniqueSuffix()}`;
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const held = await hold(database, clock, user, scheduleId, seatIds[3]!);
+    if (!held.ok) throw new Error('setup');
+    const reservationId = Number(held.reservation.id);
+    await charge(database, user, 100_000, clock.now());
+
+    const paid = await payReservation(
+      { db: database.db, clock },
+      { userId: user, reservationId, idempotencyKey: 'k1' },
+    );
+    expect(paid).toMatchObject({
+      status: 201,
+      replayed: false,
+      body: { amount: 80_000, status: 'PAID', balance: 20_000 },
+    });
+    const replay = await payReservation(
+      { db: database.db, clock },
+      { userId: user, reservationId, idempotencyKey: 'k1' },
+    );
+    expect(replay).toEqual({ ...paid, replayed: true });
+    await expect(
+      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'k2' }),
+    ).rejects.toSatisfy(code('ALREADY_PAID'));
+    await expect(
+      payReservation(
+        { db: database.db, clock },
+        { userId: user, reservationId: reservationId + 1000, idempotencyKey: 'k1' },
+      ),
+    ).rejects.toSatisfy(code('IDEMPOTENCY_KEY_REUSED'));
+
+    expect(await readBalance(database.db, user)).toBe(20_000);
+    expect(await ledgerSum(database.db, user)).toBe(20_000);
+    const seat = await database.db
+      .selectFrom('seats')
+      .select('status')
+      .where('id', '=', seatIds[3]!)
+      .executeTakeFirstOrThrow();
+    expect(seat.status).toBe('SOLD');
+    expect((await outboxFor(database, String(reservationId))).map((e) => e.topic)).toEqual([
+      'payment.completed',
+    ]);
+    // A sold seat cannot be held again, even long after the hold time.
+    clock.advance(3_600_000);
+    expect(await hold(database, clock, 'late', scheduleId, seatIds[3]!)).toEqual({
+      ok: false,
+      code: 'SEAT_TAKEN',
+    });
+  });
+
+  it('leaves no trace when points are short', async () => {
+    const clock = manualClock();
+    const user = `poor${uniqueSuffix()}`;
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const held = await hold(database, clock, user, scheduleId, seatIds[4]!);
+    if (!held.ok) throw new Error('setup');
+    await charge(database, user, 79_999, clock.now());
+    const reservationId = Number(held.reservation.id);
+    await expect(
+      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'short' }),
+    ).rejects.toSatisfy(code('INSUFFICIENT_POINTS'));
+    expect(await readBalance(database.db, user)).toBe(79_999);
+    expect(await ledgerSum(database.db, user)).toBe(79_999);
+    const payments = await database.db
+      .selectFrom('payments')
+      .select('id')
+      .where('user_id', '=', user)
+      .execute();
+    expect(payments).toEqual([]);
+    const idem = await database.db
+      .selectFrom('idempotency_records')
+      .select('idem_key')
+      .where('user_id', '=', user)
+      .execute();
+    expect(idem).toEqual([]);
+    const seat = await database.db
+      .selectFrom('seats')
+      .selectAll()
+      .where('id', '=', seatIds[4]!)
+      .executeTakeFirstOrThrow();
+    expect(seat).toMatchObject({ status: 'HELD', held_by: user });
+    expect((await outboxFor(database, String(reservationId))).length).toBe(0);
+    // Topping up and retrying the same key then pays.
+    await charge(database, user, 1, clock.now());
+    const paid = await payReservation(
+      { db: database.db, clock },
+      { userId: user, reservationId, idempotencyKey: 'short' },
+    );
+    expect(paid.body.balance).toBe(0);
+  });
+
+  it('cancels a hold: seat free at once, reservation.cancelled, owner only, idempotent', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const seatId = seatIds[0]!;
+    const deps = holdDeps(database, clock);
+    const held = await hold(database, clock, 'frank', scheduleId, seatId);
+    if (!held.ok) throw new Error('setup');
+    const reservationId = Number(held.reservation.id);
+    expect(await cancelReservation(deps, { userId: 'grace', reservationId })).toEqual({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+    const cancelled = await cancelReservation(deps, { userId: 'frank', reservationId });
+    expect(cancelled).toMatchObject({ ok: true, reservation: { status: 'CANCELLED' } });
+    expect(await cancelReservation(deps, { userId: 'frank', reservationId })).toEqual(cancelled);
+    expect(await hold(database, clock, 'grace', scheduleId, seatId)).toMatchObject({ ok: true });
+    expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
+      'reservation.created',
+      'reservation.cancelled',
+      'reservation.created',
+    ]);
+    await expect(
+      payReservation({ db: database.db, clock }, { userId: 'frank', reservationId, idempotencyKey: 'c' }),
+    ).rejects.toSatisfy(code('RESERVATION_NOT_ACTIVE'));
+  });
+});
