@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
 import { lockForUpdate } from '../../shared/db/dialect.ts';
+import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { type ReservationEventData, topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
@@ -43,57 +44,59 @@ export async function holdSeat(
     return { ok: false, code: 'SEAT_TAKEN' };
   }
 
-  const outcome = await deps.db.transaction().execute(async (trx) => {
-    const taken = await trx
-      .updateTable('seats')
-      .set({ status: 'HELD', held_by: input.userId, hold_expires_at: expiresAt, updated_at: now })
-      .where('id', '=', input.seatId)
-      .where('schedule_id', '=', input.scheduleId)
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'AVAILABLE'),
-          eb.and([eb('status', '=', 'HELD'), eb('hold_expires_at', '<', now)]),
-        ]),
-      )
-      .executeTakeFirst();
-    if (Number(taken.numUpdatedRows) !== 1) return null;
-    await expireLapsedHold(trx, input.seatId, now);
-    const inserted = await trx
-      .insertInto('reservations')
-      .values({
-        user_id: input.userId,
-        schedule_id: input.scheduleId,
-        seat_id: input.seatId,
-        price: trx.selectFrom('seats').select('price').where('id', '=', input.seatId),
-        status: 'HELD',
-        expires_at: expiresAt,
-        created_at: now,
-        updated_at: now,
-      })
-      .executeTakeFirstOrThrow();
-    const reservationId = Number(inserted.insertId);
-    await trx
-      .updateTable('seats')
-      .set({ reservation_id: reservationId })
-      .where('id', '=', input.seatId)
-      .execute();
-    const row = await trx
-      .selectFrom('reservations')
-      .select(reservationColumns)
-      .where('id', '=', reservationId)
-      .executeTakeFirstOrThrow();
-    await appendToOutbox(
-      trx,
-      {
-        topic: topics.reservationCreated,
-        key: String(input.seatId),
-        factId: String(reservationId),
-        data: eventData(row),
-      },
-      now,
-    );
-    return row;
-  });
+  const outcome = await retryOnConflict(() =>
+    deps.db.transaction().execute(async (trx) => {
+      const taken = await trx
+        .updateTable('seats')
+        .set({ status: 'HELD', held_by: input.userId, hold_expires_at: expiresAt, updated_at: now })
+        .where('id', '=', input.seatId)
+        .where('schedule_id', '=', input.scheduleId)
+        .where((eb) =>
+          eb.or([
+            eb('status', '=', 'AVAILABLE'),
+            eb.and([eb('status', '=', 'HELD'), eb('hold_expires_at', '<', now)]),
+          ]),
+        )
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) return null;
+      await expireLapsedHold(trx, input.seatId, now);
+      const inserted = await trx
+        .insertInto('reservations')
+        .values({
+          user_id: input.userId,
+          schedule_id: input.scheduleId,
+          seat_id: input.seatId,
+          price: trx.selectFrom('seats').select('price').where('id', '=', input.seatId),
+          status: 'HELD',
+          expires_at: expiresAt,
+          created_at: now,
+          updated_at: now,
+        })
+        .executeTakeFirstOrThrow();
+      const reservationId = Number(inserted.insertId);
+      await trx
+        .updateTable('seats')
+        .set({ reservation_id: reservationId })
+        .where('id', '=', input.seatId)
+        .execute();
+      const row = await trx
+        .selectFrom('reservations')
+        .select(reservationColumns)
+        .where('id', '=', reservationId)
+        .executeTakeFirstOrThrow();
+      await appendToOutbox(
+        trx,
+        {
+          topic: topics.reservationCreated,
+          key: String(input.seatId),
+          factId: String(reservationId),
+          data: eventData(row),
+        },
+        now,
+      );
+      return row;
+    }),
+  );
 
   if (outcome) {
     deps.onOutcome?.('won');

@@ -1,4 +1,5 @@
 import { lockForUpdate } from '../../shared/db/dialect.ts';
+import { retryOnConflict } from '../../shared/db/errors.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
 import type { HoldDeps } from './hold-seat.ts';
@@ -38,45 +39,48 @@ export async function cancelReservation(
   const found = await getReservation(deps, input);
   if (!found.ok) return found;
   const seatId = Number(found.reservation.seatId);
-  const result = await deps.db.transaction().execute(async (trx): Promise<Cancel> => {
-    await lockForUpdate(trx.selectFrom('seats').select('id').where('id', '=', seatId), trx).execute();
-    const row = await lockForUpdate(
-      trx.selectFrom('reservations').select(reservationColumns).where('id', '=', input.reservationId),
-      trx,
-    ).executeTakeFirstOrThrow();
-    if (row.status === 'CANCELLED') return { ok: true, reservation: reservationView(row, now) };
-    if (row.status === 'CONFIRMED') return { ok: false, code: 'ALREADY_PAID' };
-    if (row.status === 'EXPIRED' || Number(row.expires_at) <= now) return { ok: false, code: 'HOLD_EXPIRED' };
-    await trx
-      .updateTable('reservations')
-      .set({ status: 'CANCELLED', updated_at: now })
-      .where('id', '=', row.id)
-      .execute();
-    await trx
-      .updateTable('seats')
-      .set({
-        status: 'AVAILABLE',
-        held_by: null,
-        hold_expires_at: null,
-        reservation_id: null,
-        updated_at: now,
-      })
-      .where('id', '=', seatId)
-      .where('reservation_id', '=', row.id)
-      .where('status', '=', 'HELD')
-      .execute();
-    await appendToOutbox(
-      trx,
-      {
-        topic: topics.reservationCancelled,
-        key: String(seatId),
-        factId: String(row.id),
-        data: eventData(row),
-      },
-      now,
-    );
-    return { ok: true, reservation: reservationView({ ...row, status: 'CANCELLED' }, now) };
-  });
+  const result = await retryOnConflict(() =>
+    deps.db.transaction().execute(async (trx): Promise<Cancel> => {
+      await lockForUpdate(trx.selectFrom('seats').select('id').where('id', '=', seatId), trx).execute();
+      const row = await lockForUpdate(
+        trx.selectFrom('reservations').select(reservationColumns).where('id', '=', input.reservationId),
+        trx,
+      ).executeTakeFirstOrThrow();
+      if (row.status === 'CANCELLED') return { ok: true, reservation: reservationView(row, now) };
+      if (row.status === 'CONFIRMED') return { ok: false, code: 'ALREADY_PAID' };
+      if (row.status === 'EXPIRED' || Number(row.expires_at) <= now)
+        return { ok: false, code: 'HOLD_EXPIRED' };
+      await trx
+        .updateTable('reservations')
+        .set({ status: 'CANCELLED', updated_at: now })
+        .where('id', '=', row.id)
+        .execute();
+      await trx
+        .updateTable('seats')
+        .set({
+          status: 'AVAILABLE',
+          held_by: null,
+          hold_expires_at: null,
+          reservation_id: null,
+          updated_at: now,
+        })
+        .where('id', '=', seatId)
+        .where('reservation_id', '=', row.id)
+        .where('status', '=', 'HELD')
+        .execute();
+      await appendToOutbox(
+        trx,
+        {
+          topic: topics.reservationCancelled,
+          key: String(seatId),
+          factId: String(row.id),
+          data: eventData(row),
+        },
+        now,
+      );
+      return { ok: true, reservation: reservationView({ ...row, status: 'CANCELLED' }, now) };
+    }),
+  );
   if (result.ok) {
     await deps.guard.release(String(seatId), input.userId);
     await deps.seatCache.invalidate(found.reservation.scheduleId);

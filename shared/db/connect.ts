@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -75,10 +75,20 @@ async function connectMysql(options: DatabaseOptions): Promise<Database> {
       bigNumberStrings: false,
       timezone: 'Z',
     });
+  // READ COMMITTED: every decision here is a conditional write or a locking read, so nothing needs
+  // repeatable snapshots, and without gap locks concurrent holds on neighbouring seats do not deadlock;
+  // a refused payment also re-reads the latest committed state to say why.
+  const onCreateConnection = async (connection: DatabaseConnection) => {
+    await connection.executeQuery(
+      CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+    );
+  };
   const primaryPool = makePool(options.url!);
-  const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: primaryPool }) });
+  const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: primaryPool, onCreateConnection }) });
   const readPool = options.readUrl ? makePool(options.readUrl) : null;
-  const read = readPool ? new Kysely<DB>({ dialect: new MysqlDialect({ pool: readPool }) }) : db;
+  const read = readPool
+    ? new Kysely<DB>({ dialect: new MysqlDialect({ pool: readPool, onCreateConnection }) })
+    : db;
   return {
     db,
     read,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { isUniqueViolation } from '../db/errors.ts';
+import { isUniqueViolation, retryOnConflict } from '../db/errors.ts';
 import type { DB } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 
@@ -36,29 +36,31 @@ export async function runIdempotent<T>(
 ): Promise<StoredResponse<T>> {
   const hash = requestHash(request.fingerprint);
   try {
-    return await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('idempotency_records')
-        .values({
-          user_id: request.userId,
-          scope: request.scope,
-          idem_key: request.key,
-          request_hash: hash,
-          status_code: null,
-          response_body: null,
-          created_at: now,
-        })
-        .execute();
-      const result = await work(trx);
-      await trx
-        .updateTable('idempotency_records')
-        .set({ status_code: result.status, response_body: JSON.stringify(result.body) })
-        .where('user_id', '=', request.userId)
-        .where('scope', '=', request.scope)
-        .where('idem_key', '=', request.key)
-        .execute();
-      return { ...result, replayed: false };
-    });
+    return await retryOnConflict(() =>
+      db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('idempotency_records')
+          .values({
+            user_id: request.userId,
+            scope: request.scope,
+            idem_key: request.key,
+            request_hash: hash,
+            status_code: null,
+            response_body: null,
+            created_at: now,
+          })
+          .execute();
+        const result = await work(trx);
+        await trx
+          .updateTable('idempotency_records')
+          .set({ status_code: result.status, response_body: JSON.stringify(result.body) })
+          .where('user_id', '=', request.userId)
+          .where('scope', '=', request.scope)
+          .where('idem_key', '=', request.key)
+          .execute();
+        return { ...result, replayed: false };
+      }),
+    );
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const stored = await db

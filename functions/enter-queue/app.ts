@@ -1,0 +1,244 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { UserTokens } from '../../shared/auth/user-tokens.ts';
+import { AppError } from '../../shared/errors.ts';
+import { authenticate } from '../../shared/http/authenticate.ts';
+import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
+import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import { createRouter } from '../../shared/http/router.ts';
+import { queueTokenHeader } from '../../shared/queue/queue-access.ts';
+import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { defaultStreamOptions, type StreamOptions, streamQueueStatus } from './stream.ts';
+import {
+  enterQueue,
+  type QueueDeps,
+  queueAdminView,
+  queueStatus,
+  readTicket,
+  updateQueueSettings,
+} from './use-cases.ts';
+
+export interface EnterQueueDeps extends QueueDeps {
+  userTokens: UserTokens;
+  rateLimiter: RateLimiter;
+  stream?: Partial<StreamOptions>;
+}
+
+const queueAnswerSchema = z
+  .object({
+    queueToken: z.string(),
+    status: z.enum(['WAITING', 'ACTIVE']),
+    position: z.number().int().openapi({ description: 'Users ahead plus one; 0 when ACTIVE' }),
+    etaSeconds: z.number().int(),
+    pollAfterSeconds: z.number().int().min(1).max(30),
+    accessToken: z.string().optional().openapi({ description: 'Only when ACTIVE: send as X-Queue-Token' }),
+    activeUntil: z.string().optional().openapi({ description: 'Only when ACTIVE' }),
+    opensAt: z
+      .string()
+      .optional()
+      .openapi({ description: 'Only before the opening; position is then the number registered so far' }),
+  })
+  .openapi('QueueStatus');
+
+const adminViewSchema = z
+  .object({
+    concertId: z.string(),
+    waiting: z.number().int(),
+    preRegistered: z.number().int(),
+    active: z.number().int(),
+    admittedTotal: z.number().int(),
+    admissionRatePerSecond: z.number(),
+    maxActive: z.number().int(),
+    admitPerSecond: z.number().int(),
+    activeTtlSeconds: z.number().int(),
+    idleTimeoutSeconds: z.number().int(),
+    paused: z.boolean(),
+    opensAt: z.string().nullable(),
+  })
+  .openapi('QueueAdminView');
+
+const settingsBody = z
+  .object({
+    maxActive: z.number().int().min(1).max(1_000_000).optional(),
+    admitPerSecond: z.number().int().min(1).max(100_000).optional(),
+    activeTtlSeconds: z.number().int().min(10).max(86_400).optional(),
+    idleTimeoutSeconds: z.number().int().min(5).max(86_400).optional(),
+    paused: z.boolean().optional(),
+    opensAt: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .optional()
+      .openapi({ description: 'ISO-8601; null removes it' }),
+  })
+  .strict()
+  .openapi('QueueSettings');
+
+const queueTokenHeaders = z.object({
+  [queueTokenHeader]: z
+    .string()
+    .optional()
+    .openapi({ description: 'The queueToken from POST /v1/queue/tokens' }),
+});
+
+const userErrors = errorResponses({
+  401: 'UNAUTHENTICATED',
+  429: 'RATE_LIMITED',
+  503: 'DEPENDENCY_UNAVAILABLE',
+});
+
+export function queueRoutes(deps: EnterQueueDeps) {
+  const app = createRouter();
+  const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
+  const admin = [authenticate(deps.userTokens, { role: 'admin' })];
+  const streamOptions = { ...defaultStreamOptions, ...deps.stream };
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/queue/tokens',
+      summary: 'Enter the waiting queue of a concert (the same place on every call)',
+      security: bearerSecurity,
+      middleware: user,
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.object({ concertId: idString }).strict() } },
+        },
+      },
+      responses: {
+        201: {
+          description: 'A place in line, or ACTIVE',
+          content: { 'application/json': { schema: queueAnswerSchema } },
+        },
+        ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 404: 'NOT_FOUND' }),
+        ...userErrors,
+      },
+    }),
+    async (c) => {
+      const { concertId } = c.req.valid('json');
+      return c.json(await enterQueue(deps, { userId: c.get('user').id, concertId }), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/queue/status',
+      summary: 'Where the caller stands in line; admits waiting users as slots free',
+      security: bearerSecurity,
+      middleware: user,
+      request: { headers: queueTokenHeaders },
+      responses: {
+        200: { description: 'Status', content: { 'application/json': { schema: queueAnswerSchema } } },
+        ...errorResponses({
+          403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID (forged, expired, another user, or the place lapsed)',
+        }),
+        ...userErrors,
+      },
+    }),
+    async (c) => {
+      const queueToken = c.req.valid('header')[queueTokenHeader];
+      const ticket = await readTicket(deps, queueToken, c.get('user').id);
+      return c.json(await queueStatus(deps, ticket, queueToken!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/queue/stream',
+      summary: 'Status as Server-Sent Events (for EventSource, which cannot send headers)',
+      description:
+        'Event `status` (the status JSON) whenever position or status changes, checked once a second; the last ' +
+        'one is ACTIVE with the accessToken, then the stream closes. Holding it open counts as polling. The ' +
+        'server closes it after a few minutes; reconnect. Event `error` with an error body ends it early.',
+      request: {
+        query: z.object({ queueToken: z.string().optional().openapi({ description: 'The queueToken' }) }),
+      },
+      responses: {
+        200: { description: 'text/event-stream' },
+        ...errorResponses({ 403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID' }),
+        ...errorResponses({ 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' }),
+      },
+    }),
+    async (c) => {
+      const { queueToken } = c.req.valid('query');
+      const ticket = await readTicket(deps, queueToken);
+      const decision = await deps.rateLimiter.take(`user:${ticket.userId}`, deps.clock.now());
+      if (!decision.allowed) {
+        throw new AppError('RATE_LIMITED', 'Too many requests, slow down', {
+          retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+        });
+      }
+      const first = await queueStatus(deps, ticket, queueToken!);
+      return streamQueueStatus(c, deps, ticket, queueToken!, first, streamOptions);
+    },
+  );
+
+  const concertParam = z.object({ concertId: idString });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/queues/{concertId}',
+      summary: 'Queue counts and settings of a concert (admin)',
+      security: bearerSecurity,
+      middleware: admin,
+      request: { params: concertParam },
+      responses: {
+        200: {
+          description: 'Counts and settings',
+          content: { 'application/json': { schema: adminViewSchema } },
+        },
+        ...errorResponses({
+          400: 'VALIDATION_FAILED',
+          401: 'UNAUTHENTICATED',
+          403: 'FORBIDDEN',
+          404: 'NOT_FOUND',
+          503: 'DEPENDENCY_UNAVAILABLE',
+        }),
+      },
+    }),
+    async (c) => c.json(await queueAdminView(deps, c.req.valid('param').concertId), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/admin/queues/{concertId}',
+      summary: 'Change queue settings of a concert (admin; every field optional)',
+      security: bearerSecurity,
+      middleware: admin,
+      request: {
+        params: concertParam,
+        body: { required: true, content: { 'application/json': { schema: settingsBody } } },
+      },
+      responses: {
+        200: {
+          description: 'Counts and settings',
+          content: { 'application/json': { schema: adminViewSchema } },
+        },
+        ...errorResponses({
+          400: 'VALIDATION_FAILED, MALFORMED_JSON',
+          401: 'UNAUTHENTICATED',
+          403: 'FORBIDDEN',
+          404: 'NOT_FOUND',
+          503: 'DEPENDENCY_UNAVAILABLE',
+        }),
+      },
+    }),
+    async (c) => {
+      const { opensAt, ...rest } = c.req.valid('json');
+      const patch = {
+        ...rest,
+        ...(opensAt === undefined ? {} : { opensAt: opensAt === null ? null : Date.parse(opensAt) }),
+      };
+      return c.json(await updateQueueSettings(deps, c.req.valid('param').concertId, patch), 200);
+    },
+  );
+  return app;
+}
+
+export function createApp(deps: EnterQueueDeps, http: Omit<HttpAppOptions, 'routes' | 'name'>) {
+  return createHttpApp({ ...http, name: 'enter-queue', routes: [queueRoutes(deps)] });
+}

@@ -1,0 +1,145 @@
+import type { Clock } from '../../shared/clock.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
+import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
+import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
+import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
+
+export interface QueueDeps {
+  store: QueueStore;
+  tokens: QueueTokens;
+  clock: Clock;
+  logger?: Logger;
+  /** Called with every user that became ACTIVE (to emit queue.activated); never delays the answer. */
+  onActivated?: OnActivated;
+  /** When given, unknown concerts answer 404; without it any decimal id has a queue. */
+  concertExists?: (concertId: string) => Promise<boolean>;
+}
+
+export interface QueueAnswer {
+  queueToken: string;
+  status: 'WAITING' | 'ACTIVE';
+  position: number;
+  etaSeconds: number;
+  pollAfterSeconds: number;
+  accessToken?: string;
+  activeUntil?: string;
+  /** Only before the opening: places are drawn at random then. */
+  opensAt?: string;
+}
+
+export interface QueueAdminView {
+  concertId: string;
+  waiting: number;
+  preRegistered: number;
+  active: number;
+  admittedTotal: number;
+  admissionRatePerSecond: number;
+  maxActive: number;
+  admitPerSecond: number;
+  activeTtlSeconds: number;
+  idleTimeoutSeconds: number;
+  paused: boolean;
+  opensAt: string | null;
+}
+
+async function answer(
+  deps: QueueDeps,
+  view: QueueView,
+  ticket: { userId: string; concertId: string },
+  queueToken: string,
+  now: number,
+): Promise<QueueAnswer> {
+  const { etaSeconds, pollAfterSeconds } = estimate(view, now);
+  if (view.state === 'ACTIVE') {
+    const accessToken = await deps.tokens.issueAccessToken({ ...ticket, activeUntil: view.activeUntil }, now);
+    return {
+      queueToken,
+      status: 'ACTIVE',
+      position: 0,
+      etaSeconds,
+      pollAfterSeconds,
+      accessToken,
+      activeUntil: new Date(view.activeUntil).toISOString(),
+    };
+  }
+  const result: QueueAnswer = {
+    queueToken,
+    status: 'WAITING',
+    position: view.position,
+    etaSeconds,
+    pollAfterSeconds,
+  };
+  if (view.state === 'PRE' && view.settings.opensAt !== null)
+    result.opensAt = new Date(view.settings.opensAt).toISOString();
+  return result;
+}
+
+async function requireConcert(deps: QueueDeps, concertId: string) {
+  if (deps.concertExists && !(await deps.concertExists(concertId))) {
+    throw new AppError('NOT_FOUND', `Concert ${concertId} does not exist`);
+  }
+}
+
+/** POST /v1/queue/tokens: a place in line (the same one on every call), or ACTIVE at once when there is room. */
+export async function enterQueue(deps: QueueDeps, input: { userId: string; concertId: string }) {
+  await requireConcert(deps, input.concertId);
+  const now = deps.clock.now();
+  const view = await deps.store.enter(input.concertId, input.userId, now);
+  announceActivated(deps, input.concertId, view.admitted);
+  const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq }, now);
+  return answer(deps, view, input, queueToken, now);
+}
+
+/** Checks a queue token for the caller; the user id is the bearer's (or, for the stream, the token's). */
+export async function readTicket(deps: QueueDeps, queueToken: string | undefined, userId?: string) {
+  if (!queueToken)
+    throw new AppError('QUEUE_TOKEN_REQUIRED', 'A queue token from POST /v1/queue/tokens is required');
+  const ticket = await deps.tokens.verifyQueueToken(queueToken, deps.clock.now());
+  if (userId !== undefined && ticket.userId !== userId) {
+    throw new AppError('QUEUE_TOKEN_INVALID', 'This queue token belongs to another user');
+  }
+  return ticket;
+}
+
+/** GET /v1/queue/status: where the ticket's holder stands now; counts as a poll. */
+export async function queueStatus(deps: QueueDeps, ticket: QueueTicket, queueToken: string) {
+  const now = deps.clock.now();
+  const view = await deps.store.status(ticket.concertId, ticket.userId, now);
+  announceActivated(deps, ticket.concertId, view.admitted);
+  if (view.state === 'NONE') {
+    throw new AppError(
+      'QUEUE_TOKEN_INVALID',
+      'Your place in the queue has lapsed (not polled in time, or your access ended): enter the queue again',
+    );
+  }
+  return answer(deps, view, ticket, queueToken, now);
+}
+
+export async function queueAdminView(deps: QueueDeps, concertId: string): Promise<QueueAdminView> {
+  await requireConcert(deps, concertId);
+  const snapshot = await deps.store.admit(concertId, deps.clock.now());
+  announceActivated(deps, concertId, snapshot.admitted);
+  const { settings } = snapshot;
+  return {
+    concertId,
+    waiting: snapshot.waiting + snapshot.preRegistered,
+    preRegistered: snapshot.preRegistered,
+    active: snapshot.active,
+    admittedTotal: snapshot.admittedTotal,
+    admissionRatePerSecond: Math.round(admissionRate(snapshot) * 100) / 100,
+    maxActive: settings.maxActive,
+    admitPerSecond: settings.admitPerSecond,
+    activeTtlSeconds: settings.activeTtlSeconds,
+    idleTimeoutSeconds: settings.idleTimeoutSeconds,
+    paused: settings.paused,
+    opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
+  };
+}
+
+export async function updateQueueSettings(deps: QueueDeps, concertId: string, patch: QueueSettingsPatch) {
+  await requireConcert(deps, concertId);
+  await deps.store.updateSettings(concertId, patch);
+  return queueAdminView({ ...deps, concertExists: undefined }, concertId);
+}

@@ -1,0 +1,46 @@
+import type { Runtime } from '../runtime.ts';
+import { createMemoryQueueStore } from './memory-queue-store.ts';
+import { createQueueAccess, type QueueAccess } from './queue-access.ts';
+import type { QueueDefaults, QueueStore } from './queue-store.ts';
+import { createQueueTokens, type QueueTokens } from './queue-tokens.ts';
+import { createRedisQueueStore } from './redis-queue-store.ts';
+
+type QueueRuntime = Pick<Runtime, 'config' | 'redis' | 'secrets' | 'clock'>;
+
+interface QueueParts {
+  store: QueueStore;
+  tokens: QueueTokens;
+  access: QueueAccess;
+}
+
+const built = new WeakMap<QueueRuntime, QueueParts>();
+
+export function queueDefaults(config: QueueRuntime['config']): QueueDefaults {
+  return {
+    maxActive: config.QUEUE_MAX_ACTIVE,
+    admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+    activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
+    idleTimeoutSeconds: config.QUEUE_IDLE_TIMEOUT_SECONDS,
+  };
+}
+
+/**
+ * The queue adapters of a runtime, built once per Runtime object: in the embedded mode the line lives in
+ * process memory, so every function mounted in the all-in-one server must share the one store.
+ */
+function partsFor(rt: QueueRuntime): QueueParts {
+  let parts = built.get(rt);
+  if (!parts) {
+    const defaults = queueDefaults(rt.config);
+    const store = rt.redis ? createRedisQueueStore(rt.redis, defaults) : createMemoryQueueStore(defaults);
+    const tokens = createQueueTokens({ secret: rt.secrets.queueTokenSecret });
+    parts = { store, tokens, access: createQueueAccess({ tokens, store, clock: rt.clock }) };
+    built.set(rt, parts);
+  }
+  return parts;
+}
+
+export const queueStoreFor = (rt: QueueRuntime): QueueStore => partsFor(rt).store;
+export const queueTokensFor = (rt: QueueRuntime): QueueTokens => partsFor(rt).tokens;
+/** The [queue] guard for seat maps, holds and payments: `queueAccessFor(rt).verify(header, user, concert)`. */
+export const queueAccessFor = (rt: QueueRuntime): QueueAccess => partsFor(rt).access;

@@ -1,0 +1,104 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors.ts';
+import { createQueueTokens, queueAudience } from './queue-tokens.ts';
+
+const secret = 'queue-secret-that-is-long-enough-0123456789';
+const tokens = createQueueTokens({ secret });
+const now = 1_800_000_000_000;
+const key = new TextEncoder().encode(secret);
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+async function codeOf(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return error instanceof AppError ? error.code : String(error);
+  }
+  return 'accepted';
+}
+
+describe('queue tokens', () => {
+  it('round-trips a queue token and an access token', async () => {
+    const queueToken = await tokens.issueQueueToken({ userId: 'u1', concertId: '7', seq: 42 }, now);
+    expect(await tokens.verifyQueueToken(queueToken, now + 1000)).toMatchObject({
+      userId: 'u1',
+      concertId: '7',
+      seq: 42,
+    });
+    const access = await tokens.issueAccessToken(
+      { userId: 'u1', concertId: '7', activeUntil: now + 600_500 },
+      now,
+    );
+    expect(await tokens.verifyAccessToken(access, now)).toMatchObject({
+      userId: 'u1',
+      concertId: '7',
+      expiresAt: now + 601_000,
+      expired: false,
+    });
+  });
+
+  it('gives every token its own jti', async () => {
+    const a = await tokens.verifyQueueToken(
+      await tokens.issueQueueToken({ userId: 'u', concertId: '1', seq: 1 }, now),
+      now,
+    );
+    const b = await tokens.verifyQueueToken(
+      await tokens.issueQueueToken({ userId: 'u', concertId: '1', seq: 1 }, now),
+      now,
+    );
+    expect(a.jti).not.toBe(b.jti);
+  });
+
+  it('refuses forged, alg none, wrong audience, wrong issuer and expired queue tokens', async () => {
+    const claims = {
+      sub: 'u1',
+      cid: '7',
+      seq: 1,
+      typ: 'queue',
+      iss: 'concert-queue',
+      aud: queueAudience,
+      jti: 'j',
+    };
+    const sign = (payload: Record<string, unknown>, k = key) =>
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(now / 1000 + 3600)
+        .sign(k);
+    const other = new TextEncoder().encode('another-secret-that-is-long-enough-99999');
+    const cases = {
+      forged: await sign(claims, other),
+      algNone: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, exp: now / 1000 + 3600 })}.`,
+      wrongAudience: await sign({ ...claims, aud: 'concert-api' }),
+      wrongIssuer: await sign({ ...claims, iss: 'someone' }),
+      expired: await tokens.issueQueueToken({ userId: 'u1', concertId: '7', seq: 1 }, now - 25 * 3600 * 1000),
+      accessTokenAsQueueToken: await tokens.issueAccessToken(
+        { userId: 'u1', concertId: '7', activeUntil: now + 1e6 },
+        now,
+      ),
+      badConcertId: await sign({ ...claims, cid: '../7' }),
+      garbage: 'not-a-jwt',
+    };
+    for (const [kind, token] of Object.entries(cases)) {
+      expect(`${kind}: ${await codeOf(tokens.verifyQueueToken(token, now))}`).toBe(
+        `${kind}: QUEUE_TOKEN_INVALID`,
+      );
+    }
+    expect(await codeOf(tokens.verifyQueueToken(await sign(claims), now))).toBe('accepted');
+  });
+
+  it('reports a genuine but expired access token as expired, and refuses a queue token as access', async () => {
+    const access = await tokens.issueAccessToken(
+      { userId: 'u1', concertId: '7', activeUntil: now + 10_000 },
+      now,
+    );
+    expect((await tokens.verifyAccessToken(access, now + 10_000)).expired).toBe(true);
+    const queueToken = await tokens.issueQueueToken({ userId: 'u1', concertId: '7', seq: 1 }, now);
+    expect(await codeOf(tokens.verifyAccessToken(queueToken, now))).toBe('QUEUE_TOKEN_INVALID');
+    const forged = await createQueueTokens({ secret: `${secret}-other` }).issueAccessToken(
+      { userId: 'u1', concertId: '7', activeUntil: now - 1 },
+      now - 1000,
+    );
+    expect(await codeOf(tokens.verifyAccessToken(forged, now))).toBe('QUEUE_TOKEN_INVALID');
+  });
+});

@@ -1,0 +1,180 @@
+import type { Redis } from 'ioredis';
+import { defineLuaScript } from '../redis/scripts.ts';
+import { cryptoPreKey } from './memory-queue-store.ts';
+import {
+  type PreKeySource,
+  type QueueDefaults,
+  type QueueSettings,
+  type QueueSettingsPatch,
+  type QueueSnapshot,
+  type QueueState,
+  type QueueStore,
+  type QueueView,
+  resolveSettings,
+} from './queue-store.ts';
+
+const states: QueueState[] = ['NONE', 'WAITING', 'ACTIVE', 'PRE'];
+const settingFields = [
+  'maxActive',
+  'admitPerSecond',
+  'activeTtlSeconds',
+  'idleTimeoutSeconds',
+  'paused',
+  'opensAt',
+] as const;
+
+type Reply = Array<number | string>;
+
+/**
+ * Keys of one concert share the hash tag `{<concertId>}`, so a script touching all of them runs in one
+ * cluster slot. The set of concerts lives apart and is written outside the scripts for that reason.
+ */
+export function queueKeys(concertId: string, prefix = 'q'): string[] {
+  const base = `${prefix}:{${concertId}}:`;
+  return ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats'].map((k) => base + k);
+}
+
+function settingsFrom(reply: Reply): QueueSettings {
+  const opensAt = Number(reply[11]);
+  return {
+    maxActive: Number(reply[6]),
+    admitPerSecond: Number(reply[7]),
+    activeTtlSeconds: Number(reply[8]),
+    idleTimeoutSeconds: Number(reply[9]),
+    paused: reply[10] === 1,
+    opensAt: opensAt < 0 ? null : opensAt,
+  };
+}
+
+function admittedFrom(reply: Reply): string[] {
+  return reply.length > 12 ? (reply.slice(12) as string[]) : [];
+}
+
+/**
+ * The real queue: one EVALSHA per operation (lua/queue-enter.lua, queue-status.lua, queue-admit.lua),
+ * each of which first runs the same bounded admission step. Release and the guard's check are single
+ * commands (ZREM, ZSCORE) and need no script.
+ */
+export function createRedisQueueStore(
+  redis: Redis,
+  defaults: QueueDefaults,
+  options: { prefix?: string; preKey?: PreKeySource } = {},
+): QueueStore {
+  const prefix = options.prefix ?? 'q';
+  const preKey = options.preKey ?? cryptoPreKey;
+  const concertsKey = `${prefix}:concerts`;
+  const enterScript = defineLuaScript('queue-enter');
+  const statusScript = defineLuaScript('queue-status');
+  const admitScript = defineLuaScript('queue-admit');
+  const defaultArgs = [
+    defaults.maxActive,
+    defaults.admitPerSecond,
+    defaults.activeTtlSeconds,
+    defaults.idleTimeoutSeconds,
+  ];
+  const keysOf = new Map<string, string[]>();
+  const keys = (concertId: string) => {
+    let k = keysOf.get(concertId);
+    if (!k) {
+      k = queueKeys(concertId, prefix);
+      if (keysOf.size > 10_000) keysOf.clear();
+      keysOf.set(concertId, k);
+    }
+    return k;
+  };
+  /** Concerts this process has registered in the global set: one SADD per concert and process. */
+  const registered = new Set<string>();
+  const register = (concertId: string) => {
+    if (registered.has(concertId)) return;
+    registered.add(concertId);
+    // Pipelined with the script by ioredis' auto-pipelining; a failure is retried on the next enter.
+    redis.sadd(concertsKey, concertId).catch(() => registered.delete(concertId));
+  };
+
+  const toView = (reply: Reply): QueueView => ({
+    state: states[Number(reply[0])] ?? 'NONE',
+    position: Number(reply[1]),
+    activeUntil: Number(reply[2]),
+    seq: Number(reply[3]),
+    rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
+    settings: settingsFrom(reply),
+    admitted: admittedFrom(reply),
+  });
+
+  const readSettings = async (concertId: string) => {
+    const values = await redis.hmget(keys(concertId)[5]!, ...settingFields);
+    return resolveSettings(defaults, parseOverrides(values));
+  };
+
+  return {
+    async enter(concertId, userId, now) {
+      register(concertId);
+      const args = [now, ...defaultArgs, userId, preKey()];
+      return toView((await enterScript.run(redis, keys(concertId), args)) as Reply);
+    },
+
+    async status(concertId, userId, now) {
+      const args = [now, ...defaultArgs, userId];
+      return toView((await statusScript.run(redis, keys(concertId), args)) as Reply);
+    },
+
+    async admit(concertId, now): Promise<QueueSnapshot> {
+      const reply = (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply;
+      return {
+        waiting: Number(reply[0]),
+        preRegistered: Number(reply[1]),
+        active: Number(reply[2]),
+        admittedTotal: Number(reply[3]),
+        rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
+        settings: settingsFrom(reply),
+        admitted: admittedFrom(reply),
+      };
+    },
+
+    async activeUntil(concertId, userId) {
+      const score = await redis.zscore(keys(concertId)[1]!, userId);
+      return score === null ? null : Number(score);
+    },
+
+    async release(concertId, userId) {
+      return (await redis.zrem(keys(concertId)[1]!, userId)) === 1;
+    },
+
+    settings: readSettings,
+
+    async updateSettings(concertId, patch) {
+      const key = keys(concertId)[5]!;
+      const set: Record<string, string> = {};
+      const unset: string[] = [];
+      for (const field of settingFields) {
+        const value = patch[field];
+        if (value === undefined) continue;
+        if (value === null) unset.push(field);
+        else set[field] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+      }
+      const tx = redis.multi();
+      if (Object.keys(set).length > 0) tx.hset(key, set);
+      if (unset.length > 0) tx.hdel(key, ...unset);
+      tx.sadd(concertsKey, concertId);
+      await tx.exec();
+      registered.add(concertId);
+      return readSettings(concertId);
+    },
+
+    async concerts() {
+      return redis.smembers(concertsKey);
+    },
+  };
+}
+
+function parseOverrides(values: Array<string | null>): QueueSettingsPatch {
+  const [maxActive, admitPerSecond, activeTtlSeconds, idleTimeoutSeconds, paused, opensAt] = values;
+  const patch: QueueSettingsPatch = {};
+  if (maxActive != null) patch.maxActive = Number(maxActive);
+  if (admitPerSecond != null) patch.admitPerSecond = Number(admitPerSecond);
+  if (activeTtlSeconds != null) patch.activeTtlSeconds = Number(activeTtlSeconds);
+  if (idleTimeoutSeconds != null) patch.idleTimeoutSeconds = Number(idleTimeoutSeconds);
+  if (paused != null) patch.paused = paused === '1';
+  if (opensAt != null) patch.opensAt = Number(opensAt);
+  return patch;
+}
