@@ -13,9 +13,8 @@ export interface HoldGuard {
   release(seatId: string, userId: string): Promise<void>;
 }
 
-const key = (seatId: string) => `hold:{${seatId}}`;
-
-export function createRedisHoldGuard(redis: Redis): HoldGuard {
+export function createRedisHoldGuard(redis: Redis, prefix = 'hold'): HoldGuard {
+  const key = (seatId: string) => `${prefix}:{${seatId}}`;
   const release = defineLuaScript('hold-guard-release');
   return {
     async claim(seatId, userId, ttlMs) {

@@ -49,7 +49,8 @@ describe('hold and payment races (MariaDB, 40 connections)', () => {
 
   it('N users on one seat behind the shared Redis guard: exactly one hold, losers never reach MySQL', async () => {
     const { scheduleId, seatIds } = await freshSchedule(database, systemClock, 1);
-    const guard = createRedisHoldGuard(redis);
+    // Seat ids restart in every fresh database, so the guard keys get a prefix of this run.
+    const guard = createRedisHoldGuard(redis, `hold-test-${uniqueSuffix()}`);
     const outcomes: string[] = [];
     const deps = {
       db: database.db,
