@@ -69,6 +69,7 @@ export async function createRuntime(
     driver: config.DB_DRIVER,
     poolSize: config.DB_POOL_SIZE,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     dataDir: config.DATA_DIR,
   });
   if (config.DB_MIGRATE) {

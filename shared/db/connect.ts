@@ -30,13 +30,14 @@ export interface DatabaseOptions {
   driver: 'mysql2' | 'planetscale';
   poolSize: number;
   connectTimeoutMs: number;
+  queryTimeoutMs?: number;
   dataDir: string;
 }
 
 export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
   if (!options.url) return connectEmbedded(join(options.dataDir, 'concert.sqlite'));
   if (options.driver === 'planetscale') return connectPlanetscale(options.url);
-  return connectMysql(options);
+  return connectMysql({ ...options, queryTimeoutMs: options.queryTimeoutMs ?? 5000 });
 }
 
 /** The embedded database file, or `:memory:` for a throwaway one. */
@@ -60,7 +61,7 @@ export async function connectEmbedded(file: string): Promise<Database> {
   };
 }
 
-async function connectMysql(options: DatabaseOptions): Promise<Database> {
+async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number }): Promise<Database> {
   const { createPool } = await import('mysql2');
   const makePool = (url: string): Pool =>
     createPool({
