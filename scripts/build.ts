@@ -39,10 +39,14 @@ for (const { name, entry } of selected) {
     legalComments: 'none',
     external: ['sql.js', 'cpu-features', 'ssh2'],
     // CommonJS dependencies (mysql2, kafkajs, ioredis) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   cpSync(join(root, 'shared', 'redis', 'lua'), join(outdir, 'lua'), { recursive: true });
   const kb = (statSync(join(outdir, 'index.mjs')).size / 1024).toFixed(0);
-  console.log(`built ${name.padEnd(16)} dist/${name}/index.mjs  ${kb} KiB  (${(performance.now() - started).toFixed(0)} ms)`);
+  console.log(
+    `built ${name.padEnd(16)} dist/${name}/index.mjs  ${kb} KiB  (${(performance.now() - started).toFixed(0)} ms)`,
+  );
 }

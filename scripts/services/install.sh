@@ -44,7 +44,9 @@ if [[ ${#apt_wanted[@]} -gt 0 || "${need_java}" == 1 ]]; then
     die "this installer only knows Debian/Ubuntu (apt-get). Install by hand: MariaDB >= 10.6 server+client, Redis >= 6 (redis-server, redis-cli), Java >= 17 and Maven, then run: bash scripts/services/install.sh (it then only fetches the Kafka jars)"
   fi
   if [[ "$(id -u)" != 0 ]]; then
-    die "installing packages needs root. Run: ${INSTALL_HINT}   (or: sudo apt-get update && sudo apt-get install -y ${apt_wanted[*]-} openjdk-17-jre-headless)"
+    manual="${apt_wanted[*]-}"
+    if [[ "${need_java}" == 1 ]]; then manual="${manual:+${manual} }openjdk-17-jre-headless"; fi
+    die "installing packages needs root. Run: ${INSTALL_HINT}   (or: sudo apt-get update && sudo apt-get install -y ${manual} && bash scripts/services/install.sh)"
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt_log="$(mktemp)"
@@ -73,6 +75,10 @@ if [[ ${#apt_wanted[@]} -gt 0 || "${need_java}" == 1 ]]; then
   run_apt apt-get install -y --no-install-recommends "${apt_wanted[@]}"
   grep -E '^Setting up ' "${apt_log}" | sed -E 's/^Setting up ([^ ]+).*/[services]   installed \1/' || true
   log "apt packages installed in $(( ($(now_ms) - t0) / 1000 ))s"
+  for program in mariadbd:mysqld mariadb-install-db:mysql_install_db redis-server redis-cli; do
+    # shellcheck disable=SC2086 # split the alternatives on purpose
+    find_program ${program//:/ } >/dev/null || die "apt-get finished but '${program%%:*}' is still not on PATH (${PATH})"
+  done
   if [[ "$(java_major)" -lt 17 ]]; then
     die "java on PATH is still older than 17 ($(java -version 2>&1 | head -n 1)); select a newer one with: update-alternatives --config java"
   fi
@@ -148,9 +154,13 @@ else
 EOF
   staging="${KAFKA_HOME}/libs.partial"
   rm -rf "${staging}"
+  log "  (about 55 MB; ~30 s with an empty ~/.m2, a few seconds otherwise)"
+  mvn_log="${KAFKA_HOME}/maven.log"
   if ! mvn -q -B -f "${build_dir}/pom.xml" -Dstyle.color=never dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="${staging}"; then
-    die "Maven could not fetch the Kafka jars (see the output above). Check that Maven Central is reachable, then run again: ${INSTALL_HINT}"
+    -DincludeScope=runtime -DoutputDirectory="${staging}" >"${mvn_log}" 2>&1; then
+    # Maven's console library prints colour codes even in batch mode.
+    sed -E 's/\x1b\[[0-9;]*m//g' "${mvn_log}" | tail -n 40 >&2
+    die "Maven could not fetch the Kafka jars (output above, full log ${mvn_log}). Check that Maven Central is reachable, then run again: ${INSTALL_HINT}"
   fi
   rm -rf "${KAFKA_LIBS}"
   mv "${staging}" "${KAFKA_LIBS}"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # variables here are used by the scripts that source this file
 # Shared settings and helpers for scripts/services/{install,up,down}.sh.
 # Sourced, never run. Everything can be overridden through the environment.
 
@@ -138,7 +139,7 @@ take_lock() {
   mkdir -p "${SERVICES_DIR}"
   if command -v flock >/dev/null 2>&1; then
     exec 9>"${SERVICES_DIR}/.lock"
-    if ! flock -w 600 9; then die "another services:up/down is still running (lock ${SERVICES_DIR}/.lock)"; fi
+    if ! flock -w 300 9; then die "another services:up/down is still running (lock ${SERVICES_DIR}/.lock)"; fi
   fi
 }
 

@@ -49,16 +49,26 @@ take_lock
 started=()
 up_started_ms="$(now_ms)"
 
+# On failure, still say what this run started (callers may want to stop it).
+on_exit() {
+  local rc=$?
+  if [[ ${rc} -ne 0 && ${#started[@]} -gt 0 ]]; then
+    log "started: ${started[*]} (left running after the failure; stop with: npm run services:down)"
+  fi
+}
+trap on_exit EXIT
+
 # Starts "$@" in the background, detached from this shell's session and from
 # our stdout/stderr (so callers reading our output see EOF when we exit), with
-# output appended to log file $1. Sets SPAWNED_PID.
+# output appended to log file $1, and without our lock (fd 9: a daemon that
+# inherited it would hold the lock for as long as it runs). Sets SPAWNED_PID.
 spawn() {
   local logfile="$1"
   shift
   if command -v setsid >/dev/null 2>&1; then
-    nohup setsid "$@" </dev/null >>"${logfile}" 2>&1 &
+    nohup setsid "$@" </dev/null >>"${logfile}" 2>&1 9>&- &
   else
-    nohup "$@" </dev/null >>"${logfile}" 2>&1 &
+    nohup "$@" </dev/null >>"${logfile}" 2>&1 9>&- &
   fi
   SPAWNED_PID=$!
 }
@@ -127,10 +137,18 @@ mariadb_ready() {
   mariadb_socket_client "${MARIADB_ADMIN}" --connect-timeout=2 ping >/dev/null 2>&1
 }
 
+# The app's own login over TCP (a bare port probe would only fill the log
+# with "Aborted connection" warnings).
+mariadb_tcp_ok() {
+  MYSQL_PWD="${DB_PASSWORD}" "${MARIADB_CLIENT}" --no-defaults --protocol=tcp --connect-timeout=2 \
+    -h "${SERVICES_HOST}" -P "${MARIADB_PORT}" -u "${DB_USER}" "${DB_NAME}" \
+    --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1
+}
+
 start_mariadb() {
   local t0 pid logfile="${MARIADB_DIR}/mariadb.log"
   t0="$(now_ms)"
-  if pid="$(live_pid "${MARIADB_PID_FILE}" "${MARIADB_PATTERN}")" && port_open "${MARIADB_PORT}" && mariadb_ready; then
+  if pid="$(live_pid "${MARIADB_PID_FILE}" "${MARIADB_PATTERN}")" && mariadb_ready && mariadb_tcp_ok; then
     log "mariadb: already running (pid ${pid}, port ${MARIADB_PORT})"
     return
   fi
@@ -188,8 +206,7 @@ FLUSH PRIVILEGES;
 SQL
     fail_with_log "mariadb: creating database/user '${DB_NAME}' failed" "${logfile}"
   fi
-  if ! MYSQL_PWD="${DB_PASSWORD}" "${MARIADB_CLIENT}" --no-defaults --protocol=tcp -h "${SERVICES_HOST}" -P "${MARIADB_PORT}" \
-    -u "${DB_USER}" "${DB_NAME}" --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>>"${logfile}"; then
+  if ! mariadb_tcp_ok; then
     fail_with_log "mariadb: user ${DB_USER} cannot connect over TCP" "${logfile}"
   fi
   log "mariadb: ready in $(elapsed_s "${t0}") (pid ${pid}, log ${logfile})"
@@ -227,7 +244,7 @@ maxclients 10000
 EOF
     log "redis: starting on ${SERVICES_HOST}:${REDIS_PORT}"
     # daemonize yes: redis-server forks, writes its pidfile, and returns.
-    if ! "${REDIS_SERVER}" "${REDIS_DIR}/redis.conf" </dev/null >>"${logfile}" 2>&1; then
+    if ! "${REDIS_SERVER}" "${REDIS_DIR}/redis.conf" </dev/null >>"${logfile}" 2>&1 9>&-; then
       fail_with_log "redis: redis-server failed to start" "${logfile}"
     fi
     started+=(redis)
