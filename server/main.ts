@@ -1,6 +1,5 @@
-import { mount as chargePoints } from '../functions/charge-points/main.ts';
-import { seedDemoConcert } from '../shared/catalog/demo-seed.ts';
 import { serveFunctions } from '../shared/serve.ts';
+import { allMounts, startAllInOne } from './all-functions.ts';
 
 /**
  * Every function and trigger in one process: the default way to try the API (embedded adapters, no
@@ -8,14 +7,8 @@ import { serveFunctions } from '../shared/serve.ts';
  */
 await serveFunctions({
   name: 'all-in-one',
-  mounts: [chargePoints],
-  async onStart(runtime) {
-    if (runtime.config.seedDemo) {
-      const id = await seedDemoConcert(runtime.database.db, runtime.clock.now());
-      if (id) runtime.logger.info({ concertId: id }, 'demo concert seeded');
-    }
-    return undefined;
-  },
+  mounts: allMounts,
+  onStart: startAllInOne,
   banner: (url, runtime) => [
     '',
     `  Concert reservation API on ${url}  (${runtime.config.embedded ? `embedded adapters, data in ${runtime.config.DATA_DIR}` : 'real services'})`,

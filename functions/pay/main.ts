@@ -1,0 +1,17 @@
+import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
+import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
+import { paymentRoutes } from './app.ts';
+
+export const mount: Mount = (rt) =>
+  paymentRoutes({
+    db: rt.database.db,
+    clock: rt.clock,
+    seatCache: rt.seatCache,
+    onOutcome: (outcome) => rt.metrics.payments.inc({ outcome }),
+    userTokens: rt.userTokens,
+    rateLimiter: rt.rateLimiter,
+    queueAccess: queueAccessFor(rt),
+    concertOfSchedule: rt.concertOfSchedule,
+  });
+
+if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'pay', mounts: [mount] });
