@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
+import { bearer } from '../../tests/support/harness.ts';
+
+let server: TestServer;
+let concertId: string;
+let scheduleId: string;
+let seatIds: string[];
+
+beforeEach(async () => {
+  server = await startTestServer({ HOLD_TTL_SECONDS: '60' });
+  const created = await call(server, 'POST', '/v1/admin/concerts', {
+    headers: await bearer('root', 'admin'),
+    body: {
+      title: 'Pay',
+      venue: 'Hall',
+      schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 4, price: 30_000 }],
+    },
+  });
+  concertId = created.body.id as string;
+  scheduleId = (created.body.schedules as { id: string }[])[0]!.id;
+  const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, {
+    headers: await access('seed'),
+  });
+  seatIds = (map.body.items as { id: string }[]).map((s) => s.id);
+});
+afterEach(() => server.close());
+
+async function access(userId: string) {
+  const auth = await bearer(userId);
+  const entered = await call(server, 'POST', '/v1/queue/tokens', { headers: auth, body: { concertId } });
+  return { ...auth, 'x-queue-token': entered.body.accessToken as string };
+}
+
+async function holdAndFund(userId: string, seat: number, points: number) {
+  const headers = await access(userId);
+  const held = await call(server, 'POST', '/v1/reservations', {
+    headers,
+    body: { scheduleId, seatId: seatIds[seat] },
+  });
+  if (points > 0) {
+    await call(server, 'POST', '/v1/points/charges', {
+      headers: { ...headers, 'idempotency-key': `fund-${userId}` },
+      body: { amount: points },
+    });
+  }
+  return { headers, reservationId: held.body.id as string };
+}
+
+const pay = (headers: Record<string, string>, reservationId: string, key: string, body: unknown = {}) =>
+  call(server, 'POST', `/v1/reservations/${reservationId}/payments`, {
+    headers: { ...headers, 'idempotency-key': key },
+    body,
+  });
+
+describe('pay: happy path', () => {
+  it('pays, replays the same answer for the same key, ends the queue access, and sells the seat', async () => {
+    const { headers, reservationId } = await holdAndFund('alice', 0, 50_000);
+    const paid = await pay(headers, reservationId, 'k1');
+    expect(paid).toMatchObject({
+      status: 201,
+      body: { reservationId, amount: 30_000, status: 'PAID', balance: 20_000 },
+    });
+    const again = await pay(headers, reservationId, 'k1');
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(paid.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+
+    const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers });
+    expect(map.status).toBe(403);
+    expect(map.body.error).toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
+    const fresh = await access('alice');
+    const after = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers: fresh });
+    expect((after.body.items as { status: string }[])[0]!.status).toBe('SOLD');
+    expect((await call(server, 'GET', `/v1/reservations/${reservationId}`, { headers })).body.status).toBe(
+      'CONFIRMED',
+    );
+    const history = await call(server, 'GET', '/v1/points/history', { headers });
+    expect((history.body.items as { type: string; amount: number }[])[0]).toMatchObject({
+      type: 'USE',
+      amount: 30_000,
+    });
+  });
+});
+
+describe('pay: errors', () => {
+  it('INSUFFICIENT_POINTS leaves the hold and the wallet as they were', async () => {
+    const { headers, reservationId } = await holdAndFund('bob', 1, 10_000);
+    const res = await pay(headers, reservationId, 'k');
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'INSUFFICIENT_POINTS' });
+    expect((await call(server, 'GET', '/v1/points', { headers })).body.balance).toBe(10_000);
+    expect((await call(server, 'GET', `/v1/reservations/${reservationId}`, { headers })).body.status).toBe(
+      'HELD',
+    );
+  });
+
+  it('HOLD_EXPIRED after the hold ran out', async () => {
+    const { headers, reservationId } = await holdAndFund('carol', 2, 50_000);
+    server.clock.advance(60_001);
+    const res = await pay(headers, reservationId, 'k');
+    expect(res.body.error).toMatchObject({ code: 'HOLD_EXPIRED' });
+    expect((await call(server, 'GET', '/v1/points', { headers })).body.balance).toBe(50_000);
+  });
+
+  it('ALREADY_PAID for a second key, IDEMPOTENCY_KEY_REUSED for a key used on another reservation', async () => {
+    const { headers, reservationId } = await holdAndFund('dave', 3, 100_000);
+    await pay(headers, reservationId, 'first');
+    const fresh = await access('dave');
+    const second = await pay(fresh, reservationId, 'second');
+    expect(second.body.error).toMatchObject({ code: 'ALREADY_PAID' });
+    const reused = await pay(fresh, String(Number(reservationId) + 1), 'first');
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('FORBIDDEN for another user, NOT_FOUND for no reservation, VALIDATION_FAILED without a key or with a body', async () => {
+    const { reservationId } = await holdAndFund('erin', 0, 0);
+    const frank = await access('frank');
+    expect((await pay(frank, reservationId, 'k')).body.error).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await pay(frank, '987654', 'k')).status).toBe(404);
+    const noKey = await call(server, 'POST', `/v1/reservations/${reservationId}/payments`, {
+      headers: frank,
+      body: {},
+    });
+    expect(noKey.body.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await pay(frank, reservationId, 'k', { amount: 1 })).body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
+  it('needs the queue access token', async () => {
+    const { headers, reservationId } = await holdAndFund('gina', 1, 50_000);
+    const { 'x-queue-token': _, ...withoutQueue } = headers;
+    expect((await pay(withoutQueue, reservationId, 'k')).body.error).toMatchObject({
+      code: 'QUEUE_TOKEN_REQUIRED',
+    });
+  });
+});
