@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
+ * Three tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
  * contract suite (embedded and real adapters side by side) and the races, against real MariaDB, Redis
  * and Kafka that the global setup brings up (or takes from DATABASE_URL, REDIS_URL, KAFKA_BROKERS).
+ * `deploy`: images, Knative manifests, Terraform and workflows validated offline with real tools.
  */
 export default defineConfig({
   test: {
@@ -23,11 +24,22 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['tests/**/*.test.ts'],
+          include: ['tests/contract/**/*.test.ts', 'tests/integration/**/*.test.ts'],
           globalSetup: ['tests/setup/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Suites share the real servers; running files one at a time keeps a 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'deploy',
+          // Deployment assets checked with real tools (kustomize, CRD schemas, checkov, actionlint, esbuild
+          // bundles); the tools are installed into .tools/ on first use.
+          include: ['tests/deploy/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
           fileParallelism: false,
         },
       },
