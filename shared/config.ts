@@ -29,6 +29,7 @@ export const configSchema = z.object({
 
   REDIS_URL: optionalUrl,
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
+  REDIS_KEY_PREFIX: z.string().max(64).default(''),
 
   KAFKA_BROKERS: optionalUrl,
   KAFKA_CLIENT_ID: z.string().default('concert'),

@@ -78,7 +78,11 @@ export async function createRuntime(
   }
 
   const redis = config.REDIS_URL
-    ? createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    ? createRedis({
+        url: config.REDIS_URL,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+      })
     : null;
   if (redis) {
     redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem'));

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 export interface RedisOptions {
   url: string;
   commandTimeoutMs: number;
+  /** Namespace for every key (ioredis prefixes keys of plain commands and of scripts' KEYS alike). */
+  keyPrefix?: string;
 }
 
 /**
@@ -15,6 +17,7 @@ export function createRedis(options: RedisOptions): Redis {
     connectTimeout: Math.max(options.commandTimeoutMs, 2000),
     maxRetriesPerRequest: 1,
     lazyConnect: true,
+    keyPrefix: options.keyPrefix ?? '',
     enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
   });
