@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import type { Runtime } from '../shared/runtime.ts';
 import type { Mount } from '../shared/serve.ts';
 import { serveFunctions } from '../shared/serve.ts';
 
@@ -21,5 +22,13 @@ if (!name || !match) {
   );
   process.exit(64);
 }
-const module = (await import(new URL(`${match}/main.ts`, root).href)) as { mount: Mount };
-await serveFunctions({ name: name, mounts: [module.mount] });
+const module = (await import(new URL(`${match}/main.ts`, root).href)) as {
+  mount?: Mount;
+  startRelay?: NonNullable<Parameters<typeof serveFunctions>[0]['onStart']>;
+  startStandaloneDispatcher?: NonNullable<Parameters<typeof serveFunctions>[0]['onStart']>;
+};
+// Background work a function's own entry starts (the relay loop, the dispatcher) starts here too.
+const onStart =
+  module.startStandaloneDispatcher ??
+  (module.startRelay ? async (rt: Runtime) => module.startRelay?.(rt) : undefined);
+await serveFunctions({ name, mounts: module.mount ? [module.mount] : [], ...(onStart ? { onStart } : {}) });

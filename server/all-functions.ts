@@ -6,6 +6,7 @@ import { mount as pay } from '../functions/pay/main.ts';
 import { seedDemoConcert } from '../shared/catalog/demo-seed.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import type { Mount } from '../shared/serve.ts';
+import { startEvents } from './events.ts';
 
 /** Every function, as the all-in-one server mounts them (the benchmark server adds its baseline). */
 export const allMounts: Mount[] = [enterQueue, listSeats, holdSeat, pay, chargePoints];
@@ -15,5 +16,5 @@ export async function startAllInOne(runtime: Runtime): Promise<(() => Promise<vo
     const id = await seedDemoConcert(runtime.database.db, runtime.clock.now());
     if (id) runtime.logger.info({ concertId: id }, 'demo concert seeded');
   }
-  return undefined;
+  return startEvents(runtime);
 }

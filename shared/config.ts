@@ -53,6 +53,19 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),
+
+  /** Events: the outbox relay, the sweeper, and the local stand-ins for KafkaSource and PingSource. */
+  OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000).default(100),
+  OUTBOX_RELAY_BATCH: int(1, 5000).default(500),
+  EXPIRE_HOLDS_INTERVAL_SECONDS: int(1, 3600).default(10),
+  ADMIT_QUEUE_INTERVAL_MS: int(100, 60_000).default(1000),
+  DISPATCH_MAX_ATTEMPTS: int(1, 100).default(6),
+  DISPATCH_BACKOFF_MS: int(1, 60_000).default(200),
+  DISPATCH_TARGETS: z.string().optional(),
+  SCHEDULE_TARGETS: z.string().optional(),
+  NOTIFY_WEBHOOK_URL: z.url().optional(),
+  NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  NOTIFY_TIMEOUT_MS: int(100, 60_000).default(3000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -34,6 +34,50 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    outboxPublished: new Counter({
+      name: 'outbox_published_total',
+      help: 'Outbox events published to the event bus by the relay',
+      registers: [registry],
+    }),
+    outboxRelayErrors: new Counter({
+      name: 'outbox_relay_errors_total',
+      help: 'Relay runs that failed (event bus or database unavailable); the rows wait',
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'outbox_backlog_events',
+      help: 'Outbox events not yet published',
+      registers: [registry],
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest unpublished outbox event',
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'event_deliveries_total',
+      help: 'CloudEvent deliveries to triggers by target and result (ok, retry, dead_letter)',
+      labelNames: ['target', 'result'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'event_dead_letters_total',
+      help: 'Events sent to the dead-letter topic after their retries ran out',
+      labelNames: ['target', 'topic'] as const,
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'kafka_consumer_lag',
+      help: 'Records not yet consumed, per consumer group, topic and partition',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'notifications_total',
+      help: 'Webhook notifications by result (sent, failed, skipped when no URL is configured)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     dbPool: new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting, limit)',

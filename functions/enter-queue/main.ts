@@ -1,3 +1,4 @@
+import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
 import { queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
@@ -18,6 +19,6 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
     });
 }
 
-export const mount: Mount = mountWith();
+export const mount: Mount = mountWith({ onActivated: activationHookFor });
 
 if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'enter-queue', mounts: [mount] });

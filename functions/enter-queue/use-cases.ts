@@ -53,7 +53,10 @@ async function answer(
 ): Promise<QueueAnswer> {
   const { etaSeconds, pollAfterSeconds } = estimate(view, now);
   if (view.state === 'ACTIVE') {
-    const accessToken = await deps.tokens.issueAccessToken({ ...ticket, activeUntil: view.activeUntil }, now);
+    const accessToken = await deps.tokens.issueAccessToken(
+      { userId: ticket.userId, concertId: ticket.concertId, activeUntil: view.activeUntil },
+      now,
+    );
     return {
       queueToken,
       status: 'ACTIVE',

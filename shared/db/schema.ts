@@ -93,6 +93,12 @@ export interface OutboxTable {
   payload: string;
   created_at: EpochMs;
   sent_at: EpochMs | null;
+  shard: number;
+}
+
+export interface OutboxShardsTable {
+  shard: number;
+  relayed_at: EpochMs | null;
 }
 
 export interface ProcessedEventsTable {
@@ -111,5 +117,6 @@ export interface DB {
   payments: PaymentsTable;
   idempotency_records: IdempotencyRecordsTable;
   outbox: OutboxTable;
+  outbox_shards: OutboxShardsTable;
   processed_events: ProcessedEventsTable;
 }

@@ -33,6 +33,8 @@ export interface EventBus {
   publish(records: EventRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   ping(): Promise<void>;
+  /** Records not yet consumed by a group, per topic and partition (the ADR's kafka_consumer_lag). */
+  lag(groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]>;
   close(): Promise<void>;
 }
 

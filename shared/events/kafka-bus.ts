@@ -86,6 +86,8 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       consumers.add(consumer);
       for (const topic of topics) await consumer.subscribe({ topic, fromBeginning });
       await consumer.run({
+        // Partitions in parallel, each one in order: order per key holds, throughput scales with partitions.
+        partitionsConsumedConcurrently: options.partitions,
         eachMessage: async ({ topic, partition, message }) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(message.headers ?? {})) {
@@ -113,6 +115,25 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       await admin.connect();
       try {
         await admin.describeCluster();
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async lag(groupId, topics) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const committed = await admin.fetchOffsets({ groupId, topics });
+        const rows: { topic: string; partition: number; lag: number }[] = [];
+        for (const { topic, partitions } of committed) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          for (const end of ends) {
+            const done = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+            const consumed = Number(done) < 0 ? Number(end.low) : Number(done);
+            rows.push({ topic, partition: end.partition, lag: Math.max(0, Number(end.high) - consumed) });
+          }
+        }
+        return rows;
       } finally {
         await admin.disconnect();
       }

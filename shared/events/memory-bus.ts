@@ -110,6 +110,16 @@ export function createMemoryBus(options: { partitions: number; retainPerPartitio
     async ping() {
       if (closed) throw new Error('event bus is closed');
     },
+    async lag(groupId, topics) {
+      const group = groups.get(groupId);
+      return topics.flatMap((topic) =>
+        partitionsOf(topic).map((log, partition) => {
+          const end = log.base + log.records.length;
+          const next = group?.offsets.get(topic)?.[partition] ?? log.base;
+          return { topic, partition, lag: Math.max(0, end - Math.max(next, log.base)) };
+        }),
+      );
+    },
     async close() {
       closed = true;
       for (const g of groups.values()) g.stopped = true;

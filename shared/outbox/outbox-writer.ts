@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
+import { outboxShards } from '../db/migrations/0002_outbox_shards.ts';
 import type { DB } from '../db/schema.ts';
+import { partitionFor } from '../events/bus.ts';
 import type { Topic } from './events.ts';
 
 export interface OutboxEvent {
@@ -27,6 +29,7 @@ export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, n
     payload: JSON.stringify(event.data),
     created_at: now,
     sent_at: null,
+    shard: partitionFor(event.key, outboxShards),
   };
   const insert = trx.insertInto('outbox').values(row);
   if (dialectOf(trx) === 'sqlite')

@@ -1,12 +1,13 @@
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { QueueAccessCheck } from '../http/queue-access.ts';
 import type { QueueStore } from './queue-store.ts';
 import type { QueueTokens } from './queue-tokens.ts';
 
-/** The header [queue] endpoints read the access token from. */
-export const queueTokenHeader = 'x-queue-token';
+export { queueTokenHeader } from '../http/queue-access.ts';
 
-export interface QueueAccess {
+/** The shape shared/http/queue-access.ts's QueueAccessCheck asks for, with the slot's end as the answer. */
+export interface QueueAccess extends QueueAccessCheck {
   /**
    * Lets a [queue] request through, or throws: QUEUE_TOKEN_REQUIRED (no token), QUEUE_TOKEN_INVALID
    * (not genuine, another user's or another concert's), QUEUE_NOT_ACTIVE (expired, released after

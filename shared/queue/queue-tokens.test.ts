@@ -101,4 +101,28 @@ describe('queue tokens', () => {
     );
     expect(await codeOf(tokens.verifyAccessToken(forged, now))).toBe('QUEUE_TOKEN_INVALID');
   });
+
+  it('remembers verified tokens but still expires them, and verifies anything else in full', async () => {
+    const small = createQueueTokens({ secret, verifiedCacheSize: 2 });
+    const queueToken = await small.issueQueueToken({ userId: 'u1', concertId: '7', seq: 3 }, now);
+    expect((await small.verifyQueueToken(queueToken, now)).seq).toBe(3);
+    expect((await small.verifyQueueToken(queueToken, now + 1000)).seq).toBe(3);
+    expect(await codeOf(small.verifyQueueToken(queueToken, now + 25 * 3600_000))).toBe('QUEUE_TOKEN_INVALID');
+    const tampered = `${queueToken.slice(0, -3)}abc`;
+    expect(await codeOf(small.verifyQueueToken(tampered, now))).toBe('QUEUE_TOKEN_INVALID');
+    expect(await codeOf(small.verifyAccessToken(queueToken, now))).toBe('QUEUE_TOKEN_INVALID');
+
+    const access = await small.issueAccessToken(
+      { userId: 'u1', concertId: '7', activeUntil: now + 10_000 },
+      now,
+    );
+    expect((await small.verifyAccessToken(access, now)).expired).toBe(false);
+    expect((await small.verifyAccessToken(access, now + 10_000)).expired).toBe(true);
+    expect(await codeOf(small.verifyQueueToken(access, now))).toBe('QUEUE_TOKEN_INVALID');
+    for (let seq = 0; seq < 5; seq++) {
+      const t = await small.issueQueueToken({ userId: 'u2', concertId: '7', seq }, now);
+      expect((await small.verifyQueueToken(t, now)).seq).toBe(seq);
+    }
+    expect((await small.verifyQueueToken(queueToken, now)).seq).toBe(3); // evicted: verified in full again
+  });
 });

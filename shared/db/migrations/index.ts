@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
+import * as m0002 from './0002_outbox_shards.ts';
 
 /**
  * Numbered migrations, imported statically so each function bundles them into its single file (no
@@ -7,6 +8,7 @@ import * as m0001 from './0001_initial.ts';
  */
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_outbox_shards': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,406 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
+import { createQueueAccess } from '../../shared/queue/queue-access.ts';
+import type { QueueStore } from '../../shared/queue/queue-store.ts';
+import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
+import { createMemoryRateLimiter } from '../../shared/rate-limit/memory-rate-limiter.ts';
+import { badTokens, bearer, httpOptions, manualClock, testTokens } from '../../tests/support/harness.ts';
+import { createApp, type EnterQueueDeps } from './app.ts';
+
+const queueSecret = 'queue-secret-that-is-long-enough-0123456789';
+const defaults = { maxActive: 2, admitPerSecond: 10, activeTtlSeconds: 600, idleTimeoutSeconds: 30 };
+
+interface Answer {
+  queueToken: string;
+  status: 'WAITING' | 'ACTIVE';
+  position: number;
+  etaSeconds: number;
+  pollAfterSeconds: number;
+  accessToken?: string;
+  activeUntil?: string;
+  opensAt?: string;
+}
+interface ErrorBody {
+  error: { code: string; message: string; requestId: string; details?: { field: string }[] };
+}
+
+let clock: ReturnType<typeof manualClock>;
+let store: QueueStore;
+let activated: [string, string[]][];
+let app: ReturnType<typeof createApp>;
+const tokens = createQueueTokens({ secret: queueSecret });
+
+function makeApp(over: Partial<EnterQueueDeps> = {}, burst = 1000) {
+  return createApp(
+    {
+      store,
+      tokens,
+      clock,
+      userTokens: testTokens(),
+      rateLimiter: createMemoryRateLimiter({ perSecond: 1, burst }),
+      onActivated: (concertId, ids) => {
+        activated.push([concertId, ids]);
+      },
+      stream: { checkMs: 5, maxStreamMs: 60_000, keepAliveMs: 15_000 },
+      ...over,
+    },
+    httpOptions(),
+  );
+}
+
+beforeEach(() => {
+  clock = manualClock();
+  store = createMemoryQueueStore(defaults);
+  activated = [];
+  app = makeApp();
+});
+
+const post = (path: string, headers: Record<string, string>, body: unknown) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+async function enter(userId: string, concertId = '1'): Promise<Answer> {
+  const res = await post('/v1/queue/tokens', await bearer(userId), { concertId });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Answer;
+}
+
+async function status(userId: string, queueToken: string | undefined) {
+  const headers: Record<string, string> = await bearer(userId);
+  if (queueToken !== undefined) headers['x-queue-token'] = queueToken;
+  return app.request('/v1/queue/status', { headers });
+}
+
+const codeOf = async (res: Response) => ((await res.json()) as ErrorBody).error.code;
+
+describe('enter-queue: happy path', () => {
+  it('admits at once while there is room, then lines users up; status admits them as slots free', async () => {
+    const a = await enter('a');
+    expect(a).toMatchObject({ status: 'ACTIVE', position: 0, etaSeconds: 0 });
+    expect(a.accessToken).toBeTruthy();
+    expect(a.activeUntil).toBe(new Date(clock.now() + 600_000).toISOString());
+    await enter('b');
+    const c = await enter('c');
+    expect(c).toMatchObject({ status: 'WAITING', position: 1 });
+    expect(c.accessToken).toBeUndefined();
+    expect(c.pollAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(c.pollAfterSeconds).toBeLessThanOrEqual(10); // a third of the 30 s idle timeout
+    expect(c.etaSeconds).toBeGreaterThan(0);
+
+    const waiting = await status('c', c.queueToken);
+    expect(waiting.status).toBe(200);
+    expect(await waiting.json()).toMatchObject({ status: 'WAITING', position: 1, queueToken: c.queueToken });
+
+    // a pays: the slot frees, c's next poll admits c, and c's access token passes the [queue] guard.
+    const access = createQueueAccess({ tokens, store, clock });
+    await access.release('1', 'a');
+    clock.advance(1000);
+    const active = (await (await status('c', c.queueToken)).json()) as Answer;
+    expect(active).toMatchObject({ status: 'ACTIVE', position: 0 });
+    expect(await access.verify(active.accessToken, 'c', '1')).toEqual({ activeUntil: clock.now() + 600_000 });
+    expect(activated).toEqual([
+      ['1', ['a']],
+      ['1', ['b']],
+      ['1', ['c']],
+    ]);
+  });
+
+  it('gives the same place on every enter (another tab), with a token that works too', async () => {
+    await enter('a');
+    await enter('b');
+    const first = await enter('x');
+    const second = await enter('x');
+    expect(second.position).toBe(first.position);
+    expect(second.queueToken).not.toBe(first.queueToken);
+    for (const token of [first.queueToken, second.queueToken]) {
+      expect(await (await status('x', token)).json()).toMatchObject({ status: 'WAITING', position: 1 });
+    }
+    expect((await store.admit('1', clock.now())).waiting).toBe(1);
+  });
+
+  it('keeps queues per concert', async () => {
+    await enter('a', '1');
+    await enter('b', '1');
+    expect((await enter('c', '1')).status).toBe('WAITING');
+    expect((await enter('c', '2')).status).toBe('ACTIVE');
+  });
+
+  it('places early users at the opening and says when it is', async () => {
+    const admin = await bearer('boss', 'admin');
+    const opensAt = new Date(clock.now() + 60_000).toISOString();
+    const put = await app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ opensAt }),
+    });
+    expect(put.status).toBe(200);
+    const early = await enter('early');
+    expect(early).toMatchObject({ status: 'WAITING', position: 1, opensAt });
+    expect(early.pollAfterSeconds).toBeLessThanOrEqual(10);
+    // Early users poll like everyone (the idle timeout applies before the opening too).
+    for (let i = 0; i < 3; i++) {
+      clock.advance(20_000);
+      expect((await status('early', early.queueToken)).status).toBe(200);
+    }
+    expect(await (await status('early', early.queueToken)).json()).toMatchObject({ status: 'ACTIVE' });
+  });
+
+  it('lets an admin read and change the queue of a concert', async () => {
+    const admin = await bearer('boss', 'admin');
+    await enter('a');
+    await enter('b');
+    await enter('c');
+    const read = await app.request('/v1/admin/queues/1', { headers: admin });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual({
+      concertId: '1',
+      waiting: 1,
+      preRegistered: 0,
+      active: 2,
+      admittedTotal: 2,
+      admissionRatePerSecond: expect.any(Number),
+      ...defaults,
+      paused: false,
+      opensAt: null,
+    });
+    const put = await app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ maxActive: 3, admitPerSecond: 5, paused: false, idleTimeoutSeconds: 120 }),
+    });
+    expect(put.status).toBe(200);
+    // The PUT runs the admission step: the new slot goes to c at once.
+    expect(await put.json()).toMatchObject({
+      maxActive: 3,
+      admitPerSecond: 5,
+      idleTimeoutSeconds: 120,
+      active: 3,
+    });
+    expect(activated.at(-1)).toEqual(['1', ['c']]);
+  });
+
+  it('streams status events and closes after the ACTIVE one', async () => {
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    const res = await app.request(`/v1/queue/stream?queueToken=${c.queueToken}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    };
+    await readUntil(/"status":"WAITING"/);
+    expect(text).toMatch(/^event: status\ndata: \{.*"position":1/);
+    await store.release('1', 'a');
+    await readUntil(/"status":"ACTIVE"/);
+    const { done } = await reader.read();
+    expect(done).toBe(true);
+    const events = text.trim().split('\n\n');
+    expect(events).toHaveLength(2); // nothing repeated while the position stood still
+    expect(JSON.parse(events[1]!.split('data: ')[1]!)).toMatchObject({
+      status: 'ACTIVE',
+      accessToken: expect.any(String),
+    });
+  });
+
+  it('closes a stream after its maximum duration, and the stream counts as polling', async () => {
+    app = makeApp({ stream: { checkMs: 5, maxStreamMs: 10_000, keepAliveMs: 1_000_000 } });
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    const res = await app.request(`/v1/queue/stream?queueToken=${c.queueToken}`);
+    const reader = res.body!.getReader();
+    await reader.read();
+    clock.advance(25_000); // near the 30 s idle timeout, but the stream kept polling
+    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(10_000);
+    while (!(await reader.read()).done) {
+      // drain until the server closes
+    }
+    expect(await (await status('c', c.queueToken)).json()).toMatchObject({ status: 'WAITING', position: 1 });
+  });
+});
+
+describe('enter-queue: errors', () => {
+  it.each([
+    [{ concertId: 'abc' }, 'concertId'],
+    [{ concertId: 1 }, 'concertId'],
+    [{}, 'concertId'],
+    [{ concertId: '1', extra: true }, ''],
+  ])('refuses %j with VALIDATION_FAILED', async (body, field) => {
+    const res = await post('/v1/queue/tokens', await bearer('v'), body);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as ErrorBody).error;
+    expect(error.code).toBe('VALIDATION_FAILED');
+    if (field) expect(error.details?.map((d) => d.field)).toContain(field);
+  });
+
+  it('answers MALFORMED_JSON for a broken body', async () => {
+    const res = await post('/v1/queue/tokens', await bearer('v'), '{"concertId": ');
+    expect(res.status).toBe(400);
+    expect(await codeOf(res)).toBe('MALFORMED_JSON');
+  });
+
+  it('answers 404 for a concert that does not exist, when it can tell', async () => {
+    app = makeApp({ concertExists: async (id) => id === '1' });
+    const res = await post('/v1/queue/tokens', await bearer('v'), { concertId: '999' });
+    expect(res.status).toBe(404);
+    expect(await codeOf(res)).toBe('NOT_FOUND');
+    expect((await post('/v1/queue/tokens', await bearer('v'), { concertId: '1' })).status).toBe(201);
+    const admin = await app.request('/v1/admin/queues/999', { headers: await bearer('boss', 'admin') });
+    expect(admin.status).toBe(404);
+  });
+
+  it('asks for the queue token: QUEUE_TOKEN_REQUIRED', async () => {
+    const res = await status('v', undefined);
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe('QUEUE_TOKEN_REQUIRED');
+    const stream = await app.request('/v1/queue/stream');
+    expect(stream.status).toBe(403);
+    expect(await codeOf(stream)).toBe('QUEUE_TOKEN_REQUIRED');
+  });
+
+  it('tells a user whose place lapsed to enter again: QUEUE_TOKEN_INVALID', async () => {
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    clock.advance(30_000);
+    const res = await status('c', c.queueToken);
+    expect(res.status).toBe(403);
+    const error = ((await res.json()) as ErrorBody).error;
+    expect(error.code).toBe('QUEUE_TOKEN_INVALID');
+    expect(error.message).toMatch(/enter the queue again/);
+    expect((await enter('c')).position).toBe(1);
+  });
+
+  it('answers ACTIVE then refuses the place after the access ended (released after payment)', async () => {
+    const a = await enter('a');
+    await store.release('1', 'a');
+    const res = await status('a', a.queueToken);
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe('QUEUE_TOKEN_INVALID');
+  });
+
+  it('rate limits per user with 429 and Retry-After', async () => {
+    app = makeApp({}, 2);
+    const auth = await bearer('busy');
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await post('/v1/queue/tokens', auth, { concertId: '1' })).status);
+    expect(codes).toEqual([201, 201, 429]);
+    const res = await post('/v1/queue/tokens', auth, { concertId: '1' });
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
+  it.each([
+    [{ maxActive: 0 }, 'maxActive'],
+    [{ admitPerSecond: 1.5 }, 'admitPerSecond'],
+    [{ activeTtlSeconds: 5 }, 'activeTtlSeconds'],
+    [{ idleTimeoutSeconds: 'x' }, 'idleTimeoutSeconds'],
+    [{ paused: 'yes' }, 'paused'],
+    [{ opensAt: 'tomorrow' }, 'opensAt'],
+    [{ surprise: 1 }, ''],
+  ])('refuses admin settings %j with VALIDATION_FAILED', async (body, field) => {
+    const res = await app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...(await bearer('boss', 'admin')), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as ErrorBody).error;
+    expect(error.code).toBe('VALIDATION_FAILED');
+    if (field) expect(error.details?.map((d) => d.field)).toContain(field);
+  });
+
+  it('refuses a non-decimal concert id in admin paths', async () => {
+    const res = await app.request('/v1/admin/queues/abc', { headers: await bearer('boss', 'admin') });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('enter-queue: security', () => {
+  it('refuses a missing bearer token on the user endpoints', async () => {
+    const res = await app.request('/v1/queue/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"concertId":"1"}',
+    });
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe('UNAUTHENTICATED');
+    expect((await app.request('/v1/queue/status')).status).toBe(401);
+  });
+
+  it.each(['forged', 'algNone', 'expired', 'wrongAudience', 'garbage'])(
+    'refuses a %s user token',
+    async (kind) => {
+      const token = (await badTokens('mallory'))[kind];
+      const res = await post('/v1/queue/tokens', { authorization: `Bearer ${token}` }, { concertId: '1' });
+      expect(res.status).toBe(401);
+      expect(await codeOf(res)).toBe('UNAUTHENTICATED');
+    },
+  );
+
+  it("refuses another user's queue token: QUEUE_TOKEN_INVALID", async () => {
+    const alice = await enter('alice');
+    const res = await status('mallory', alice.queueToken);
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe('QUEUE_TOKEN_INVALID');
+  });
+
+  it('refuses forged, alg none, expired and user tokens as queue tokens', async () => {
+    await enter('alice');
+    const other = createQueueTokens({ secret: 'another-queue-secret-long-enough-0000000' });
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = clock.now();
+    const forgedTokens = {
+      forged: await other.issueQueueToken({ userId: 'alice', concertId: '1', seq: 1 }, now),
+      algNone: `${b64({ alg: 'none' })}.${b64({ sub: 'alice', cid: '1', seq: 1, typ: 'queue', aud: 'concert-queue', iss: 'concert-queue', jti: 'x', exp: now / 1000 + 60 })}.`,
+      expired: await tokens.issueQueueToken({ userId: 'alice', concertId: '1', seq: 1 }, now - 48 * 3600_000),
+      userToken: (await bearer('alice')).authorization!.slice('Bearer '.length),
+      accessToken: await tokens.issueAccessToken(
+        { userId: 'alice', concertId: '1', activeUntil: now + 60_000 },
+        now,
+      ),
+    };
+    for (const [kind, token] of Object.entries(forgedTokens)) {
+      const res = await status('alice', token);
+      expect(`${kind}: ${res.status} ${await codeOf(res)}`).toBe(`${kind}: 403 QUEUE_TOKEN_INVALID`);
+      const stream = await app.request(`/v1/queue/stream?queueToken=${encodeURIComponent(token)}`);
+      expect(`${kind}: ${stream.status}`).toBe(`${kind}: 403`);
+    }
+  });
+
+  it('keeps the admin endpoints for admins', async () => {
+    const asUser = await app.request('/v1/admin/queues/1', { headers: await bearer('alice') });
+    expect(asUser.status).toBe(403);
+    expect(await codeOf(asUser)).toBe('FORBIDDEN');
+    expect((await app.request('/v1/admin/queues/1')).status).toBe(401);
+    const put = await app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...(await bearer('alice')), 'content-type': 'application/json' },
+      body: '{"paused":true}',
+    });
+    expect(put.status).toBe(403);
+    expect((await store.settings('1')).paused).toBe(false);
+  });
+
+  it('documents every queue route in /openapi.json', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/queue/tokens',
+        '/v1/queue/status',
+        '/v1/queue/stream',
+        '/v1/admin/queues/{concertId}',
+      ]),
+    );
+  });
+});

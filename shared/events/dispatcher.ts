@@ -1,0 +1,115 @@
+import type { CloudEvent } from 'cloudevents';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { DeliveredRecord, EventBus, Subscription } from './bus.ts';
+import { fromKafkaRecord, toHttpBinary } from './cloudevents.ts';
+
+/** Where a subscription delivers: a URL (the trigger's own process) or an in-process app's fetch. */
+export type Deliver = (request: Request) => Promise<Response>;
+
+export interface DeliveryTarget {
+  name: string;
+  topics: string[];
+  deliver: Deliver;
+}
+
+export interface DispatcherOptions {
+  bus: EventBus;
+  logger: Logger;
+  metrics?: Metrics;
+  maxAttempts: number;
+  backoffMs: number;
+  deadLetterTopic?: string;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const deadLetterTopic = 'dead-letter';
+
+/** What KafkaSource retries: the receiver may succeed later. Other 4xx answers will not change. */
+const retryable = (status: number) =>
+  status === 404 || status === 408 || status === 409 || status === 429 || status >= 500;
+
+export function urlTarget(url: string): Deliver {
+  return (request) => fetch(new Request(url, request), { signal: AbortSignal.timeout(30_000) });
+}
+
+/**
+ * The local stand-in for KafkaSource: one consumer group per target, each record POSTed as a binary-mode
+ * CloudEvent, in order per partition (the next record of a partition waits for this one). A failed
+ * delivery is retried with exponential backoff; when the attempts run out the record goes to the
+ * dead-letter topic with the error, and the partition moves on, so a poison message cannot block it.
+ */
+export async function startDispatcher(
+  options: DispatcherOptions,
+  targets: DeliveryTarget[],
+): Promise<() => Promise<void>> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const subscriptions: Subscription[] = [];
+  for (const target of targets) {
+    const handler = async (record: DeliveredRecord) => {
+      const event = fromKafkaRecord(record);
+      let lastError = '';
+      for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+        const outcome = await deliverOnce(target.deliver, event);
+        if (outcome.ok) {
+          options.metrics?.deliveries.inc({ target: target.name, result: 'ok' });
+          return;
+        }
+        lastError = outcome.error;
+        if (!outcome.retry) break;
+        options.metrics?.deliveries.inc({ target: target.name, result: 'retry' });
+        if (attempt < options.maxAttempts)
+          await sleep(Math.min(options.backoffMs * 2 ** (attempt - 1), 60_000));
+      }
+      options.metrics?.deliveries.inc({ target: target.name, result: 'dead_letter' });
+      options.metrics?.deadLetters.inc({ target: target.name, topic: record.topic });
+      options.logger.error(
+        { target: target.name, ceId: event.id, ceType: event.type, error: lastError },
+        'event dead-lettered after its retries',
+      );
+      await options.bus.publish([
+        {
+          topic: options.deadLetterTopic ?? deadLetterTopic,
+          key: record.key,
+          value: record.value,
+          headers: {
+            ...record.headers,
+            'dispatch-target': target.name,
+            'dispatch-error': lastError.slice(0, 500),
+            'dispatch-source-topic': record.topic,
+            'dispatch-source-offset': `${record.partition}/${record.offset}`,
+          },
+        },
+      ]);
+    };
+    subscriptions.push(
+      await options.bus.subscribe({
+        groupId: `dispatcher-${target.name}`,
+        topics: target.topics,
+        fromBeginning: true,
+        handler,
+      }),
+    );
+  }
+  return async () => {
+    await Promise.all(subscriptions.map((s) => s.stop()));
+  };
+}
+
+async function deliverOnce(
+  deliver: Deliver,
+  event: CloudEvent<unknown>,
+): Promise<{ ok: true } | { ok: false; retry: boolean; error: string }> {
+  const { headers, body } = toHttpBinary(event);
+  try {
+    const res = await deliver(new Request('http://trigger.local/', { method: 'POST', headers, body }));
+    if (res.ok) {
+      await res.body?.cancel();
+      return { ok: true };
+    }
+    const text = (await res.text()).slice(0, 300);
+    return { ok: false, retry: retryable(res.status), error: `HTTP ${res.status} ${text}` };
+  } catch (error) {
+    return { ok: false, retry: true, error: error instanceof Error ? error.message : String(error) };
+  }
+}
