@@ -35,6 +35,7 @@ export const configSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('concert'),
   KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+  KAFKA_TOPIC_PREFIX: z.string().max(64).default(''),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_JWKS_URL: z.url().optional(),

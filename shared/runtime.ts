@@ -104,6 +104,7 @@ export async function createRuntime(
         clientId: config.KAFKA_CLIENT_ID,
         partitions: config.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        topicPrefix: config.KAFKA_TOPIC_PREFIX,
         logger,
       })
     : createMemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS });

@@ -8,6 +8,8 @@ export interface KafkaBusOptions {
   partitions: number;
   replicationFactor: number;
   logger: Logger;
+  /** Prepended to every topic name: environments (or test runs) sharing one cluster stay apart. */
+  topicPrefix?: string;
 }
 
 /** kafkajs behind the EventBus port. The producer is idempotent and connects on first publish. */
@@ -31,6 +33,9 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
   let producer: Producer | undefined;
   let producerReady: Promise<Producer> | undefined;
   const consumers = new Set<Consumer>();
+  const prefix = options.topicPrefix ?? '';
+  const full = (topic: string) => `${prefix}${topic}`;
+  const bare = (topic: string) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
 
   const getProducer = () => {
     producerReady ??= (async () => {
@@ -52,7 +57,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       await admin.connect();
       try {
         const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
+        const missing = topics.map(full).filter((t) => !existing.has(t));
         if (missing.length > 0) {
           await admin.createTopics({
             waitForLeaders: true,
@@ -71,7 +76,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       if (records.length === 0) return;
       const p = await getProducer();
       const byTopic = new Map<string, typeof records>();
-      for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      for (const r of records) byTopic.set(full(r.topic), [...(byTopic.get(full(r.topic)) ?? []), r]);
       await p.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, rs]) => ({
@@ -84,7 +89,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
       await consumer.connect();
       consumers.add(consumer);
-      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning });
+      for (const topic of topics) await consumer.subscribe({ topic: full(topic), fromBeginning });
       await consumer.run({
         // Partitions in parallel, each one in order: order per key holds, throughput scales with partitions.
         partitionsConsumedConcurrently: options.partitions,
@@ -94,7 +99,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
             if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
           }
           await handler({
-            topic,
+            topic: bare(topic),
             partition,
             offset: message.offset,
             key: message.key?.toString() ?? '',
@@ -123,14 +128,14 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const committed = await admin.fetchOffsets({ groupId, topics });
+        const committed = await admin.fetchOffsets({ groupId, topics: topics.map(full) });
         const rows: { topic: string; partition: number; lag: number }[] = [];
         for (const { topic, partitions } of committed) {
           const ends = await admin.fetchTopicOffsets(topic);
           for (const end of ends) {
             const done = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
             const consumed = Number(done) < 0 ? Number(end.low) : Number(done);
-            rows.push({ topic, partition: end.partition, lag: Math.max(0, Number(end.high) - consumed) });
+            rows.push({ topic: bare(topic), partition: end.partition, lag: Math.max(0, Number(end.high) - consumed) });
           }
         }
         return rows;
