@@ -1,0 +1,110 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBus } from '../../shared/events/bus.ts';
+import { toKafkaRecord } from '../../shared/events/cloudevents.ts';
+import { deadLetterTopic, startDispatcher } from '../../shared/events/dispatcher.ts';
+import { createMemoryBus } from '../../shared/events/memory-bus.ts';
+import { createMetrics } from '../../shared/metrics.ts';
+import { collect, privateKafkaBus, waitFor } from '../support/events-fixture.ts';
+
+const record = (n: number, key: string) =>
+  toKafkaRecord({
+    event_id: `reservation.cancelled:${n}`,
+    topic: 'reservation.cancelled',
+    event_key: key,
+    type: 'reservation.cancelled',
+    payload: JSON.stringify({ n }),
+    created_at: Date.now(),
+  });
+
+const targets: { name: string; make(): EventBus }[] = [
+  { name: 'Kafka', make: () => privateKafkaBus() },
+  { name: 'in-process bus', make: () => createMemoryBus({ partitions: 3 }) },
+];
+
+describe.each(targets)('dispatcher on $name', (target) => {
+  let bus: EventBus;
+  beforeAll(async () => {
+    bus = target.make();
+    await bus.ensureTopics(['reservation.cancelled', deadLetterTopic]);
+  });
+  afterAll(() => bus.close());
+
+  it('retries a failing delivery, dead-letters a poison event with its error, and keeps the partition moving', async () => {
+    const attempts = new Map<string, number>();
+    const delivered: number[] = [];
+    const metrics = createMetrics();
+    const stop = await startDispatcher(
+      { bus, logger: pino({ level: 'silent' }), metrics, maxAttempts: 4, backoffMs: 10 },
+      [
+        {
+          name: 'flaky',
+          topics: ['reservation.cancelled'],
+          deliver: async (request) => {
+            const id = request.headers.get('ce-id') ?? '';
+            const n = (await request.json()) as { n: number };
+            const tries = (attempts.get(id) ?? 0) + 1;
+            attempts.set(id, tries);
+            if (request.headers.get('ce-specversion') !== '1.0')
+              return new Response('not binary mode', { status: 400 });
+            if (n.n === 2) return new Response('poison', { status: 500 }); // always fails
+            if (n.n === 1 && tries <= 2) return new Response('busy', { status: 503 }); // fails twice, then works
+            delivered.push(n.n);
+            return new Response(null, { status: 202 });
+          },
+        },
+      ],
+    );
+    const dead = await collect(bus, [deadLetterTopic]);
+    await bus.publish([record(0, 'seat-9'), record(1, 'seat-9'), record(2, 'seat-9'), record(3, 'seat-9')]);
+    await waitFor(
+      () => delivered.length >= 3 && dead.records.length >= 1,
+      45_000,
+      'deliveries and the dead letter',
+    );
+    await stop();
+    await dead.stop();
+
+    expect(delivered).toEqual([0, 1, 3]);
+    expect(attempts.get('reservation.cancelled:1')).toBe(3);
+    expect(attempts.get('reservation.cancelled:2')).toBe(4);
+    expect(dead.records).toHaveLength(1);
+    expect(dead.records[0]!.headers).toMatchObject({
+      ce_id: 'reservation.cancelled:2',
+      'dispatch-target': 'flaky',
+      'dispatch-source-topic': 'reservation.cancelled',
+    });
+    expect(dead.records[0]!.headers?.['dispatch-error']).toContain('HTTP 500 poison');
+    const text = await metrics.registry.getSingleMetricAsString('event_deliveries_total');
+    expect(text).toContain('event_deliveries_total{target="flaky",result="dead_letter"} 1');
+    expect(text).toContain('event_deliveries_total{target="flaky",result="ok"} 3');
+  });
+
+  it('does not retry an answer that will not change (400), but dead-letters it at once', async () => {
+    let calls = 0;
+    const stop = await startDispatcher(
+      { bus, logger: pino({ level: 'silent' }), maxAttempts: 5, backoffMs: 10 },
+      [
+        {
+          name: 'strict',
+          topics: ['reservation.cancelled'],
+          deliver: async () => {
+            calls++;
+            return new Response('bad', { status: 400 });
+          },
+        },
+      ],
+    );
+    const dead = await collect(bus, [deadLetterTopic]);
+    await bus.publish([record(77, 'seat-x')]);
+    await waitFor(
+      () => dead.records.some((r) => r.headers?.['dispatch-target'] === 'strict'),
+      45_000,
+      'dead letter',
+    );
+    await stop();
+    await dead.stop();
+    // The group reads the topic from the beginning: every record it saw was tried exactly once.
+    expect(calls).toBe(dead.records.filter((r) => r.headers?.['dispatch-target'] === 'strict').length);
+  });
+});
