@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { resolveSecrets, type Secrets } from './auth/dev-secrets.ts';
 import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
-import { createScheduleConcertLookup } from './catalog/catalog-queries.ts';
+import { createConcertExistence, createScheduleConcertLookup } from './catalog/catalog-queries.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
@@ -37,6 +37,7 @@ export interface Runtime {
   seatCache: SeatCache;
   holdGuard: HoldGuard;
   concertOfSchedule(scheduleId: number): Promise<number | null>;
+  concertExists(concertId: string): Promise<boolean>;
   bus: EventBus;
   readiness: ReadinessCheck[];
   refreshGauges(): void;
@@ -130,6 +131,7 @@ export async function createRuntime(
     seatCache,
     holdGuard,
     concertOfSchedule: createScheduleConcertLookup(database.db),
+    concertExists: createConcertExistence(database.db),
     bus,
     readiness,
     refreshGauges() {

@@ -15,6 +15,7 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
       logger: rt.logger,
       userTokens: rt.userTokens,
       rateLimiter: rt.rateLimiter,
+      concertExists: rt.concertExists,
       ...(options.onActivated ? { onActivated: options.onActivated(rt) } : {}),
     });
 }

@@ -165,7 +165,15 @@ describe('hold-seat: security', () => {
     });
     expect(stolen.status).toBe(403);
     expect(stolen.body.error).toMatchObject({ code: 'QUEUE_TOKEN_INVALID' });
-    const elsewhere = await accessFor('carol', '777');
+    const other = await call(server, 'POST', '/v1/admin/concerts', {
+      headers: await bearer('root', 'admin'),
+      body: {
+        title: 'Other',
+        venue: 'Hall',
+        schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 1, price: 1 }],
+      },
+    });
+    const elsewhere = await accessFor('carol', other.body.id as string);
     const wrongConcert = await call(server, 'POST', '/v1/reservations', {
       headers: elsewhere,
       body: holdBody(),

@@ -10,7 +10,10 @@ afterEach(() => {
 
 describe('user tokens', () => {
   it('verifies what it signed, with the role', async () => {
-    expect(await tokens.verify(await tokens.sign({ id: 'u-1', role: 'admin' }))).toEqual({ id: 'u-1', role: 'admin' });
+    expect(await tokens.verify(await tokens.sign({ id: 'u-1', role: 'admin' }))).toEqual({
+      id: 'u-1',
+      role: 'admin',
+    });
   });
 
   it('refuses a remembered token once it has expired', async () => {
@@ -20,11 +23,17 @@ describe('user tokens', () => {
     expect((await tokens.verify(token)).id).toBe('u-2');
     expect((await tokens.verify(token)).id).toBe('u-2');
     vi.setSystemTime(new Date('2030-01-01T00:00:03Z'));
-    await expect(tokens.verify(token)).rejects.toSatisfy((e) => e instanceof AppError && e.code === 'UNAUTHENTICATED');
+    await expect(tokens.verify(token)).rejects.toSatisfy(
+      (e) => e instanceof AppError && e.code === 'UNAUTHENTICATED',
+    );
   });
 
   it('does not let a token of another key in through the cache', async () => {
-    const other = createUserTokens({ secret: 'o'.repeat(40), issuer: 'concert-auth', audience: 'concert-api' });
+    const other = createUserTokens({
+      secret: 'o'.repeat(40),
+      issuer: 'concert-auth',
+      audience: 'concert-api',
+    });
     const foreign = await other.sign({ id: 'u-3', role: 'admin' });
     await expect(tokens.verify(foreign)).rejects.toBeInstanceOf(AppError);
     expect((await other.verify(foreign)).role).toBe('admin');

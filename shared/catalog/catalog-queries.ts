@@ -90,3 +90,18 @@ export function createScheduleConcertLookup(db: Kysely<DB>) {
     return concertId;
   };
 }
+
+/**
+ * Whether a concert exists, remembered: concerts are never deleted, so a yes holds for the life of the
+ * process and the queue's hot path touches the database once per concert, not once per request.
+ */
+export function createConcertExistence(db: Kysely<DB>) {
+  const known = new Set<string>();
+  return async function concertKnown(concertId: string): Promise<boolean> {
+    if (known.has(concertId)) return true;
+    if (!/^\d{1,19}$/.test(concertId)) return false;
+    const found = await concertExists(db, Number(concertId));
+    if (found) known.add(concertId);
+    return found;
+  };
+}

@@ -135,7 +135,11 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
           for (const end of ends) {
             const done = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
             const consumed = Number(done) < 0 ? Number(end.low) : Number(done);
-            rows.push({ topic: bare(topic), partition: end.partition, lag: Math.max(0, Number(end.high) - consumed) });
+            rows.push({
+              topic: bare(topic),
+              partition: end.partition,
+              lag: Math.max(0, Number(end.high) - consumed),
+            });
           }
         }
         return rows;

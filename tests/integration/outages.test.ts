@@ -60,12 +60,13 @@ describe('database outage with Redis up', () => {
   });
   afterAll(() => server.close());
 
-  it('answers 503 from the database path, and the queue (Redis only) keeps working', async () => {
+  it('answers 503 wherever the database is needed, including entering the queue of a concert not seen yet', async () => {
     const auth = await bearer('u2');
     const points = await call(server, 'GET', '/v1/points', { headers: auth });
     expect(points.status).toBe(503);
     expect(points.body.error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
     const queue = await call(server, 'POST', '/v1/queue/tokens', { headers: auth, body: { concertId: '5' } });
-    expect(queue.status).toBe(201);
+    expect(queue.status).toBe(503);
+    expect(queue.headers.get('retry-after')).not.toBeNull();
   });
 });
