@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import initSqlJs, { type BindParams, type Database, type SqlValue } from 'sql.js';
+import type { BindParams, Database, SqlValue } from 'sql.js';
 
 /**
  * sql.js (SQLite compiled to WebAssembly) behind the better-sqlite3 shape that Kysely's SqliteDialect
@@ -18,6 +18,8 @@ export async function openEmbeddedDatabase(
   file: string | null,
   options: { persistDelayMs?: number } = {},
 ): Promise<EmbeddedDatabase> {
+  // Imported here, not at the top: function bundles leave sql.js out and must load without it.
+  const { default: initSqlJs } = await import('sql.js');
   const SQL = await initSqlJs();
   let initial: Uint8Array | undefined;
   if (file) {

@@ -8,7 +8,7 @@ import { freshSchedule, hold } from '../../tests/support/reservation-fixture.ts'
 import { createApp } from './app.ts';
 
 describe('release-seat trigger', () => {
-  let post: (event: CloudEvent<unknown>) => Promise<Response>;
+  let post: (event: CloudEvent<unknown>) => Response | Promise<Response>;
   let fixture: Awaited<ReturnType<typeof setup>>;
 
   async function setup() {
