@@ -78,6 +78,18 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    queueWaiting: new Gauge({
+      name: 'queue_waiting_users',
+      help: 'Users waiting in line (including those registered before the opening), per concert',
+      labelNames: ['concert'] as const,
+      registers: [registry],
+    }),
+    queueActive: new Gauge({
+      name: 'queue_active_users',
+      help: 'Users holding an ACTIVE slot, per concert',
+      labelNames: ['concert'] as const,
+      registers: [registry],
+    }),
     dbPool: new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting, limit)',

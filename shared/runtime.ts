@@ -40,7 +40,9 @@ export interface Runtime {
   concertExists(concertId: string): Promise<boolean>;
   bus: EventBus;
   readiness: ReadinessCheck[];
-  refreshGauges(): void;
+  /** Gauges computed at scrape time (pool usage, queue sizes); functions add theirs. */
+  gaugeRefreshers: Array<() => Promise<void> | void>;
+  refreshGauges(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,12 @@ export async function createRuntime(
     'adapters selected',
   );
 
+  const gaugeRefreshers: Array<() => Promise<void> | void> = [
+    () => {
+      const stats = database.poolStats();
+      if (stats) for (const [state, value] of Object.entries(stats)) metrics.dbPool.set({ state }, value);
+    },
+  ];
   const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
   if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
 
@@ -134,10 +142,17 @@ export async function createRuntime(
     concertExists: createConcertExistence(database.db),
     bus,
     readiness,
-    refreshGauges() {
-      const stats = database.poolStats();
-      if (!stats) return;
-      for (const [state, value] of Object.entries(stats)) metrics.dbPool.set({ state }, value);
+    gaugeRefreshers,
+    async refreshGauges() {
+      await Promise.all(
+        gaugeRefreshers.map(async (refresh) => {
+          try {
+            await refresh();
+          } catch {
+            // A dependency is down: the gauge keeps its last value and /readyz reports the outage.
+          }
+        }),
+      );
     },
     async close() {
       await bus.close().catch((e: unknown) => logger.warn({ err: String(e) }, 'closing event bus'));

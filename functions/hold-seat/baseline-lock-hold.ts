@@ -200,7 +200,10 @@ interface LockCommands {
  * lease would have run out, until its wait is spent. Inline Lua (ioredis defineCommand, called by SHA)
  * keeps this benchmark-only code out of shared/redis/lua.
  */
-export function createRedisSeatLocks(redis: Redis, options: { prefix?: string } = {}): SeatLocks {
+export function createRedisSeatLocks(
+  redis: Redis,
+  options: { prefix?: string } = {},
+): SeatLocks & { close(): void } {
   const prefix = options.prefix ?? 'lock';
   const commands = redis as Redis & LockCommands;
   if (!('baselineLockAcquire' in redis)) {
@@ -211,6 +214,7 @@ export function createRedisSeatLocks(redis: Redis, options: { prefix?: string } 
   const waiters = createUnlockWaiters(redis);
 
   return {
+    close: () => waiters.close(),
     async tryLock(name, { waitMs, leaseMs }) {
       const key = `${prefix}:${name}`;
       const channel = `${prefix}-channel:${name}`;
@@ -281,6 +285,10 @@ function createUnlockWaiters(redis: Redis) {
   };
 
   return {
+    close() {
+      subscriber?.disconnect();
+      subscriber = null;
+    },
     async subscribe(channel: string): Promise<Subscription> {
       let entry = channels.get(channel);
       if (!entry) {

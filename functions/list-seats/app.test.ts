@@ -119,4 +119,18 @@ describe('operations endpoints', () => {
     );
     expect(metrics).toContain('route="unmatched",status="404"');
   });
+
+  it('reports queue sizes per concert at scrape time', async () => {
+    const created = await call(server, 'POST', '/v1/admin/concerts', {
+      headers: await bearer('a', 'admin'),
+      body: concert,
+    });
+    await call(server, 'POST', '/v1/queue/tokens', {
+      headers: await bearer('q1'),
+      body: { concertId: created.body.id },
+    });
+    const metrics = await (await server.app.request('/metrics')).text();
+    expect(metrics).toContain(`queue_active_users{concert="${created.body.id as string}"} 1`);
+    expect(metrics).toContain(`queue_waiting_users{concert="${created.body.id as string}"} 0`);
+  });
 });

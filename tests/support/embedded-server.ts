@@ -42,6 +42,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     maxBodyBytes: config.MAX_BODY_BYTES,
     readiness: runtime.readiness,
     routes: [...allMounts.flatMap((mount) => mount(runtime)), devTokenRoutes(runtime.userTokens)],
+    beforeScrape: runtime.refreshGauges,
   });
   return { app, runtime, clock, close: () => runtime.close() };
 }

@@ -1,0 +1,605 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureTool,
+  IN_CI,
+  type InstalledTool,
+  REPO_ROOT,
+  type ToolName,
+  ToolUnavailableError,
+} from './tools.ts';
+
+/**
+ * Offline validation of terraform/ with real tools, since no provider or registry module can be downloaded
+ * here for `terraform validate`: hclfmt parses and checks formatting with HashiCorp's HCL parser; hcl2json
+ * (same parser) feeds the structural checks, a reference check standing in for `validate`, and a check of
+ * every argument against the provider schemas; checkov scans for misconfigurations.
+ */
+
+const exec = promisify(execFile);
+const TF_ROOT = join(REPO_ROOT, 'terraform');
+const REQUIRED_FILES = ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'];
+const META_ARGUMENTS = new Set([
+  'count',
+  'for_each',
+  'provider',
+  'depends_on',
+  'lifecycle',
+  'provisioner',
+  'connection',
+]);
+const MODULE_META_ARGUMENTS = new Set(['source', 'version', 'providers', 'count', 'for_each', 'depends_on']);
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type Obj = { [key: string]: Json };
+
+interface TfFile {
+  path: string;
+  rel: string;
+  dir: string;
+  text: string;
+  json: Obj | null;
+}
+
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const blocks = (v: Json | undefined): Obj[] => (Array.isArray(v) ? v.filter(isObj) : isObj(v) ? [v] : []);
+const entries = (v: Json | undefined): [string, Json][] => (isObj(v) ? Object.entries(v) : []);
+
+function fail(title: string, problems: string[]): void {
+  if (problems.length > 0) {
+    throw new Error(`${title}: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function log(message: string): void {
+  process.stdout.write(`[terraform] ${message}\n`);
+}
+
+function findTfFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name.startsWith('.')) return [];
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return findTfFiles(path);
+    return e.name.endsWith('.tf') ? [path] : [];
+  });
+}
+
+/** Every `${...}` expression text in a value, recursively (literal strings carry no references). */
+function expressions(value: Json | undefined, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('${')) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) expressions(v, out);
+  } else if (isObj(value)) {
+    for (const v of Object.values(value)) expressions(v, out);
+  }
+  return out;
+}
+
+const tools = new Map<ToolName, InstalledTool>();
+const unavailable = new Map<ToolName, string>();
+
+async function need(name: ToolName): Promise<void> {
+  try {
+    const tool = await ensureTool(name);
+    tools.set(name, tool);
+    log(
+      `${name} ${tool.version}${tool.installed ? ' (installed now)' : ''}: ${relative(REPO_ROOT, tool.path)}`,
+    );
+  } catch (err) {
+    if (IN_CI || !(err instanceof ToolUnavailableError)) throw err;
+    unavailable.set(name, err.message);
+    log(`${name} unavailable, its checks are skipped outside CI: ${err.message}`);
+  }
+}
+
+/** The tool, or a skip outside CI when it could not be installed (under CI=true the install already threw). */
+function tool(name: ToolName, ctx: { skip: (note?: string) => void }): InstalledTool {
+  const t = tools.get(name);
+  if (!t) {
+    ctx.skip(unavailable.get(name) ?? `${name} not installed`);
+    throw new Error('unreachable');
+  }
+  return t;
+}
+
+let files: TfFile[] = [];
+const formatted = new Map<string, { ok: true; output: string } | { ok: false; error: string }>();
+
+function moduleDirs(): string[] {
+  const dirs = (base: string) =>
+    existsSync(join(TF_ROOT, base))
+      ? readdirSync(join(TF_ROOT, base), { withFileTypes: true })
+          .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+          .map((e) => join(TF_ROOT, base, e.name))
+      : [];
+  return [...dirs('modules'), ...dirs('envs')];
+}
+
+const isEnv = (dir: string) => relative(TF_ROOT, dir).startsWith('envs/');
+
+function filesIn(dir: string): TfFile[] {
+  return files.filter((f) => f.dir === dir);
+}
+
+/** Top-level blocks of one kind (`variable`, `output`, `resource`...) across a directory's files. */
+function blocksOf(dir: string, kind: string): { file: TfFile; body: Json }[] {
+  return filesIn(dir).flatMap((file) =>
+    file.json && file.json[kind] !== undefined ? [{ file, body: file.json[kind] }] : [],
+  );
+}
+
+/** `resource`/`data` bodies as [type, name, body, file]. */
+function resources(dir: string, kind: 'resource' | 'data'): [string, string, Obj, TfFile][] {
+  return blocksOf(dir, kind).flatMap(({ file, body }) =>
+    entries(body).flatMap(([type, byName]) =>
+      entries(byName).flatMap(([name, bodies]) =>
+        blocks(bodies).map((b): [string, string, Obj, TfFile] => [type, name, b, file]),
+      ),
+    ),
+  );
+}
+
+function named(dir: string, kind: string): Map<string, { body: Obj; file: TfFile }> {
+  const out = new Map<string, { body: Obj; file: TfFile }>();
+  for (const { file, body } of blocksOf(dir, kind)) {
+    for (const [name, bodies] of entries(body)) {
+      for (const b of blocks(bodies)) out.set(name, { body: b, file });
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await Promise.all(
+    (
+      [
+        'hclfmt',
+        'hcl2json',
+        'checkov',
+        'schema-aws',
+        'schema-helm',
+        'schema-kubernetes',
+        'schema-random',
+      ] as const
+    ).map(need),
+  );
+
+  const paths = findTfFiles(TF_ROOT).sort();
+  const hclfmt = tools.get('hclfmt');
+  const hcl2json = tools.get('hcl2json');
+  files = await Promise.all(
+    paths.map(async (path): Promise<TfFile> => {
+      const text = readFileSync(path, 'utf8');
+      if (hclfmt) {
+        // -check parses and reports diagnostics (exit 1); stdout is the canonical formatting of the file.
+        await exec(hclfmt.path, ['-check', path], { maxBuffer: 16 * 1024 * 1024 })
+          .then(({ stdout }) => formatted.set(path, { ok: true, output: stdout }))
+          .catch((err: { stderr?: string; message: string }) =>
+            formatted.set(path, { ok: false, error: (err.stderr || err.message).trim() }),
+          );
+      }
+      let json: Obj | null = null;
+      if (hcl2json) {
+        json = await exec(hcl2json.path, [path], { maxBuffer: 16 * 1024 * 1024 })
+          .then(({ stdout }) => JSON.parse(stdout) as Obj)
+          .catch(() => null);
+      }
+      return { path, rel: relative(REPO_ROOT, path), dir: dirname(path), text, json };
+    }),
+  );
+  log(`${files.length} .tf files in ${moduleDirs().length} module directories`);
+});
+
+describe('terraform/', () => {
+  it('has modules and one root per environment', () => {
+    const dirs = moduleDirs().map((d) => relative(TF_ROOT, d));
+    expect(dirs).toEqual(expect.arrayContaining(['envs/dev', 'envs/staging', 'envs/prod']));
+    expect(dirs.filter((d) => d.startsWith('modules/')).length).toBeGreaterThan(0);
+    const stray = files.map((f) => relative(TF_ROOT, f.dir)).filter((d) => !dirs.includes(d));
+    fail('.tf files outside terraform/modules/<name> and terraform/envs/<env>', [...new Set(stray)]);
+  });
+
+  it('every .tf file parses (hclfmt)', (ctx) => {
+    const t = tool('hclfmt', ctx);
+    const problems = files.flatMap((f) => {
+      const r = formatted.get(f.path);
+      return r && !r.ok ? [`${f.rel}:\n${r.error}`] : [];
+    });
+    log(`hclfmt ${t.version} -check: ${files.length - problems.length}/${files.length} files parse`);
+    fail('HCL syntax errors', problems);
+    fail(
+      'files hcl2json could not read',
+      files.filter((f) => !f.json).map((f) => f.rel),
+    );
+  });
+
+  it('formatting is canonical (hclfmt, as terraform fmt)', (ctx) => {
+    tool('hclfmt', ctx);
+    const problems = files.flatMap((f) => {
+      const r = formatted.get(f.path);
+      if (!r?.ok || r.output === f.text) return [];
+      const want = r.output.split('\n');
+      const line = f.text.split('\n').findIndex((l, i) => l !== want[i]);
+      return [
+        `${f.rel}:${line + 1} differs (expected ${JSON.stringify(want[line] ?? '')}); fix: .tools/bin/hclfmt -w ${f.rel}`,
+      ];
+    });
+    log(`formatting: ${files.length - problems.length}/${files.length} canonical`);
+    fail('files not canonically formatted', problems);
+  });
+
+  it('every module has main.tf, variables.tf, outputs.tf and versions.tf', () => {
+    const problems = moduleDirs().flatMap((dir) =>
+      REQUIRED_FILES.filter((f) => !existsSync(join(dir, f))).map(
+        (f) => `${relative(REPO_ROOT, dir)}: no ${f}`,
+      ),
+    );
+    fail('module layout', problems);
+  });
+
+  it('every variable has a description, a type and a default', (ctx) => {
+    tool('hcl2json', ctx);
+    let count = 0;
+    const problems = moduleDirs().flatMap((dir) =>
+      [...named(dir, 'variable')].flatMap(([name, { body, file }]) => {
+        count++;
+        const missing = ['description', 'type', 'default'].filter((k) => !(k in body));
+        const blank =
+          typeof body.description === 'string' && body.description.trim() === ''
+            ? ['description (empty)']
+            : [];
+        return [...missing, ...blank].map((k) => `${file.rel}: variable "${name}" has no ${k}`);
+      }),
+    );
+    log(`${count} variables checked`);
+    fail('variables', problems);
+  });
+
+  it('every output has a description and reads resources and modules through try()', (ctx) => {
+    tool('hcl2json', ctx);
+    const problems = moduleDirs().flatMap((dir) =>
+      [...named(dir, 'output')].flatMap(([name, { body, file }]) => {
+        const out: string[] = [];
+        if (typeof body.description !== 'string' || !body.description.trim())
+          out.push(`${file.rel}: output "${name}" has no description`);
+        const value = expressions(body.value).join(' ');
+        const readsState = /(^|[^.\w])(module\.|(aws|helm|kubernetes|kubectl|random)_\w+\.)/.test(value);
+        if (readsState && !value.includes('try('))
+          out.push(`${file.rel}: output "${name}" reads a resource or module without try()`);
+        return out;
+      }),
+    );
+    fail('outputs', problems);
+  });
+
+  it('each module names its main resource `this`', (ctx) => {
+    tool('hcl2json', ctx);
+    const problems = moduleDirs()
+      .filter((dir) => !isEnv(dir))
+      .filter((dir) => {
+        const names = [
+          ...resources(dir, 'resource').map(([, name]) => name),
+          ...[...named(dir, 'module').keys()],
+        ];
+        return !names.includes('this');
+      })
+      .map((dir) => `${relative(REPO_ROOT, dir)}: no resource or module named "this"`);
+    fail('main resource naming', problems);
+  });
+
+  it('versions: modules declare provider minimums, roots pin providers and Terraform with ~>', (ctx) => {
+    tool('hcl2json', ctx);
+    const problems: string[] = [];
+    for (const dir of moduleDirs()) {
+      const rel = relative(REPO_ROOT, dir);
+      const terraform = blocksOf(dir, 'terraform').flatMap(({ body }) => blocks(body));
+      const required = terraform.flatMap((t) => blocks(t.required_providers));
+      const version = terraform.map((t) => t.required_version).find((v) => typeof v === 'string');
+      if (!version) problems.push(`${rel}: no required_version`);
+      // Providers the directory uses must be declared with a source and a version.
+      const declared = new Map(required.flatMap((r) => entries(r)));
+      const used = new Set(
+        [...resources(dir, 'resource'), ...resources(dir, 'data')].map(
+          ([type]) => type.split('_')[0] ?? type,
+        ),
+      );
+      for (const p of used)
+        if (!declared.has(p))
+          problems.push(`${rel}: uses provider "${p}" without declaring it in required_providers`);
+      for (const [name, spec] of declared) {
+        const v = isObj(spec) ? spec.version : undefined;
+        if (!isObj(spec) || typeof spec.source !== 'string')
+          problems.push(`${rel}: provider "${name}" has no source`);
+        if (typeof v !== 'string') problems.push(`${rel}: provider "${name}" has no version constraint`);
+        else if (isEnv(dir) && !v.startsWith('~>'))
+          problems.push(`${rel}: provider "${name}" is "${v}", roots pin with "~>"`);
+      }
+      if (isEnv(dir) && typeof version === 'string' && !version.startsWith('~>')) {
+        problems.push(`${rel}: required_version "${version}", roots pin with "~>"`);
+      }
+      for (const [name, { body }] of named(dir, 'module')) {
+        const source = typeof body.source === 'string' ? body.source : '';
+        if (source.startsWith('./') || source.startsWith('../')) {
+          if (!existsSync(join(dir, source, 'main.tf')))
+            problems.push(`${rel}: module "${name}" source ${source} does not exist`);
+        } else if (typeof body.version !== 'string' || !body.version.startsWith('~>')) {
+          problems.push(`${rel}: module "${name}" from ${source} must pin version with "~>"`);
+        }
+      }
+    }
+    fail('versions', problems);
+  });
+
+  it('references resolve: variables, locals, modules, module arguments and outputs', (ctx) => {
+    tool('hcl2json', ctx);
+    const problems: string[] = [];
+    let refs = 0;
+    for (const dir of moduleDirs()) {
+      const rel = relative(REPO_ROOT, dir);
+      const vars = named(dir, 'variable');
+      const locals = new Set(
+        blocksOf(dir, 'locals').flatMap(({ body }) => blocks(body).flatMap((b) => Object.keys(b))),
+      );
+      const modules = named(dir, 'module');
+      const text = filesIn(dir)
+        .flatMap((f) => expressions(f.json ?? {}))
+        .join('\n');
+      for (const m of text.matchAll(/(?<![\w.])var\.([A-Za-z_][\w-]*)/g)) {
+        refs++;
+        if (!vars.has(m[1] ?? '')) problems.push(`${rel}: var.${m[1]} is not declared`);
+      }
+      for (const m of text.matchAll(/(?<![\w.])local\.([A-Za-z_][\w-]*)/g)) {
+        refs++;
+        if (!locals.has(m[1] ?? '')) problems.push(`${rel}: local.${m[1]} is not declared`);
+      }
+      for (const m of text.matchAll(
+        /(?<![\w.])module\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.([A-Za-z_][\w-]*))?/g,
+      )) {
+        refs++;
+        const [, name = '', output] = m;
+        const call = modules.get(name);
+        if (!call) {
+          problems.push(`${rel}: module.${name} is not declared`);
+          continue;
+        }
+        const source = typeof call.body.source === 'string' ? call.body.source : '';
+        if (output && source.startsWith('.') && !named(join(dir, source), 'output').has(output)) {
+          problems.push(`${rel}: module.${name}.${output}: ${source} has no output "${output}"`);
+        }
+      }
+      for (const [name, { body }] of modules) {
+        const source = typeof body.source === 'string' ? body.source : '';
+        if (!source.startsWith('.')) continue;
+        const callee = named(join(dir, source), 'variable');
+        for (const arg of Object.keys(body)) {
+          if (!MODULE_META_ARGUMENTS.has(arg) && !callee.has(arg)) {
+            problems.push(`${rel}: module "${name}" passes "${arg}", which ${source} does not declare`);
+          }
+        }
+      }
+    }
+    log(`${refs} references checked`);
+    fail('unresolved references', problems);
+  });
+
+  it('every argument and block exists in the provider schema', (ctx) => {
+    const schemas = {
+      aws: tool('schema-aws', ctx),
+      helm: tool('schema-helm', ctx),
+      kubernetes: tool('schema-kubernetes', ctx),
+      random: tool('schema-random', ctx),
+    };
+    const problems: string[] = [];
+    const unchecked = new Set<string>();
+    let checked = 0;
+    for (const dir of moduleDirs()) {
+      for (const kind of ['resource', 'data'] as const) {
+        for (const [type, name, body, file] of resources(dir, kind)) {
+          const provider = type.split('_')[0] ?? '';
+          const pkg = schemas[provider as keyof typeof schemas];
+          if (!pkg) {
+            unchecked.add(`${kind}.${type}`);
+            continue;
+          }
+          const schema = loadSchema(pkg, provider, type, kind);
+          const where = `${file.rel}: ${kind === 'data' ? 'data.' : ''}${type}.${name}`;
+          if (!schema) {
+            problems.push(`${where}: no ${kind} "${type}" in ${pkg.name} ${pkg.version}`);
+            continue;
+          }
+          checked++;
+          checkBody(body, schema, where, problems, true);
+        }
+      }
+    }
+    log(
+      `${checked} resources and data sources checked against provider schemas; not checked (no schema): ${[...unchecked].join(', ') || 'none'}`,
+    );
+    fail('arguments unknown to the provider', problems);
+  });
+
+  it('environments: staging and prod keep the ADR topology; no secret values in the repo', (ctx) => {
+    tool('hcl2json', ctx);
+    const problems: string[] = [];
+    const policy: Record<string, (v: Json | undefined) => boolean> = {
+      db_multi_az: (v) => v === true,
+      db_replica_count: (v) => typeof v === 'number' && v >= 2,
+      redis_multi_az: (v) => v === true,
+      redis_num_cache_clusters: (v) => typeof v === 'number' && v >= 3,
+      msk_broker_count: (v) => typeof v === 'number' && v >= 3,
+      deletion_protection: (v) => v === true,
+    };
+    for (const env of ['staging', 'prod']) {
+      const platform = named(join(TF_ROOT, 'envs', env), 'module').get('platform')?.body;
+      if (!platform) {
+        problems.push(`envs/${env}: no module "platform"`);
+        continue;
+      }
+      for (const [key, ok] of Object.entries(policy)) {
+        if (!ok(platform[key])) problems.push(`envs/${env}: ${key} = ${JSON.stringify(platform[key])}`);
+      }
+    }
+    const secretish = /^(password|auth_token|secret_string|master_password|token|client_secret)$/;
+    const walk = (v: Json | undefined, path: string, file: TfFile) => {
+      for (const [k, child] of entries(v)) {
+        if (secretish.test(k) && typeof child === 'string' && !child.includes('${')) {
+          problems.push(`${file.rel}: ${path}.${k} is a literal`);
+        }
+        for (const b of Array.isArray(child) ? child : [child]) walk(b, `${path}.${k}`, file);
+      }
+    };
+    for (const f of files) walk(f.json ?? {}, '', f);
+    const tfvars = readdirSync(TF_ROOT, { recursive: true, encoding: 'utf8' }).filter((p) =>
+      /\.tfvars(\.json)?$/.test(p),
+    );
+    for (const p of tfvars)
+      problems.push(`terraform/${p}: tfvars files may hold secrets; keep them out of the repo`);
+    fail('environment policy', problems);
+  });
+
+  it('checkov finds no failed check, and every skip gives its reason', async (ctx) => {
+    const checkov = tool('checkov', ctx);
+    const args = ['-d', TF_ROOT, '--framework', 'terraform', '--skip-download', '--soft-fail', '-o', 'json'];
+    log(`running ${relative(REPO_ROOT, checkov.path)} ${args.join(' ').replace(TF_ROOT, 'terraform')}`);
+    const started = Date.now();
+    const { stdout } = await exec(checkov.path, args, {
+      maxBuffer: 256 * 1024 * 1024,
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'ERROR' },
+    });
+    const parsed = JSON.parse(stdout) as Obj | Obj[];
+    const reports = Array.isArray(parsed) ? parsed : [parsed];
+    type Check = {
+      check_id: string;
+      check_name: string;
+      resource: string;
+      file_path: string;
+      file_line_range?: number[];
+      check_result?: { suppress_comment?: string };
+    };
+    const failed: Check[] = [];
+    const skipped: Check[] = [];
+    let passed = 0;
+    let parsingErrors = 0;
+    for (const r of reports) {
+      const results = (r.results ?? {}) as unknown as {
+        failed_checks?: Check[];
+        skipped_checks?: Check[];
+        passed_checks?: Check[];
+        parsing_errors?: string[];
+      };
+      failed.push(...(results.failed_checks ?? []));
+      skipped.push(...(results.skipped_checks ?? []));
+      passed += results.passed_checks?.length ?? 0;
+      parsingErrors += results.parsing_errors?.length ?? 0;
+    }
+    log(
+      `checkov ${checkov.version}: ${passed} passed, ${failed.length} failed, ${skipped.length} skipped, ${parsingErrors} parsing errors (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    for (const s of skipped)
+      log(`  skipped ${s.check_id} on ${s.resource}: ${s.check_result?.suppress_comment ?? ''}`);
+    const at = (c: Check) => `terraform${c.file_path}:${c.file_line_range?.[0] ?? '?'}`;
+    fail('checkov (fix the resource, or suppress in it with #checkov:skip=<ID>:<reason>)', [
+      ...(parsingErrors > 0 ? [`${parsingErrors} file(s) checkov could not parse`] : []),
+      ...failed.map((c) => `FAILED ${c.check_id} ${c.check_name}: ${c.resource} (${at(c)})`),
+      ...skipped
+        .filter((s) => (s.check_result?.suppress_comment ?? '').trim().length < 10)
+        .map((s) => `SKIPPED WITHOUT A REASON ${s.check_id}: ${s.resource} (${at(s)})`),
+    ]);
+    expect(passed).toBeGreaterThan(0);
+  });
+});
+
+////////////////////////////////////////////////////////////////////////////////
+// Provider schemas from the CDK for Terraform bindings: each generated construct's `synthesizeAttributes()`
+// lists the argument and block names of one resource, and `<struct>ToTerraform(struct)` functions those of
+// each nested block.
+////////////////////////////////////////////////////////////////////////////////
+
+/** Argument name -> nested block schema, `null` for a plain argument, `'any'` for a free-form value. */
+interface Schema {
+  [name: string]: Schema | null | 'any';
+}
+
+const schemaCache = new Map<string, Schema | null>();
+
+function loadSchema(
+  pkg: InstalledTool,
+  provider: string,
+  type: string,
+  kind: 'resource' | 'data',
+): Schema | null {
+  const key = `${pkg.name}:${kind}:${type}`;
+  if (schemaCache.has(key)) return schemaCache.get(key) ?? null;
+  const base = type.slice(provider.length + 1).replaceAll('_', '-');
+  const dir = kind === 'data' ? `data-${provider}-${base}` : base;
+  const file = join(pkg.path, 'lib', dir, 'index.js');
+  let schema: Schema | null = null;
+  if (existsSync(file)) {
+    const src = readFileSync(file, 'utf8');
+    if (src.includes(`.tfResourceType = "${type}"`)) schema = parseConstruct(src);
+  }
+  schemaCache.set(key, schema);
+  return schema;
+}
+
+function parseConstruct(src: string): Schema {
+  const functions = new Map<string, string>();
+  for (const m of src.matchAll(/^function (\w+)ToTerraform\(struct\) \{\n([\s\S]*?)^\}/gm)) {
+    functions.set(m[1] ?? '', m[2] ?? '');
+  }
+  const built = new Map<string, Schema>();
+  const keysOf = (body: string, indent: number): Schema => {
+    const schema: Schema = {};
+    const ret = body.slice(body.lastIndexOf('return {'));
+    for (const m of ret.matchAll(new RegExp(`^ {${indent}}([a-z_0-9]+): (.*)$`, 'gm'))) {
+      const [, name = '', expr = ''] = m;
+      const child = /(?<![.\w])(\w+)ToTerraform\b/.exec(expr)?.[1];
+      if (child && functions.has(child)) schema[name] = structOf(child);
+      else schema[name] = /cdktf\.anyToTerraform|hashMapper\(cdktf\.anyToTerraform/.test(expr) ? 'any' : null;
+    }
+    return schema;
+  };
+  const structOf = (fn: string): Schema => {
+    const done = built.get(fn);
+    if (done) return done;
+    const schema: Schema = {};
+    built.set(fn, schema);
+    Object.assign(schema, keysOf(functions.get(fn) ?? '', 8));
+    return schema;
+  };
+  const synth = /synthesizeAttributes\(\) \{\n([\s\S]*?)\n {4}\}/.exec(src)?.[1] ?? '';
+  return keysOf(synth, 12);
+}
+
+function checkBody(body: Obj, schema: Schema, where: string, problems: string[], top: boolean): void {
+  for (const [key, value] of Object.entries(body)) {
+    if (top && META_ARGUMENTS.has(key)) continue;
+    if (key === 'dynamic') {
+      for (const [name, dyn] of entries(value)) {
+        const inner = schema[name];
+        if (inner === undefined) problems.push(`${where}: dynamic "${name}" is not a block of this resource`);
+        for (const d of blocks(dyn)) {
+          for (const content of blocks(d.content)) {
+            if (inner && inner !== 'any') checkBody(content, inner, `${where}.${name}`, problems, false);
+          }
+        }
+      }
+      continue;
+    }
+    const inner = schema[key];
+    if (inner === undefined) {
+      problems.push(`${where}: unknown argument or block "${key}"`);
+      continue;
+    }
+    if (!inner || inner === 'any') continue;
+    // A nested block (a list of objects in hcl2json) or an object-typed argument: check its keys too.
+    for (const b of Array.isArray(value) ? value.filter(isObj) : isObj(value) ? [value] : []) {
+      checkBody(b, inner, `${where}.${key}`, problems, false);
+    }
+  }
+}
