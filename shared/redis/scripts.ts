@@ -4,14 +4,18 @@ import type { Redis } from 'ioredis';
 
 /**
  * Lua sources live in ./lua and are read once per process. The build copies them next to each bundle,
- * which is why the path is resolved from import.meta.url.
+ * which is why the path is resolved from import.meta.url. A line `--#include <name>` is replaced by that
+ * file: EVALSHA runs one self-contained source, and this keeps a step several scripts share in one file.
  */
 const sources = new Map<string, string>();
 
 export function luaSource(name: string): string {
   let source = sources.get(name);
   if (source === undefined) {
-    source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+    source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8').replace(
+      /^--#include ([\w-]+)$/gm,
+      (_, included: string) => luaSource(included).trimEnd(),
+    );
     sources.set(name, source);
   }
   return source;
