@@ -154,19 +154,19 @@ function named(dir: string, kind: string): Map<string, { body: Obj; file: TfFile
 }
 
 beforeAll(async () => {
-  await Promise.all(
-    (
-      [
-        'hclfmt',
-        'hcl2json',
-        'checkov',
-        'schema-aws',
-        'schema-helm',
-        'schema-kubernetes',
-        'schema-random',
-      ] as const
-    ).map(need),
-  );
+  const names = [
+    'hclfmt',
+    'hcl2json',
+    'checkov',
+    'schema-aws',
+    'schema-helm',
+    'schema-kubernetes',
+    'schema-random',
+  ] as const;
+  // Every install runs to its end (and releases its lock) before a failure under CI=true fails the file.
+  const results = await Promise.allSettled(names.map(need));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length > 0) throw failed[0];
 
   const paths = findTfFiles(TF_ROOT).sort();
   const hclfmt = tools.get('hclfmt');
@@ -387,6 +387,7 @@ describe('terraform/', () => {
   });
 
   it('every argument and block exists in the provider schema', (ctx) => {
+    tool('hcl2json', ctx);
     const schemas = {
       aws: tool('schema-aws', ctx),
       helm: tool('schema-helm', ctx),

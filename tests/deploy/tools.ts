@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -150,13 +150,56 @@ export function ensureTool(name: ToolName): Promise<InstalledTool> {
 async function install(name: ToolName): Promise<InstalledTool> {
   const spec: ToolSpec = TOOLS[name];
   mkdirSync(TOOLS_DIR, { recursive: true });
-  switch (spec.kind) {
-    case 'pypi':
-      return installPypi(name, spec);
-    case 'go':
-      return installGo(name, spec);
-    case 'npm-pack':
-      return installNpmPack(name, spec);
+  // pip into the one venv must not run twice at once (two test processes); each other tool has its own lock.
+  const release = await lock(spec.kind === 'pypi' ? 'venv' : name, name);
+  try {
+    switch (spec.kind) {
+      case 'pypi':
+        return await installPypi(name, spec);
+      case 'go':
+        return await installGo(name, spec);
+      case 'npm-pack':
+        return await installNpmPack(name, spec);
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * A directory lock under .tools/ (mkdir is atomic) holding the owner's pid: a lock whose process is gone (a run
+ * killed mid-install) is taken over at once, and any lock older than 20 minutes is taken as abandoned.
+ */
+async function lock(name: string, tool: ToolName): Promise<() => void> {
+  const dir = join(TOOLS_DIR, `.${name}.install-lock`);
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'pid'), String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch {
+      if (lockIsStale(dir)) rmSync(dir, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new ToolUnavailableError(tool, `timed out waiting for ${dir}`);
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function lockIsStale(dir: string): boolean {
+  const age = Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+  if (age > 20 * 60_000) return true;
+  let pid = Number.NaN;
+  try {
+    pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+  } catch {
+    return age > 10_000; // the owner has not written its pid yet, or died before it did
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -269,10 +312,4 @@ async function installNpmPack(name: ToolName, spec: NpmPackTool): Promise<Instal
     throw new ToolUnavailableError(name, failure(err));
   }
   return { name, version: spec.version, path: pkg, installed: true };
-}
-
-/** Lists the unpacked files of an npm-pack tool's `package/lib` (one directory per generated construct). */
-export function listPackageLib(tool: InstalledTool): string[] {
-  const lib = join(tool.path, 'lib');
-  return existsSync(lib) ? readdirSync(lib) : [];
 }

@@ -1,0 +1,94 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "concert"
+      Environment = "dev"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+# The cluster providers authenticate with short-lived tokens from the caller's AWS identity; nothing is stored.
+provider "kubernetes" {
+  host                   = module.platform.cluster_endpoint
+  cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
+
+  exec {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "aws"
+    args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
+  }
+}
+
+provider "helm" {
+  kubernetes = {
+    host                   = module.platform.cluster_endpoint
+    cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "aws"
+      args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
+    }
+  }
+}
+
+provider "kubectl" {
+  host                   = module.platform.cluster_endpoint
+  cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
+  load_config_file       = false
+
+  exec {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "aws"
+    args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
+  }
+}
+
+# dev: two zones, one NAT gateway, Spot nodes, a single-AZ primary (replicas still prove the read path), the
+# smallest Redis pair that can fail over, two brokers. Deletion protection off so the stack can be torn down.
+module "platform" {
+  source = "../../modules/platform"
+
+  name        = "concert-dev"
+  environment = "dev"
+
+  vpc_cidr           = "10.10.0.0/16"
+  azs                = var.azs
+  single_nat_gateway = true
+
+  eks_endpoint_public_access = var.eks_endpoint_public_access
+  eks_public_access_cidrs    = var.eks_public_access_cidrs
+  eks_admin_principal_arns   = var.eks_admin_principal_arns
+  node_instance_types        = ["m7i.large", "m6i.large"]
+  node_capacity_type         = "SPOT"
+  node_min_size              = 2
+  node_desired_size          = 2
+  node_max_size              = 4
+
+  knative_domain      = var.knative_domain
+  knative_ha_replicas = 1
+  certificate_arn     = var.certificate_arn
+
+  waf_rate_limit_per_minute = 600
+  deletion_protection       = false
+
+  db_instance_class          = "db.t4g.medium"
+  db_replica_instance_class  = null
+  db_replica_count           = 2
+  db_multi_az                = false
+  db_allocated_storage       = 20
+  db_max_allocated_storage   = 100
+  db_backup_retention_period = 1
+
+  redis_node_type          = "cache.t4g.small"
+  redis_num_cache_clusters = 2
+  redis_multi_az           = true
+
+  msk_broker_instance_type = "kafka.t3.small"
+  msk_broker_count         = 2
+  msk_broker_volume_size   = 20
+
+  supplied_secret_values = var.supplied_secret_values
+}

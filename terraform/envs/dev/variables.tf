@@ -1,0 +1,48 @@
+variable "region" {
+  description = "AWS region of the dev stack"
+  type        = string
+  default     = "ap-northeast-2"
+}
+
+variable "azs" {
+  description = "Availability zones of the stack, in `region`"
+  type        = list(string)
+  default     = ["ap-northeast-2a", "ap-northeast-2c"]
+}
+
+variable "knative_domain" {
+  description = "Public domain of the functions (`<function>.concert.<domain>`); the certificate must cover `*.concert.<domain>`"
+  type        = string
+  default     = "dev.example.com"
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for `*.concert.<knative_domain>` in `region` (required at apply)"
+  type        = string
+  default     = ""
+}
+
+variable "eks_endpoint_public_access" {
+  description = "Open the Kubernetes API on a public endpoint limited to `eks_public_access_cidrs` (otherwise run Terraform from inside the VPC)"
+  type        = bool
+  default     = false
+}
+
+variable "eks_public_access_cidrs" {
+  description = "CIDRs allowed to the public Kubernetes API endpoint when it is open"
+  type        = list(string)
+  default     = []
+}
+
+variable "eks_admin_principal_arns" {
+  description = "IAM roles given cluster-admin (e.g. the platform team's SSO role and the CI deploy role)"
+  type        = list(string)
+  default     = []
+}
+
+variable "supplied_secret_values" {
+  description = "Secret values supplied from outside by short name (`TF_VAR_supplied_secret_values` in CI); the others are generated"
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}

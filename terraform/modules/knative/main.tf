@@ -1,0 +1,116 @@
+# The Operator owns the Knative manifests (Serving, Eventing, Kourier, the Kafka source) and upgrades them as
+# one version; Terraform owns only the two custom resources that configure them.
+resource "helm_release" "this" {
+  name             = "knative-operator"
+  repository       = "https://knative.github.io/operator"
+  chart            = "knative-operator"
+  version          = var.operator_chart_version
+  namespace        = "knative-operator"
+  create_namespace = true
+  wait             = true
+}
+
+resource "kubernetes_namespace_v1" "serving" {
+  metadata {
+    name = "knative-serving"
+  }
+}
+
+resource "kubernetes_namespace_v1" "eventing" {
+  metadata {
+    name = "knative-eventing"
+  }
+}
+
+resource "kubectl_manifest" "serving" {
+  yaml_body = yamlencode({
+    apiVersion = "operator.knative.dev/v1beta1"
+    kind       = "KnativeServing"
+    metadata   = { name = "knative-serving", namespace = kubernetes_namespace_v1.serving.metadata[0].name }
+    spec = {
+      "high-availability" = { replicas = var.high_availability_replicas }
+      ingress = {
+        # ClusterIP: the public entry is the Terraform-owned ALB (with WAF), bound to the gateway pods by IP.
+        kourier = { enabled = true, "service-type" = "ClusterIP" }
+      }
+      config = {
+        network = {
+          "ingress-class" = "kourier.ingress.networking.knative.dev"
+          # TLS ends at the ALB; the URLs Knative reports must still say https.
+          "default-external-scheme" = "https"
+        }
+        domain = { (var.domain) = "" }
+        autoscaler = {
+          "enable-scale-to-zero"       = "true"
+          "scale-to-zero-grace-period" = "30s"
+        }
+        features = {
+          "kubernetes.podspec-securitycontext" = "enabled"
+        }
+      }
+    }
+  })
+
+  server_side_apply = true
+  wait              = true
+
+  depends_on = [helm_release.this]
+}
+
+resource "kubectl_manifest" "eventing" {
+  yaml_body = yamlencode({
+    apiVersion = "operator.knative.dev/v1beta1"
+    kind       = "KnativeEventing"
+    metadata   = { name = "knative-eventing", namespace = kubernetes_namespace_v1.eventing.metadata[0].name }
+    spec = {
+      "high-availability" = { replicas = var.high_availability_replicas }
+      # KafkaSource delivers the trigger topics to release-seat and notify as CloudEvents over HTTP.
+      source = { kafka = { enabled = true } }
+    }
+  })
+
+  server_side_apply = true
+  wait              = true
+
+  depends_on = [helm_release.this]
+}
+
+# Lets the Kafka source data plane authenticate to MSK with IAM (SASL OAUTHBEARER signed by its IRSA role).
+resource "kubernetes_annotations" "kafka_source" {
+  api_version = "v1"
+  kind        = "ServiceAccount"
+  force       = true
+
+  metadata {
+    name      = var.kafka_source_service_account
+    namespace = kubernetes_namespace_v1.eventing.metadata[0].name
+  }
+
+  annotations = {
+    "eks.amazonaws.com/role-arn" = var.kafka_source_role_arn
+  }
+
+  depends_on = [kubectl_manifest.eventing]
+}
+
+resource "kubectl_manifest" "target_group_binding" {
+  yaml_body = yamlencode({
+    apiVersion = "elbv2.k8s.aws/v1beta1"
+    kind       = "TargetGroupBinding"
+    metadata = {
+      name      = "knative-ingress"
+      namespace = "kourier-system"
+      # Orders this after the controller that serves the CRD (and reconciles it).
+      annotations = { "concert.dev/managed-by-release" = var.load_balancer_controller_release }
+    }
+    spec = {
+      serviceRef     = { name = "kourier", port = 80 }
+      targetGroupARN = var.target_group_arn
+      targetType     = "ip"
+    }
+  })
+
+  server_side_apply = true
+
+  depends_on = [kubectl_manifest.serving]
+}

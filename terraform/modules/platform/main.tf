@@ -1,0 +1,320 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  region = data.aws_region.current.region
+  tags   = merge(var.tags, { Project = "concert", Environment = var.environment })
+
+  autoscaling_service_role = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+  topic_arns = [for topic in var.event_topics : "${module.msk.topic_arn_prefix}/${topic}"]
+}
+
+################################################################################
+# Keys: one for data at rest (databases, brokers, secrets, images, node volumes), one for log groups
+################################################################################
+
+module "kms_data" {
+  source = "../kms"
+
+  name              = "${var.name}-data"
+  description       = "Data at rest of ${var.name}"
+  service_role_arns = [local.autoscaling_service_role]
+  tags              = local.tags
+}
+
+module "kms_logs" {
+  source = "../kms"
+
+  name               = "${var.name}-logs"
+  description        = "CloudWatch log groups of ${var.name}"
+  service_principals = ["logs.${local.region}.amazonaws.com"]
+  service_principal_condition = {
+    ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${data.aws_partition.current.partition}:logs:${local.region}:${data.aws_caller_identity.current.account_id}:*" }
+  }
+  tags = local.tags
+}
+
+################################################################################
+# Network and cluster
+################################################################################
+
+module "vpc" {
+  source = "../vpc"
+
+  name                       = var.name
+  cidr                       = var.vpc_cidr
+  azs                        = var.azs
+  single_nat_gateway         = var.single_nat_gateway
+  cluster_name               = var.name
+  logs_kms_key_arn           = module.kms_logs.key_arn
+  flow_log_retention_in_days = var.log_retention_in_days
+  tags                       = local.tags
+}
+
+module "eks" {
+  source = "../eks"
+
+  name                         = var.name
+  kubernetes_version           = var.kubernetes_version
+  vpc_id                       = module.vpc.vpc_id
+  subnet_ids                   = module.vpc.private_subnet_ids
+  endpoint_public_access       = var.eks_endpoint_public_access
+  endpoint_public_access_cidrs = var.eks_public_access_cidrs
+  admin_principal_arns         = var.eks_admin_principal_arns
+  kms_key_arn                  = module.kms_data.key_arn
+  logs_kms_key_arn             = module.kms_logs.key_arn
+  log_retention_in_days        = var.log_retention_in_days
+  node_instance_types          = var.node_instance_types
+  node_capacity_type           = var.node_capacity_type
+  node_min_size                = var.node_min_size
+  node_desired_size            = var.node_desired_size
+  node_max_size                = var.node_max_size
+  tags                         = local.tags
+}
+
+################################################################################
+# Secrets and data tier
+################################################################################
+
+module "secrets" {
+  source = "../secrets"
+
+  path_prefix     = "concert/${var.environment}"
+  kms_key_arn     = module.kms_data.key_arn
+  supplied_values = var.supplied_secret_values
+  db_host         = module.rds.proxy_endpoint
+  db_port         = module.rds.port
+  db_name         = module.rds.db_name
+  tags            = local.tags
+}
+
+module "rds" {
+  source = "../rds"
+
+  name                    = var.name
+  vpc_id                  = module.vpc.vpc_id
+  subnet_ids              = module.vpc.data_subnet_ids
+  client_cidrs            = module.vpc.private_subnet_cidrs
+  instance_class          = var.db_instance_class
+  replica_instance_class  = var.db_replica_instance_class
+  replica_count           = var.db_replica_count
+  multi_az                = var.db_multi_az
+  allocated_storage       = var.db_allocated_storage
+  max_allocated_storage   = var.db_max_allocated_storage
+  backup_retention_period = var.db_backup_retention_period
+  deletion_protection     = var.deletion_protection
+  app_secret_arn          = module.secrets.db_secret_arn
+  kms_key_arn             = module.kms_data.key_arn
+  read_dns_name           = "db.${var.name}.internal"
+  tags                    = local.tags
+}
+
+module "redis" {
+  source = "../redis"
+
+  name                  = var.name
+  vpc_id                = module.vpc.vpc_id
+  subnet_ids            = module.vpc.data_subnet_ids
+  client_cidrs          = module.vpc.private_subnet_cidrs
+  node_type             = var.redis_node_type
+  num_cache_clusters    = var.redis_num_cache_clusters
+  multi_az_enabled      = var.redis_multi_az
+  auth_token            = module.secrets.redis_auth_token
+  kms_key_arn           = module.kms_data.key_arn
+  logs_kms_key_arn      = module.kms_logs.key_arn
+  log_retention_in_days = var.log_retention_in_days
+  tags                  = local.tags
+}
+
+module "msk" {
+  source = "../msk"
+
+  name                  = var.name
+  vpc_id                = module.vpc.vpc_id
+  subnet_ids            = module.vpc.data_subnet_ids
+  client_cidrs          = module.vpc.private_subnet_cidrs
+  broker_instance_type  = var.msk_broker_instance_type
+  broker_count          = var.msk_broker_count
+  broker_volume_size    = var.msk_broker_volume_size
+  kms_key_arn           = module.kms_data.key_arn
+  logs_kms_key_arn      = module.kms_logs.key_arn
+  log_retention_in_days = var.log_retention_in_days
+  tags                  = local.tags
+}
+
+module "ecr" {
+  source = "../ecr"
+
+  name_prefix  = var.name
+  repositories = keys(var.functions)
+  kms_key_arn  = module.kms_data.key_arn
+  tags         = local.tags
+}
+
+################################################################################
+# Public entry: WAF -> ALB -> Kourier
+################################################################################
+
+module "waf" {
+  source = "../waf"
+
+  name                  = var.name
+  rate_limit_per_minute = var.waf_rate_limit_per_minute
+  logs_kms_key_arn      = module.kms_logs.key_arn
+  log_retention_in_days = var.log_retention_in_days
+  tags                  = local.tags
+}
+
+module "ingress" {
+  source = "../ingress"
+
+  name                   = var.name
+  vpc_id                 = module.vpc.vpc_id
+  public_subnet_ids      = module.vpc.public_subnet_ids
+  target_cidrs           = module.vpc.private_subnet_cidrs
+  node_security_group_id = module.eks.cluster_security_group_id
+  certificate_arn        = var.certificate_arn
+  web_acl_arn            = module.waf.web_acl_arn
+  deletion_protection    = var.deletion_protection
+  tags                   = local.tags
+}
+
+module "eks_addons" {
+  source = "../eks-addons"
+
+  cluster_name      = module.eks.cluster_name
+  vpc_id            = module.vpc.vpc_id
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  target_group_arns = [module.ingress.target_group_arn]
+  tags              = local.tags
+}
+
+################################################################################
+# IRSA: one role per function, only what it needs
+################################################################################
+
+data "aws_iam_policy_document" "function" {
+  for_each = var.functions
+
+  statement {
+    sid       = "ReadOwnSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [for s in each.value.secrets : module.secrets.secret_arns[s]]
+  }
+
+  statement {
+    sid       = "DecryptOwnSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [module.kms_data.key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.kafka_produce ? [1] : []
+    content {
+      sid       = "ConnectToMsk"
+      actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"]
+      resources = [module.msk.cluster_arn]
+    }
+  }
+
+  # The relay creates missing topics at start (KAFKA_TOPIC_PARTITIONS) and writes the outbox to them.
+  dynamic "statement" {
+    for_each = each.value.kafka_produce ? [1] : []
+    content {
+      sid       = "ProduceEvents"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic", "kafka-cluster:WriteData"]
+      resources = local.topic_arns
+    }
+  }
+}
+
+module "function_irsa" {
+  source   = "../irsa"
+  for_each = var.functions
+
+  name              = "${var.name}-fn-${each.key}"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  namespace         = var.functions_namespace
+  service_account   = each.key
+  policy_json       = data.aws_iam_policy_document.function[each.key].json
+  tags              = local.tags
+}
+
+data "aws_iam_policy_document" "kafka_source" {
+  statement {
+    sid       = "ConnectToMsk"
+    actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
+    resources = [module.msk.cluster_arn]
+  }
+
+  statement {
+    sid       = "ReadEvents"
+    actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+    resources = local.topic_arns
+  }
+
+  statement {
+    sid       = "CommitOffsets"
+    actions   = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
+    resources = ["${module.msk.group_arn_prefix}/${var.kafka_consumer_group_prefix}*"]
+  }
+}
+
+module "kafka_source_irsa" {
+  source = "../irsa"
+
+  name              = "${var.name}-knative-kafka-source"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  namespace         = "knative-eventing"
+  service_account   = "knative-kafka-source-data-plane"
+  policy_json       = data.aws_iam_policy_document.kafka_source.json
+  tags              = local.tags
+}
+
+module "knative" {
+  source = "../knative"
+
+  operator_chart_version           = var.knative_operator_chart_version
+  domain                           = var.knative_domain
+  high_availability_replicas       = var.knative_ha_replicas
+  target_group_arn                 = module.ingress.target_group_arn
+  kafka_source_role_arn            = module.kafka_source_irsa.role_arn
+  kafka_source_service_account     = "knative-kafka-source-data-plane"
+  load_balancer_controller_release = module.eks_addons.load_balancer_controller_release
+}
+
+################################################################################
+# Where the functions run: their namespace and one annotated service account each
+################################################################################
+
+resource "kubernetes_namespace_v1" "this" {
+  metadata {
+    name   = var.functions_namespace
+    labels = { "app.kubernetes.io/part-of" = "concert" }
+  }
+}
+
+resource "kubernetes_service_account_v1" "function" {
+  for_each = var.functions
+
+  metadata {
+    name      = each.key
+    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    labels    = { "app.kubernetes.io/part-of" = "concert", "app.kubernetes.io/name" = each.key }
+    annotations = {
+      "eks.amazonaws.com/role-arn" = module.function_irsa[each.key].role_arn
+    }
+  }
+
+  automount_service_account_token = true
+}

@@ -1,0 +1,35 @@
+variable "name" {
+  description = "Name of the web ACL"
+  type        = string
+  default     = "concert"
+}
+
+variable "rate_limit_per_minute" {
+  description = "Requests one client IP may send per minute before it is blocked (the ADR's 10 per second is 600)"
+  type        = number
+  default     = 600
+}
+
+variable "queue_entry_limit_per_minute" {
+  description = "Tighter per-IP limit on entering the waiting room (POST /v1/queue/tokens), where bots concentrate at opening"
+  type        = number
+  default     = 60
+}
+
+variable "logs_kms_key_arn" {
+  description = "KMS key of the WAF log group"
+  type        = string
+  default     = null
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the WAF logs"
+  type        = number
+  default     = 365
+}
+
+variable "tags" {
+  description = "Tags added to every resource"
+  type        = map(string)
+  default     = {}
+}
