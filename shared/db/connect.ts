@@ -160,6 +160,8 @@ const unavailableCodes = new Set([
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'ER_LOCK_WAIT_TIMEOUT',
+  // Still a deadlock victim after the reruns of retryOnConflict: contention, so "retry shortly".
+  'ER_LOCK_DEADLOCK',
 ]);
 
 /** Turns a driver's connection-level failure into a 503; other errors stay as they are. */

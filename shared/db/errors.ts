@@ -13,13 +13,17 @@ export function isRetryableConflict(error: unknown): boolean {
 }
 
 /** Reruns a whole transaction that lost a deadlock; it was rolled back, so rerunning cannot double-apply. */
-export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+/**
+ * Each round of a pile-up (several requests waiting on one key) lets at least one through, so a few
+ * jittered retries drain it; past them the caller answers 503 with Retry-After (see asDatabaseOutage).
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
-      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 5)));
     }
   }
 }
