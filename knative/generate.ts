@@ -91,6 +91,8 @@ export function knativeService(r: Resolved) {
       template: {
         metadata: { labels: labels(r), annotations: autoscalingAnnotations(r) },
         spec: {
+          // One service account per function, created with its IAM role (IRSA) by terraform/modules/platform.
+          serviceAccountName: r.name,
           containerConcurrency: r.autoscaling.containerConcurrency,
           timeoutSeconds: r.timeoutSeconds,
           containers: [
