@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type Deliver, deadLetterTopic, startDispatcher } from '../shared/events/dispatcher.ts';
 import { startScheduler } from '../shared/events/scheduler.ts';
-import { allTopics, subscriptions } from '../shared/events/subscriptions.ts';
+import { allTopics, ordering, subscriptions } from '../shared/events/subscriptions.ts';
 import { createHttpApp } from '../shared/http/create-http-app.ts';
 import type { AppEnv } from '../shared/http/env.ts';
 import { activationHookFor } from '../shared/outbox/queue-activated.ts';
@@ -52,11 +52,13 @@ export async function startEvents(rt: Runtime): Promise<() => Promise<void>> {
         name: 'release-seat',
         topics: [...subscriptions['release-seat']],
         deliver: inProcess('release-seat', releaseSeatRoutes(releaseDeps(rt))),
+        ordering: ordering['release-seat'],
       },
       {
         name: 'notify',
         topics: [...subscriptions.notify],
         deliver: inProcess('notify', notifyRoutes(notifyDeps(rt))),
+        ordering: ordering.notify,
       },
     ],
   );

@@ -14,6 +14,12 @@ export interface SubscribeOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
+  /**
+   * Records of one partition handled at once (default 1: in order, as KafkaSource `ordering: ordered`).
+   * Above 1 (`unordered`), a partition's records are handled in parallel batches and its offset moves
+   * past a batch only when every record of it is done: still at least once, no longer in order.
+   */
+  concurrency?: number;
   /** Throwing means "not done": the record is offered again, and later records of its partition wait. */
   handler: (record: DeliveredRecord) => Promise<void>;
 }

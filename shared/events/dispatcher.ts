@@ -11,7 +11,12 @@ export interface DeliveryTarget {
   name: string;
   topics: string[];
   deliver: Deliver;
+  /** KafkaSource `ordering`: ordered (one record of a partition at a time) or unordered (several). */
+  ordering?: 'ordered' | 'unordered';
 }
+
+/** In-flight deliveries per partition for an unordered target (KafkaSource's unordered mode does the same). */
+export const unorderedConcurrency = 32;
 
 export interface DispatcherOptions {
   bus: EventBus;
@@ -87,6 +92,7 @@ export async function startDispatcher(
         groupId: `dispatcher-${target.name}`,
         topics: target.topics,
         fromBeginning: true,
+        concurrency: target.ordering === 'unordered' ? unorderedConcurrency : 1,
         handler,
       }),
     );

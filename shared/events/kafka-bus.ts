@@ -1,4 +1,4 @@
-import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { EventBus } from './bus.ts';
 
@@ -85,28 +85,45 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
         })),
       });
     },
-    async subscribe({ groupId, topics, fromBeginning = false, handler }) {
+    async subscribe({ groupId, topics, fromBeginning = false, concurrency = 1, handler }) {
       const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
       await consumer.connect();
       consumers.add(consumer);
       for (const topic of topics) await consumer.subscribe({ topic: full(topic), fromBeginning });
+      const toRecord = (topic: string, partition: number, message: KafkaMessage) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) {
+          if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+        }
+        return {
+          topic: bare(topic),
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? '',
+          value: message.value?.toString() ?? '',
+          headers,
+        };
+      };
       await consumer.run({
         // Partitions in parallel, each one in order: order per key holds, throughput scales with partitions.
         partitionsConsumedConcurrently: options.partitions,
-        eachMessage: async ({ topic, partition, message }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) {
-            if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-          }
-          await handler({
-            topic: bare(topic),
-            partition,
-            offset: message.offset,
-            key: message.key?.toString() ?? '',
-            value: message.value?.toString() ?? '',
-            headers,
-          });
-        },
+        ...(concurrency <= 1
+          ? {
+              eachMessage: async ({ topic, partition, message }) =>
+                handler(toRecord(topic, partition, message)),
+            }
+          : {
+              eachBatchAutoResolve: false,
+              eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+                const messages = batch.messages;
+                for (let i = 0; i < messages.length && isRunning() && !isStale(); i += concurrency) {
+                  const slice = messages.slice(i, i + concurrency);
+                  await Promise.all(slice.map((m) => handler(toRecord(batch.topic, batch.partition, m))));
+                  resolveOffset(slice.at(-1)!.offset);
+                  await heartbeat();
+                }
+              },
+            }),
       });
       return {
         async stop() {

@@ -10,6 +10,7 @@ interface Group {
   /** next offset to deliver, per topic and partition */
   offsets: Map<string, number[]>;
   handler: SubscribeOptions['handler'];
+  concurrency: number;
   topics: string[];
   stopped: boolean;
   running: Set<string>;
@@ -45,12 +46,13 @@ export function createMemoryBus(options: { partitions: number; retainPerPartitio
         const log = partitionsOf(topic)[partition]!;
         const offsets = group.offsets.get(topic)!;
         const next = Math.max(offsets[partition]!, log.base);
-        const record = log.records[next - log.base];
-        if (!record) break;
-        const delivered: DeliveredRecord = { ...record, partition, offset: String(next) };
+        const batch = log.records
+          .slice(next - log.base, next - log.base + group.concurrency)
+          .map((record, i): DeliveredRecord => ({ ...record, partition, offset: String(next + i) }));
+        if (batch.length === 0) break;
         try {
-          await group.handler(delivered);
-          offsets[partition] = next + 1;
+          await Promise.all(batch.map((delivered) => group.handler(delivered)));
+          offsets[partition] = next + batch.length;
           attempt = 0;
         } catch {
           attempt++;
@@ -87,7 +89,7 @@ export function createMemoryBus(options: { partitions: number; retainPerPartitio
         kick(record.topic, partition);
       }
     },
-    async subscribe({ groupId, topics, fromBeginning = false, handler }) {
+    async subscribe({ groupId, topics, fromBeginning = false, concurrency = 1, handler }) {
       if (groups.has(groupId))
         throw new Error(`consumer group ${groupId} already subscribed in this process`);
       const offsets = new Map<string, number[]>();
@@ -97,7 +99,14 @@ export function createMemoryBus(options: { partitions: number; retainPerPartitio
           partitionsOf(topic).map((log) => (fromBeginning ? log.base : log.base + log.records.length)),
         );
       }
-      const group: Group = { offsets, handler, topics, stopped: false, running: new Set() };
+      const group: Group = {
+        offsets,
+        handler,
+        concurrency: Math.max(1, concurrency),
+        topics,
+        stopped: false,
+        running: new Set(),
+      };
       groups.set(groupId, group);
       for (const topic of topics) for (let p = 0; p < options.partitions; p++) void drain(group, topic, p);
       return {

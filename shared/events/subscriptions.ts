@@ -13,4 +13,13 @@ export const subscriptions = {
 
 export type SubscribedTrigger = keyof typeof subscriptions;
 
+/**
+ * As the KafkaSources in knative/autoscaling.yaml: releasing seats follows each seat's events in order;
+ * notifications are independent of each other, so they are delivered in parallel.
+ */
+export const ordering: Record<SubscribedTrigger, 'ordered' | 'unordered'> = {
+  'release-seat': 'ordered',
+  notify: 'unordered',
+};
+
 export const allTopics = Object.values(topics);

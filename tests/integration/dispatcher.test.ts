@@ -80,6 +80,38 @@ describe.each(targets)('dispatcher on $name', (target) => {
     expect(text).toContain('event_deliveries_total{target="flaky",result="ok"} 3');
   });
 
+  it('delivers an unordered subscription several at a time, every record at least once', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const seen = new Set<string>();
+    const stop = await startDispatcher(
+      { bus, logger: pino({ level: 'silent' }), maxAttempts: 3, backoffMs: 10 },
+      [
+        {
+          name: 'parallel',
+          topics: ['reservation.cancelled'],
+          ordering: 'unordered',
+          deliver: async (request) => {
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            await new Promise((r) => setTimeout(r, 20));
+            seen.add(request.headers.get('ce-id') ?? '');
+            inFlight--;
+            return new Response(null, { status: 200 });
+          },
+        },
+      ],
+    );
+    await bus.publish(Array.from({ length: 60 }, (_, i) => record(1000 + i, 'one-key')));
+    await waitFor(
+      () => [...Array(60).keys()].every((i) => seen.has(`reservation.cancelled:${1000 + i}`)),
+      45_000,
+      'all 60',
+    );
+    await stop();
+    expect(peak).toBeGreaterThan(1);
+  });
+
   it('does not retry an answer that will not change (400), but dead-letters it at once', async () => {
     let calls = 0;
     const stop = await startDispatcher(
@@ -97,14 +129,17 @@ describe.each(targets)('dispatcher on $name', (target) => {
     );
     const dead = await collect(bus, [deadLetterTopic]);
     await bus.publish([record(77, 'seat-x')]);
+    const strictDead = () => dead.records.filter((r) => r.headers?.['dispatch-target'] === 'strict');
     await waitFor(
-      () => dead.records.some((r) => r.headers?.['dispatch-target'] === 'strict'),
+      () =>
+        strictDead().some((r) => r.headers?.ce_id === 'reservation.cancelled:77') &&
+        strictDead().length === calls,
       45_000,
-      'dead letter',
+      'dead letters',
     );
     await stop();
     await dead.stop();
     // The group reads the topic from the beginning: every record it saw was tried exactly once.
-    expect(calls).toBe(dead.records.filter((r) => r.headers?.['dispatch-target'] === 'strict').length);
+    expect(calls).toBe(strictDead().length);
   });
 });

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../shared/config.ts';
 import { deadLetterTopic, startDispatcher, urlTarget } from '../../shared/events/dispatcher.ts';
 import { startScheduler } from '../../shared/events/scheduler.ts';
-import { allTopics, subscriptions } from '../../shared/events/subscriptions.ts';
+import { allTopics, ordering, subscriptions } from '../../shared/events/subscriptions.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, serveFunctions } from '../../shared/serve.ts';
 
@@ -35,7 +35,12 @@ export async function startStandaloneDispatcher(rt: Runtime): Promise<() => Prom
       throw new ConfigError([
         `DISPATCH_TARGETS: no subscription named ${name} (known: ${Object.keys(subscriptions).join(', ')})`,
       ]);
-    return { name, topics: [...topics], deliver: urlTarget(url) };
+    return {
+      name,
+      topics: [...topics],
+      deliver: urlTarget(url),
+      ordering: ordering[name as keyof typeof ordering],
+    };
   });
   const everyMs: Record<string, number> = {
     'expire-holds': rt.config.EXPIRE_HOLDS_INTERVAL_SECONDS * 1000,
