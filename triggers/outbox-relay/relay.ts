@@ -13,7 +13,13 @@ export interface RelayDeps {
   onPublished?(count: number): void;
 }
 
-const shardsPerClaim = 16;
+/**
+ * Shards one relay claims per run. All of them: a run then publishes everything pending at once (measured:
+ * claiming 16 of 64 left three quarters of the backlog to later runs and quadrupled the latency). Other
+ * relays skip the claimed shards and take those that turn pending meanwhile; they are standbys more than
+ * parallel workers, which the single-partition-per-key ordering makes the safe default.
+ */
+const shardsPerClaim = 64;
 
 /**
  * Publishes one batch of pending outbox rows to Kafka and marks them sent, in one transaction. If the
