@@ -30,6 +30,9 @@ export const configSchema = z.object({
   REDIS_URL: optionalUrl,
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_KEY_PREFIX: z.string().max(64).default(''),
+  /** `host:port,host:port`: find the Redis primary through Sentinel (the ADR's failover) instead of REDIS_URL's host. */
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_MASTER: z.string().default('mymaster'),
 
   KAFKA_BROKERS: optionalUrl,
   KAFKA_CLIENT_ID: z.string().default('concert'),

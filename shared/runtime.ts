@@ -85,6 +85,15 @@ export async function createRuntime(
         url: config.REDIS_URL,
         commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
         keyPrefix: config.REDIS_KEY_PREFIX,
+        sentinelMaster: config.REDIS_SENTINEL_MASTER,
+        ...(config.REDIS_SENTINELS
+          ? {
+              sentinels: config.REDIS_SENTINELS.split(',').map((node) => {
+                const [host, port] = node.trim().split(':');
+                return { host: host!, port: Number(port) };
+              }),
+            }
+          : {}),
       })
     : null;
   if (redis) {

@@ -5,7 +5,11 @@ import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { type ReservationEventData, topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
-import type { HoldGuard } from '../../shared/seats/hold-guard.ts';
+import { claimTtlMs, type HoldGuard } from '../../shared/seats/hold-guard.ts';
+
+/** A sold seat never frees: contenders are turned away by Redis for an hour at a time. */
+const soldGuardMs = 3_600_000;
+
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 import {
   type ReservationRow,
@@ -39,7 +43,11 @@ export async function holdSeat(
 ): Promise<HoldResult> {
   const now = deps.clock.now();
   const expiresAt = now + deps.holdTtlMs;
-  if (!(await deps.guard.claim(String(input.seatId), input.userId, deps.holdTtlMs))) {
+  // The guard only saves the database work; if Redis cannot answer, the database decides alone.
+  const passed = await deps.guard
+    .claim(String(input.seatId), input.userId, Math.min(deps.holdTtlMs, claimTtlMs))
+    .catch(() => true);
+  if (!passed) {
     deps.onOutcome?.('lost_guard');
     return { ok: false, code: 'SEAT_TAKEN' };
   }
@@ -100,6 +108,7 @@ export async function holdSeat(
 
   if (outcome) {
     deps.onOutcome?.('won');
+    await deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs).catch(() => undefined);
     await deps.seatCache.invalidate(String(input.scheduleId));
     return { ok: true, reservation: reservationView(outcome, now) };
   }
@@ -119,7 +128,7 @@ async function explainRefusal(
     .where('schedule_id', '=', input.scheduleId)
     .executeTakeFirst();
   if (!seat) {
-    await deps.guard.release(String(input.seatId), input.userId);
+    await deps.guard.release(String(input.seatId), input.userId).catch(() => undefined);
     return { ok: false, code: 'NOT_FOUND' };
   }
   if (seat.status === 'HELD' && seat.held_by === input.userId && Number(seat.hold_expires_at) >= now) {
@@ -134,9 +143,14 @@ async function explainRefusal(
       return { ok: true, reservation: reservationView(mine, now) };
     }
   }
-  // Lost in the database though the guard let us through (guard lost in a failover, or the seat is sold):
-  // give the guard back so it does not block the seat's real state.
-  await deps.guard.release(String(input.seatId), input.userId);
+  // Lost in the database though the guard let us through (no guard yet, a lost guard after a failover, a
+  // stale one that lapsed): the guard now names the real holder for the rest of the hold, so the next
+  // contenders are turned away by Redis again.
+  const holder = seat.status === 'SOLD' ? 'sold' : (seat.held_by ?? '');
+  const remaining = seat.status === 'SOLD' ? soldGuardMs : Number(seat.hold_expires_at) - now;
+  if (holder && remaining > 0)
+    await deps.guard.settle(String(input.seatId), holder, remaining).catch(() => undefined);
+  else await deps.guard.release(String(input.seatId), input.userId).catch(() => undefined);
   deps.onOutcome?.('lost_db');
   return { ok: false, code: 'SEAT_TAKEN' };
 }

@@ -5,6 +5,9 @@ export interface RedisOptions {
   commandTimeoutMs: number;
   /** Namespace for every key (ioredis prefixes keys of plain commands and of scripts' KEYS alike). */
   keyPrefix?: string;
+  /** Ask these Sentinels for the current primary of `sentinelMaster`; follows failovers. */
+  sentinels?: { host: string; port: number }[];
+  sentinelMaster?: string;
 }
 
 /**
@@ -12,7 +15,11 @@ export interface RedisOptions {
  * answers 503 rather than hanging; reconnects back off up to 2 s.
  */
 export function createRedis(options: RedisOptions): Redis {
+  const viaSentinel = options.sentinels?.length
+    ? { sentinels: options.sentinels, name: options.sentinelMaster ?? 'mymaster', role: 'master' as const }
+    : {};
   return new Redis(options.url, {
+    ...viaSentinel,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: Math.max(options.commandTimeoutMs, 2000),
     maxRetriesPerRequest: 1,

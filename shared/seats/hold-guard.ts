@@ -10,8 +10,17 @@ import { defineLuaScript } from '../redis/scripts.ts';
 export interface HoldGuard {
   /** True when this user may go on to the database (guard taken now, or already theirs). */
   claim(seatId: string, userId: string, ttlMs: number): Promise<boolean>;
+  /** Makes the guard say what the database said: who holds the seat, for as long as it does. */
+  settle(seatId: string, holder: string, ttlMs: number): Promise<void>;
   release(seatId: string, userId: string): Promise<void>;
 }
+
+/**
+ * A claim lives this long until the database has answered. Short, so a claim whose request died (a client
+ * timeout, a command replayed after a Redis reconnect) blocks its seat for seconds, not for a whole hold;
+ * the answer of the database then sets the real duration (settle).
+ */
+export const claimTtlMs = 5000;
 
 export function createRedisHoldGuard(redis: Redis, prefix = 'hold'): HoldGuard {
   const key = (seatId: string) => `${prefix}:{${seatId}}`;
@@ -30,6 +39,9 @@ export function createRedisHoldGuard(redis: Redis, prefix = 'hold'): HoldGuard {
       )) as string | null;
       return previous === null || previous === userId;
     },
+    async settle(seatId, holder, ttlMs) {
+      await redis.set(key(seatId), holder, 'PX', Math.max(1, Math.floor(ttlMs)));
+    },
     async release(seatId, userId) {
       await release.run(redis, [key(seatId)], [userId]);
     },
@@ -46,6 +58,9 @@ export function createMemoryHoldGuard(now: () => number): HoldGuard {
       if (!current || current.until <= t) guards.set(seatId, { userId, until: t + ttlMs });
       if (guards.size > 100_000) for (const [k, g] of guards) if (g.until <= t) guards.delete(k);
       return true;
+    },
+    async settle(seatId, holder, ttlMs) {
+      guards.set(seatId, { userId: holder, until: now() + ttlMs });
     },
     async release(seatId, userId) {
       if (guards.get(seatId)?.userId === userId) guards.delete(seatId);
