@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { track } from './children.ts';
+
+const luaScript = fileURLToPath(new URL('../wrk/requests.lua', import.meta.url));
+
+/** One request of a list: which user sends it (its headers come from the user) and what. */
+export interface PlannedRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  user: number;
+  body?: string;
+  /** "{n}" in a value (or in the body) becomes the request's global number: fresh idempotency keys. */
+  headers?: Record<string, string>;
+}
+
+/** The file bench/wrk/requests.lua replays: users' header sets, then the requests. */
+export function writeRequestFile(
+  file: string,
+  users: Array<Record<string, string>>,
+  requests: PlannedRequest[],
+): void {
+  const clean = (value: string) => {
+    if (/[\t\n]/.test(value)) throw new Error(`tab or newline in a request field: ${value}`);
+    return value;
+  };
+  const headerFields = (headers: Record<string, string> = {}) =>
+    Object.entries(headers).map(([name, value]) => clean(`${name}: ${value}`));
+  const lines = [
+    ...users.map((headers) => ['U', ...headerFields(headers)].join('\t')),
+    ...requests.map((r) =>
+      ['R', r.method, clean(r.path), String(r.user), clean(r.body ?? ''), ...headerFields(r.headers)].join(
+        '\t',
+      ),
+    ),
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** The inverse of writeRequestFile (for the autocannon fallback, which replays the same lists). */
+export function readRequestFile(file: string): {
+  users: Array<Record<string, string>>;
+  requests: Array<Required<PlannedRequest>>;
+} {
+  const headers = (fields: string[]) =>
+    Object.fromEntries(
+      fields.flatMap((f) => {
+        const at = f.indexOf(':');
+        return at > 0 ? [[f.slice(0, at), f.slice(at + 1).trimStart()]] : [];
+      }),
+    );
+  const users: Array<Record<string, string>> = [];
+  const requests: Array<Required<PlannedRequest>> = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const fields = line.split('\t');
+    if (fields[0] === 'U') users.push(headers(fields.slice(1)));
+    if (fields[0] === 'R') {
+      requests.push({
+        method: fields[1] as 'GET' | 'POST',
+        path: fields[2]!,
+        user: Number(fields[3]),
+        body: fields[4] ?? '',
+        headers: headers(fields.slice(5)),
+      });
+    }
+  }
+  return { users, requests };
+}
+
+export interface LoadResult {
+  durationSeconds: number;
+  requests: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
+  /** Socket-level failures (not HTTP statuses); timeouts are requests slower than wrk's --timeout. */
+  errors: { connect: number; read: number; write: number; timeout: number };
+  statuses: Record<string, number>;
+  /** Error codes of non-2xx answers (`"code":"SEAT_TAKEN"`). */
+  codes: Record<string, number>;
+  /** Where a following run continues in the same list. */
+  nextStart: number;
+  /** Requests sent (answered or still in flight when wrk stopped). */
+  issued: number;
+  /** Requests sent after the list wrapped around (a list meant to be used once was too short). */
+  repeated: number;
+  listSize: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  file: string;
+  seconds: number;
+  connections: number;
+  threads: number;
+  /** Continue the list where the warm-up stopped. */
+  start?: number;
+  generator: 'wrk' | 'autocannon';
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.generator === 'autocannon') {
+    const { runAutocannon } = await import('./autocannon.ts');
+    return runAutocannon(options);
+  }
+  return runWrk(options);
+}
+
+/** One wrk run over a request list; the Lua script's done() prints the figures as one JSON line. */
+async function runWrk(options: LoadOptions): Promise<LoadResult> {
+  const args = [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    // Long enough that a slow baseline answer is measured rather than dropped as a timeout.
+    '--timeout',
+    '15s',
+    '-s',
+    luaScript,
+    options.url,
+    '--',
+    options.file,
+    String(options.start ?? 0),
+    String(options.threads),
+  ];
+  const { code, stdout, stderr } = await run('wrk', args);
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}):\n${stderr}\n${stdout}`);
+  const raw = JSON.parse(line.slice('BENCH_JSON '.length)) as {
+    durationUs: number;
+    requests: number;
+    latencyUs: Record<'mean' | 'p50' | 'p90' | 'p99' | 'p999' | 'max', number>;
+    errors: { connect: number; read: number; write: number; timeout: number };
+    statuses: Record<string, number>;
+    codes: Record<string, number>;
+    nextStart: number;
+    issued: number;
+    repeated: number;
+    listSize: number;
+  };
+  const ms = (us: number) => us / 1000;
+  return {
+    durationSeconds: raw.durationUs / 1e6,
+    requests: raw.requests,
+    latencyMs: {
+      mean: ms(raw.latencyUs.mean),
+      p50: ms(raw.latencyUs.p50),
+      p90: ms(raw.latencyUs.p90),
+      p99: ms(raw.latencyUs.p99),
+      p999: ms(raw.latencyUs.p999),
+      max: ms(raw.latencyUs.max),
+    },
+    errors: {
+      connect: raw.errors.connect,
+      read: raw.errors.read,
+      write: raw.errors.write,
+      timeout: raw.errors.timeout,
+    },
+    statuses: raw.statuses,
+    codes: raw.codes,
+    nextStart: raw.nextStart,
+    issued: raw.issued,
+    repeated: raw.repeated,
+    listSize: raw.listSize,
+  };
+}
+
+export async function wrkVersion(): Promise<string | null> {
+  try {
+    const { stdout, stderr } = await run('wrk', ['-v']);
+    return (stdout + stderr).split('\n')[0]?.replace(/\s+Copyright.*$/, '') ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
