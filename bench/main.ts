@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,6 +242,7 @@ async function main(): Promise<number> {
     `\n  targets: ${results.filter((r) => verdict(r, results).met).length} met, ${missed.length} missed` +
       (missed.length > 0 ? ` (${missed.map((r) => `${r.id} with ${r.workers}w`).join(', ')})` : ''),
   );
+  writeFileSync(join(workDir, 'results.json'), JSON.stringify({ machine, options, results }, null, 2));
   if (flags['write-readme']) {
     const command = [
       'npm run bench',
@@ -255,7 +256,7 @@ async function main(): Promise<number> {
     console.error(`\nCORRECTNESS FAILED: ${wrong.map((r) => `${r.id} (${r.correctness.text})`).join('; ')}`);
     return 1;
   }
-  log(`work files (server logs, profiles) in ${workDir}`);
+  log(`work files (results.json, server logs, profiles) in ${workDir}`);
   return 0;
 
   /** A database of its own, migrated, with ids that start where no earlier run's ids reach. */

@@ -178,9 +178,10 @@ function cells(row: Result, all: Result[]): Cells {
     p99: fmt(row.measured.run.latencyMs.p99, 1),
     nonOk: nonOk(row),
     correctness: `${row.correctness.ok ? 'OK' : 'FAIL'}: ${row.correctness.text}`,
-    cpu: ['server', 'mariadb', 'redis', 'other', 'idle']
-      .map((k) => row.measured.cpu[k as 'idle'])
-      .join(' / '),
+    cpu:
+      (['server', 'mariadb', 'redis', 'load', 'other', 'idle'] as const)
+        .map((k) => row.measured.cpu[k])
+        .join(' / ') + (noisy(row) ? ' ⚠' : ''),
     target: v.target,
     result: v.result,
   };
