@@ -43,9 +43,12 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   const appError = toAppError(error);
   const logger = c.get('logger');
   if (appError.status >= 500) {
-    logger?.error({ err: error, code: appError.code, path: c.req.path }, 'request failed');
+    logger?.error(
+      { err: error, code: appError.code, path: c.req.path, requestId: c.get('requestId') },
+      'request failed',
+    );
   } else {
-    logger?.debug({ code: appError.code, path: c.req.path }, appError.message);
+    logger?.debug({ code: appError.code, path: c.req.path, requestId: c.get('requestId') }, appError.message);
   }
   return respondWithError(c, appError);
 };

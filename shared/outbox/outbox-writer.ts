@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import { outboxShards } from '../db/migrations/0002_outbox_shards.ts';
 import type { DB } from '../db/schema.ts';
@@ -19,9 +19,8 @@ export function eventIdFor(topic: Topic, factId: string): string {
   return `${topic}:${factId}`;
 }
 
-/** Written in the caller's transaction: the event exists if and only if the state change committed. */
-export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, now: number): Promise<void> {
-  const row = {
+function outboxRow(event: OutboxEvent, now: number) {
+  return {
     event_id: eventIdFor(event.topic, event.factId),
     topic: event.topic,
     event_key: event.key,
@@ -31,8 +30,21 @@ export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, n
     sent_at: null,
     shard: partitionFor(event.key, outboxShards),
   };
-  const insert = trx.insertInto('outbox').values(row);
-  if (dialectOf(trx) === 'sqlite')
+}
+
+/** Written in the caller's transaction: the event exists if and only if the state change committed. */
+export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, now: number): Promise<void> {
+  await appendAllToOutbox(trx, [{ event, now }]);
+}
+
+/** Several events in one INSERT (one statement is atomic on its own); a fact already written is skipped. */
+export async function appendAllToOutbox(
+  db: Kysely<DB>,
+  events: readonly { event: OutboxEvent; now: number }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const insert = db.insertInto('outbox').values(events.map(({ event, now }) => outboxRow(event, now)));
+  if (dialectOf(db) === 'sqlite')
     await insert.onConflict((oc) => oc.column('event_id').doNothing()).execute();
   else await insert.ignore().execute();
 }

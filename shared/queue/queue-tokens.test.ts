@@ -38,16 +38,33 @@ describe('queue tokens', () => {
     });
   });
 
-  it('gives every token its own jti', async () => {
-    const a = await tokens.verifyQueueToken(
-      await tokens.issueQueueToken({ userId: 'u', concertId: '1', seq: 1 }, now),
-      now,
-    );
-    const b = await tokens.verifyQueueToken(
-      await tokens.issueQueueToken({ userId: 'u', concertId: '1', seq: 1 }, now),
-      now,
-    );
+  it('signs one token per grant, each grant with its own jti', async () => {
+    const ticket = { userId: 'u', concertId: '1', seq: 1 };
+    const first = await tokens.issueQueueToken(ticket, now);
+    expect(await tokens.issueQueueToken(ticket, now + 60_000)).toBe(first);
+    const a = await tokens.verifyQueueToken(first, now);
+    const b = await tokens.verifyQueueToken(await tokens.issueQueueToken({ ...ticket, seq: 2 }, now), now);
+    expect(a).toMatchObject(ticket);
     expect(a.jti).not.toBe(b.jti);
+    // Another process (no shared memory) verifies it the full way and reads the same jti.
+    const elsewhere = createQueueTokens({ secret, verifiedCacheSize: 0 });
+    expect((await elsewhere.verifyQueueToken(first, now)).jti).toBe(a.jti);
+  });
+
+  it('reuses a queue token only in the first half of its life, so a re-entry leaves with a long one', async () => {
+    const short = createQueueTokens({ secret, queueTokenTtlSeconds: 100 });
+    const ticket = { userId: 'u', concertId: '1', seq: 1 };
+    const first = await short.issueQueueToken(ticket, now);
+    const later = await short.issueQueueToken(ticket, now + 200_000);
+    expect(later).not.toBe(first);
+    await expect(short.verifyQueueToken(later, now + 200_000 + 49_000)).resolves.toMatchObject(ticket);
+  });
+
+  it('hands the same access token to every poll of one activation, a new one for the next', async () => {
+    const grant = { userId: 'u1', concertId: '7', activeUntil: now + 600_000 };
+    const first = await tokens.issueAccessToken(grant, now);
+    expect(await tokens.issueAccessToken(grant, now + 5_000)).toBe(first);
+    expect(await tokens.issueAccessToken({ ...grant, activeUntil: now + 900_000 }, now)).not.toBe(first);
   });
 
   it('refuses forged, alg none, wrong audience, wrong issuer and expired queue tokens', async () => {

@@ -92,24 +92,48 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
     requiredClaims: ['sub', 'jti', 'exp'],
     currentDate: new Date(now),
   });
-  const sign = async (claims: JWTPayload, subject: string, now: number, exp: number) =>
+  const sign = async (claims: JWTPayload, subject: string, now: number, exp: number, jti: string) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(subject)
       .setIssuer(issuer)
       .setAudience(queueAudience)
-      .setJti(randomUUID())
+      .setJti(jti)
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(exp)
       .sign(await imported);
 
+  // A grant asked for again (every status poll of an ACTIVE user, a second tab re-entering) gets the
+  // token already signed for it, and a token this process signed needs no verification by it either.
+  const issued = new Map<string, string>();
+  const issueOnce = async (
+    grantKey: string,
+    make: (jti: string) => Promise<string>,
+    entry: (jti: string) => Verified,
+  ) => {
+    const known = issued.get(grantKey);
+    if (known !== undefined) return known;
+    const jti = randomUUID();
+    const token = await make(jti);
+    if (cacheSize > 0) {
+      if (issued.size >= cacheSize) issued.delete(issued.keys().next().value!);
+      issued.set(grantKey, token);
+      remember(token, entry(jti));
+    }
+    return token;
+  };
+
   return {
     issueQueueToken(ticket, now) {
-      return sign(
-        { cid: ticket.concertId, seq: ticket.seq, typ: 'queue' },
-        ticket.userId,
-        now,
-        Math.floor(now / 1000) + queueTtl,
+      // Reused only within the first half of its life, so a re-entry always leaves with a long-lived token.
+      const half = Math.max(1, Math.floor(queueTtl / 2));
+      const halfLife = Math.floor(now / 1000 / half);
+      const exp = Math.min((halfLife + 2) * half, Math.floor(now / 1000) + queueTtl);
+      const claims = { cid: ticket.concertId, seq: ticket.seq, typ: 'queue' };
+      return issueOnce(
+        `q\0${ticket.userId}\0${ticket.concertId}\0${ticket.seq}\0${halfLife}`,
+        (jti) => sign(claims, ticket.userId, now, exp, jti),
+        (jti) => ({ typ: 'queue', claims: { ...ticket, jti }, exp }),
       );
     },
 
@@ -132,11 +156,15 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
     },
 
     issueAccessToken(grant, now) {
-      return sign(
-        { cid: grant.concertId, typ: 'access' },
-        grant.userId,
-        now,
-        Math.ceil(grant.activeUntil / 1000),
+      const exp = Math.ceil(grant.activeUntil / 1000);
+      return issueOnce(
+        `a\0${grant.userId}\0${grant.concertId}\0${exp}`,
+        (jti) => sign({ cid: grant.concertId, typ: 'access' }, grant.userId, now, exp, jti),
+        (jti) => ({
+          typ: 'access',
+          claims: { userId: grant.userId, concertId: grant.concertId, jti, expiresAt: exp * 1000 },
+          exp,
+        }),
       );
     },
 
