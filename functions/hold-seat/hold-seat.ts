@@ -6,6 +6,7 @@ import type { DB } from '../../shared/db/schema.ts';
 import { type ReservationEventData, topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
 import { claimTtlMs, type HoldGuard } from '../../shared/seats/hold-guard.ts';
+import { oneTripHoldFor } from './hold-available-seat.ts';
 
 /** A sold seat never frees: contenders are turned away by Redis for an hour at a time. */
 const soldGuardMs = 3_600_000;
@@ -52,7 +53,33 @@ export async function holdSeat(
     return { ok: false, code: 'SEAT_TAKEN' };
   }
 
-  const outcome = await retryOnConflict(() =>
+  const outcome =
+    (await oneTripHoldFor(deps.db)?.hold({ ...input, now, expiresAt })) ??
+    (await holdInTransaction(deps, input, now, expiresAt));
+
+  if (outcome) {
+    deps.onOutcome?.('won');
+    // Both go out in one Redis pipeline (auto-pipelining); neither may fail the hold that committed.
+    await Promise.all([
+      deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs).catch(() => undefined),
+      deps.seatCache.invalidate(String(input.scheduleId)),
+    ]);
+    return { ok: true, reservation: reservationView(outcome, now) };
+  }
+  return explainRefusal(deps, input, now);
+}
+
+/**
+ * The conditional write as a transaction of statements: every dialect, and on MySQL the cases the one-trip
+ * procedure leaves to it (taking over a lapsed hold, and every refusal).
+ */
+function holdInTransaction(
+  deps: HoldDeps,
+  input: { userId: string; scheduleId: number; seatId: number },
+  now: number,
+  expiresAt: number,
+): Promise<ReservationRow | null> {
+  return retryOnConflict(() =>
     deps.db.transaction().execute(async (trx) => {
       const taken = await trx
         .updateTable('seats')
@@ -105,14 +132,6 @@ export async function holdSeat(
       return row;
     }),
   );
-
-  if (outcome) {
-    deps.onOutcome?.('won');
-    await deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs).catch(() => undefined);
-    await deps.seatCache.invalidate(String(input.scheduleId));
-    return { ok: true, reservation: reservationView(outcome, now) };
-  }
-  return explainRefusal(deps, input, now);
 }
 
 /** Why the conditional write matched nothing: no such seat, the caller's own live hold, or someone else's. */

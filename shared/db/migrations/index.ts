@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_outbox_shards.ts';
+import * as m0003 from './0003_hold_procedure.ts';
 
 /**
  * Numbered migrations, imported statically so each function bundles them into its single file (no
@@ -9,6 +10,7 @@ import * as m0002 from './0002_outbox_shards.ts';
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_shards': m0002,
+  '0003_hold_procedure': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

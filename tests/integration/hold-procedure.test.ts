@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oneTripHoldFor } from '../../functions/hold-seat/hold-available-seat.ts';
+import type { Database } from '../../shared/db/connect.ts';
+import { outboxShards } from '../../shared/db/migrations/0002_outbox_shards.ts';
+import { partitionFor } from '../../shared/events/bus.ts';
+import { manualClock } from '../support/harness.ts';
+import { freshMysqlDatabase } from '../support/real-services.ts';
+import { freshSchedule, hold, outboxFor } from '../support/reservation-fixture.ts';
+
+/**
+ * The one-round-trip hold (procedure hold_available_seat, migration 0003) must leave exactly what the
+ * statement-by-statement path leaves: the same reservation, seat link and reservation.created row.
+ */
+describe('hold in one round trip (MariaDB procedure)', () => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, drop } = await freshMysqlDatabase());
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  const seat = (id: number) =>
+    database.db
+      .selectFrom('seats')
+      .select(['status', 'held_by', 'hold_expires_at', 'reservation_id'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+
+  const createdEvent = async (seatId: number, reservationId: string) => {
+    const rows = await outboxFor(database, String(seatId));
+    const created = rows.filter((r) => r.event_id === `reservation.created:${reservationId}`);
+    expect(created).toHaveLength(1);
+    const shard = await database.db
+      .selectFrom('outbox')
+      .select('shard')
+      .where('event_id', '=', created[0]!.event_id)
+      .executeTakeFirstOrThrow();
+    expect(shard.shard).toBe(partitionFor(String(seatId), outboxShards));
+    return { eventId: created[0]!.event_id, data: JSON.parse(created[0]!.payload) as unknown };
+  };
+
+  it('holds an AVAILABLE seat and writes the same rows as the statement path', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock, 3, 77_000);
+    const [fast, lapsed] = [seatIds[0]!, seatIds[1]!];
+
+    // One round trip: the seat is AVAILABLE.
+    const viaProcedure = await hold(database, clock, 'alice', scheduleId, fast);
+    expect(viaProcedure.ok).toBe(true);
+    // The statement path: taking over a lapsed hold is left to it.
+    await hold(database, clock, 'carol', scheduleId, lapsed, { ttlMs: 1000 });
+    clock.advance(2000);
+    const viaStatements = await hold(database, clock, 'bob', scheduleId, lapsed);
+    expect(viaStatements.ok).toBe(true);
+    if (!viaProcedure.ok || !viaStatements.ok) return;
+
+    for (const [result, seatId, user, now] of [
+      [viaProcedure, fast, 'alice', clock.now() - 2000],
+      [viaStatements, lapsed, 'bob', clock.now()],
+    ] as const) {
+      const r = result.reservation;
+      expect(r).toEqual({
+        id: r.id,
+        scheduleId: String(scheduleId),
+        seatId: String(seatId),
+        status: 'HELD',
+        price: 77_000,
+        expiresAt: new Date(now + 300_000).toISOString(),
+      });
+      expect(await seat(seatId)).toEqual({
+        status: 'HELD',
+        held_by: user,
+        hold_expires_at: now + 300_000,
+        reservation_id: Number(r.id),
+      });
+      expect(await createdEvent(seatId, r.id)).toEqual({
+        eventId: `reservation.created:${r.id}`,
+        data: {
+          reservationId: r.id,
+          scheduleId: String(scheduleId),
+          seatId: String(seatId),
+          userId: user,
+          price: 77_000,
+          expiresAt: r.expiresAt,
+        },
+      });
+    }
+  });
+
+  it('answers null, writing nothing, for a seat that is held, sold or not in the schedule', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock, 2);
+    const oneTrip = oneTripHoldFor(database.db);
+    expect(oneTrip).not.toBeNull();
+    const attempt = (userId: string, schedule: number, seatId: number) =>
+      oneTrip!.hold({
+        userId,
+        scheduleId: schedule,
+        seatId,
+        now: clock.now(),
+        expiresAt: clock.now() + 1000,
+      });
+    expect(await attempt('a', scheduleId, seatIds[0]!)).toMatchObject({ user_id: 'a', status: 'HELD' });
+    expect(await attempt('b', scheduleId, seatIds[0]!)).toBeNull();
+    expect(await attempt('b', scheduleId + 1, seatIds[1]!)).toBeNull();
+    expect(await outboxFor(database, String(seatIds[1]!))).toEqual([]);
+    expect((await seat(seatIds[1]!)).status).toBe('AVAILABLE');
+  });
+
+  it('falls back to the statement path where the procedure is missing', async () => {
+    const other = await freshMysqlDatabase();
+    try {
+      await sql`drop procedure hold_available_seat`.execute(other.database.db);
+      const clock = manualClock();
+      const { scheduleId, seatIds } = await freshSchedule(other.database, clock, 1);
+      const result = await hold(other.database, clock, 'dave', scheduleId, seatIds[0]!);
+      expect(result).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
+    } finally {
+      await other.drop();
+    }
+  });
+});
