@@ -54,7 +54,7 @@ export async function holdSeat(
   }
 
   const outcome =
-    (await oneTripHoldFor(deps.db)?.hold({ ...input, now, expiresAt })) ??
+    (await oneTripHoldFor(deps.db).hold({ ...input, now, expiresAt })) ??
     (await holdInTransaction(deps, input, now, expiresAt));
 
   if (outcome) {

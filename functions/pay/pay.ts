@@ -1,9 +1,15 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
+import { isUniqueViolation } from '../../shared/db/errors.ts';
+import { outboxShards } from '../../shared/db/migrations/0002_outbox_shards.ts';
+import { perDatabase, storedProcedure } from '../../shared/db/procedures.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
+import { partitionFor } from '../../shared/events/bus.ts';
 import {
   findStoredResponse,
+  replayAfterDuplicate,
+  requestHash,
   runIdempotent,
   type StoredResponse,
 } from '../../shared/idempotency/idempotency.ts';
@@ -41,6 +47,39 @@ const requestOf = (input: PayInput) => ({
 export const storedPayment = (deps: PayDeps, input: PayInput) =>
   findStoredResponse<PaymentBody>(deps.db, requestOf(input));
 
+type Refusal =
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'ALREADY_PAID'
+  | 'RESERVATION_NOT_ACTIVE'
+  | 'HOLD_EXPIRED'
+  | 'INSUFFICIENT_POINTS';
+
+const refusals: Record<Refusal, (price: number) => string> = {
+  NOT_FOUND: () => 'No such reservation',
+  FORBIDDEN: () => 'This reservation belongs to another user',
+  ALREADY_PAID: () => 'The reservation is already paid',
+  RESERVATION_NOT_ACTIVE: () => 'The reservation was cancelled',
+  HOLD_EXPIRED: () => 'The hold ran out before payment',
+  INSUFFICIENT_POINTS: (price) => `The balance does not cover ${price} points`,
+};
+
+/** Why a payment was refused; the statement path and the procedure answer the same. */
+function refusal(outcome: string, price = 0): AppError {
+  const message = refusals[outcome as Refusal];
+  if (!message) return new AppError('INTERNAL', `pay_reservation answered ${outcome}`);
+  return new AppError(outcome as Refusal, message(price));
+}
+
+const payInOneTripFor = perDatabase((db) =>
+  storedProcedure(
+    db,
+    (userId: string, reservationId: number, key: string, hash: string, now: number) =>
+      // biome-ignore format: one argument per parameter of the procedure reads best on one line
+      sql<{ outcome: string; body: string | null; price: number | null }>`call pay_reservation(${userId}, ${reservationId}, ${key}, ${hash}, ${now}, ${partitionFor(String(reservationId), outboxShards)})`,
+  ),
+);
+
 /** Owner and schedule of a reservation: what the handler checks before the queue access. */
 export async function reservationOwner(deps: PayDeps, reservationId: number) {
   const row = await deps.db
@@ -61,15 +100,28 @@ export async function reservationOwner(deps: PayDeps, reservationId: number) {
  */
 export async function payReservation(deps: PayDeps, input: PayInput): Promise<StoredResponse<PaymentBody>> {
   const now = deps.clock.now();
-  return runIdempotent<PaymentBody>(deps.db, requestOf(input), now, async (trx) => {
+  const request = requestOf(input);
+  // MySQL: the same transaction as below, as one stored procedure (migration 0004).
+  const answer = await payInOneTripFor(deps.db)
+    .call(input.userId, input.reservationId, input.idempotencyKey, requestHash(request.fingerprint), now)
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error)) return replayAfterDuplicate<PaymentBody>(deps.db, request, error);
+      throw error;
+    });
+  if (answer && 'replayed' in answer) return answer;
+  if (answer) {
+    if (answer.outcome !== 'PAID' || answer.body === null)
+      throw refusal(answer.outcome, Number(answer.price));
+    return { status: 201, body: JSON.parse(answer.body) as PaymentBody, replayed: false };
+  }
+  return runIdempotent<PaymentBody>(deps.db, request, now, async (trx) => {
     const reservation = await trx
       .selectFrom('reservations')
       .select(['id', 'user_id', 'schedule_id', 'seat_id', 'price', 'status', 'expires_at'])
       .where('id', '=', input.reservationId)
       .executeTakeFirst();
-    if (!reservation) throw new AppError('NOT_FOUND', 'No such reservation');
-    if (reservation.user_id !== input.userId)
-      throw new AppError('FORBIDDEN', 'This reservation belongs to another user');
+    if (!reservation) throw refusal('NOT_FOUND');
+    if (reservation.user_id !== input.userId) throw refusal('FORBIDDEN');
 
     const sold = await trx
       .updateTable('seats')
@@ -85,11 +137,9 @@ export async function payReservation(deps: PayDeps, input: PayInput): Promise<St
         .select('status')
         .where('id', '=', reservation.id)
         .executeTakeFirstOrThrow();
-      if (current.status === 'CONFIRMED')
-        throw new AppError('ALREADY_PAID', 'The reservation is already paid');
-      if (current.status === 'CANCELLED')
-        throw new AppError('RESERVATION_NOT_ACTIVE', 'The reservation was cancelled');
-      throw new AppError('HOLD_EXPIRED', 'The hold ran out before payment');
+      if (current.status === 'CONFIRMED') throw refusal('ALREADY_PAID');
+      if (current.status === 'CANCELLED') throw refusal('RESERVATION_NOT_ACTIVE');
+      throw refusal('HOLD_EXPIRED');
     }
     const confirmed = await trx
       .updateTable('reservations')
@@ -97,12 +147,11 @@ export async function payReservation(deps: PayDeps, input: PayInput): Promise<St
       .where('id', '=', reservation.id)
       .where('status', '=', 'HELD')
       .executeTakeFirst();
-    if (Number(confirmed.numUpdatedRows) !== 1)
-      throw new AppError('HOLD_EXPIRED', 'The hold ran out before payment');
+    if (Number(confirmed.numUpdatedRows) !== 1) throw refusal('HOLD_EXPIRED');
 
     const price = Number(reservation.price);
     const used = await debit(trx, { userId: input.userId, amount: price, now });
-    if (!used) throw new AppError('INSUFFICIENT_POINTS', `The balance does not cover ${price} points`);
+    if (!used) throw refusal('INSUFFICIENT_POINTS', price);
     const payment = await trx
       .insertInto('payments')
       .values({

@@ -24,7 +24,12 @@ describe('embedded database file', () => {
     await first.close();
 
     const second = await connectEmbedded(file);
-    expect(await appliedMigrations(second.db)).toEqual(['0001_initial', '0002_outbox_shards', '0003_hold_procedure']);
+    expect(await appliedMigrations(second.db)).toEqual([
+      '0001_initial',
+      '0002_outbox_shards',
+      '0003_hold_procedure',
+      '0004_pay_procedure',
+    ]);
     expect(await readBalance(second.db, 'u')).toBe(70);
     await second.close();
   });

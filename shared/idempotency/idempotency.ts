@@ -63,25 +63,37 @@ export async function runIdempotent<T>(
     );
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const stored = await db
-      .selectFrom('idempotency_records')
-      .select(['request_hash', 'status_code', 'response_body'])
-      .where('user_id', '=', request.userId)
-      .where('scope', '=', request.scope)
-      .where('idem_key', '=', request.key)
-      .executeTakeFirst();
-    // The violation came from another unique key of the work itself; let the caller see it.
-    if (!stored) throw error;
-    if (stored.request_hash !== hash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-    }
-    if (stored.status_code === null || stored.response_body === null) {
-      throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
-        retryAfterSeconds: 1,
-      });
-    }
-    return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
+    return replayAfterDuplicate<T>(db, request, error);
   }
+}
+
+/**
+ * The key's record already existed (a duplicate on insert): the stored answer of that request, or 409
+ * when the key came with another request, or "still running" when it has not finished. A duplicate that
+ * was not the key's (another unique key of the work itself) is rethrown.
+ */
+export async function replayAfterDuplicate<T>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+  duplicate: unknown,
+): Promise<StoredResponse<T>> {
+  const stored = await db
+    .selectFrom('idempotency_records')
+    .select(['request_hash', 'status_code', 'response_body'])
+    .where('user_id', '=', request.userId)
+    .where('scope', '=', request.scope)
+    .where('idem_key', '=', request.key)
+    .executeTakeFirst();
+  if (!stored) throw duplicate;
+  if (stored.request_hash !== requestHash(request.fingerprint)) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+  }
+  if (stored.status_code === null || stored.response_body === null) {
+    throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
+      retryAfterSeconds: 1,
+    });
+  }
+  return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_outbox_shards.ts';
 import * as m0003 from './0003_hold_procedure.ts';
+import * as m0004 from './0004_pay_procedure.ts';
 
 /**
  * Numbered migrations, imported statically so each function bundles them into its single file (no
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_shards': m0002,
   '0003_hold_procedure': m0003,
+  '0004_pay_procedure': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

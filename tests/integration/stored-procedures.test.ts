@@ -1,14 +1,18 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneTripHoldFor } from '../../functions/hold-seat/hold-available-seat.ts';
+import { payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { outboxShards } from '../../shared/db/migrations/0002_outbox_shards.ts';
 import { partitionFor } from '../../shared/events/bus.ts';
-import { manualClock } from '../support/harness.ts';
+import { embeddedDatabase, manualClock } from '../support/harness.ts';
 import { freshMysqlDatabase } from '../support/real-services.ts';
-import { freshSchedule, hold, outboxFor } from '../support/reservation-fixture.ts';
+import { charge, freshSchedule, hold, outboxFor } from '../support/reservation-fixture.ts';
 
 /**
+ * The one-round-trip hold and payment (procedures of migrations 0003 and 0004) must leave exactly what
+ * the statement-by-statement paths leave.
+ *
  * The one-round-trip hold (procedure hold_available_seat, migration 0003) must leave exactly what the
  * statement-by-statement path leaves: the same reservation, seat link and reservation.created row.
  */
@@ -94,9 +98,8 @@ describe('hold in one round trip (MariaDB procedure)', () => {
     const clock = manualClock();
     const { scheduleId, seatIds } = await freshSchedule(database, clock, 2);
     const oneTrip = oneTripHoldFor(database.db);
-    expect(oneTrip).not.toBeNull();
     const attempt = (userId: string, schedule: number, seatId: number) =>
-      oneTrip!.hold({
+      oneTrip.hold({
         userId,
         scheduleId: schedule,
         seatId,
@@ -120,6 +123,92 @@ describe('hold in one round trip (MariaDB procedure)', () => {
       expect(result).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
     } finally {
       await other.drop();
+    }
+  });
+});
+
+describe('payment in one round trip (MariaDB procedure)', () => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, drop } = await freshMysqlDatabase());
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  it('pays, stores the answer for replays, and writes payment.completed with its data', async () => {
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(database, clock, 1, 30_000);
+    await charge(database, 'erin', 50_000, clock.now());
+    const held = await hold(database, clock, 'erin', scheduleId, seatIds[0]!);
+    if (!held.ok) throw new Error('hold failed');
+    const input = { userId: 'erin', reservationId: Number(held.reservation.id), idempotencyKey: 'k1' };
+    const paid = await payReservation({ db: database.db, clock }, input);
+    expect(paid).toEqual({
+      status: 201,
+      replayed: false,
+      body: {
+        paymentId: paid.body.paymentId,
+        reservationId: held.reservation.id,
+        amount: 30_000,
+        status: 'PAID',
+        balance: 20_000,
+      },
+    });
+    expect(await payReservation({ db: database.db, clock }, input)).toEqual({ ...paid, replayed: true });
+    const events = (await outboxFor(database, held.reservation.id)).filter(
+      (r) => r.topic === 'payment.completed',
+    );
+    expect(events.map((e) => [e.event_id, JSON.parse(e.payload)])).toEqual([
+      [
+        `payment.completed:${paid.body.paymentId}`,
+        {
+          paymentId: paid.body.paymentId,
+          reservationId: held.reservation.id,
+          scheduleId: String(scheduleId),
+          seatId: String(seatIds[0]),
+          userId: 'erin',
+          amount: 30_000,
+        },
+      ],
+    ]);
+  });
+
+  it('refuses with the same codes and messages as the statement path (embedded)', async () => {
+    const refusals = async (target: Database) => {
+      const clock = manualClock();
+      const { scheduleId, seatIds } = await freshSchedule(target, clock, 2, 30_000);
+      await charge(target, 'poor', 10_000, clock.now());
+      const mine = await hold(target, clock, 'poor', scheduleId, seatIds[0]!);
+      if (!mine.ok) throw new Error('hold failed');
+      const pay = (userId: string, reservationId: number, key: string) =>
+        payReservation({ db: target.db, clock }, { userId, reservationId, idempotencyKey: key }).then(
+          () => 'paid',
+          (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
+        );
+      const id = Number(mine.reservation.id);
+      const answers = [
+        await pay('poor', id + 1000, 'a'),
+        await pay('thief', id, 'b'),
+        await pay('poor', id, 'c'),
+      ];
+      clock.advance(400_000);
+      answers.push(await pay('poor', id, 'd'));
+      return answers;
+    };
+    const embedded = await embeddedDatabase();
+    try {
+      const expected = await refusals(embedded);
+      expect(expected).toEqual([
+        'NOT_FOUND: No such reservation',
+        'FORBIDDEN: This reservation belongs to another user',
+        'INSUFFICIENT_POINTS: The balance does not cover 30000 points',
+        'HOLD_EXPIRED: The hold ran out before payment',
+      ]);
+      expect(await refusals(database)).toEqual(expected);
+    } finally {
+      await embedded.close();
     }
   });
 });
