@@ -73,7 +73,7 @@ const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503
 export function catalogRoutes(deps: ListSeatsDeps) {
   const app = createRouter();
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
-  const seatMapJson = createSeatMapReader(deps);
+  const seatMaps = createSeatMapReader(deps);
 
   app.openapi(
     createRoute({
@@ -146,8 +146,13 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       const scheduleId = Number(c.req.valid('param').scheduleId);
       const concertId = await deps.concertOfSchedule(scheduleId);
       if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
-      await deps.queueAccess.verify(c.req.header(queueTokenHeader), c.get('user').id, String(concertId));
-      const json = await seatMapJson(scheduleId);
+      // The cache read goes out with the access check (one Redis pipeline); its answer is used only once
+      // access is granted.
+      const [, cached] = await Promise.all([
+        deps.queueAccess.verify(c.req.header(queueTokenHeader), c.get('user').id, String(concertId)),
+        seatMaps.cached(scheduleId),
+      ]);
+      const json = cached ?? (await seatMaps.load(scheduleId));
       if (json === null) throw new AppError('NOT_FOUND', 'No such schedule');
       return preserializedJson<z.infer<typeof seatMapSchema>>(json);
     },

@@ -33,14 +33,17 @@ export function createSeatMapReader(deps: CatalogDeps) {
     await deps.seatCache.set(String(scheduleId), json, Math.min(deps.seatCacheTtlMs, map.validForMs));
     return json;
   };
-  return async function seatMapJson(scheduleId: number): Promise<string | null> {
-    const cached = await deps.seatCache.get(String(scheduleId));
-    if (cached !== null) return cached;
-    let pending = inflight.get(scheduleId);
-    if (!pending) {
-      pending = load(scheduleId).finally(() => inflight.delete(scheduleId));
-      inflight.set(scheduleId, pending);
-    }
-    return pending;
+  return {
+    /** The cached JSON, or null: cheap, so a caller may start it alongside its access checks. */
+    cached: (scheduleId: number) => deps.seatCache.get(String(scheduleId)),
+    /** From the database (once at a time per schedule), caching it; null for an unknown schedule. */
+    load(scheduleId: number): Promise<string | null> {
+      let pending = inflight.get(scheduleId);
+      if (!pending) {
+        pending = load(scheduleId).finally(() => inflight.delete(scheduleId));
+        inflight.set(scheduleId, pending);
+      }
+      return pending;
+    },
   };
 }
