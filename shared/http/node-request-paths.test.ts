@@ -34,37 +34,45 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 function post(body: string, headers: Record<string, string>, chunked = false) {
-  return new Promise<{ status: number; json: { error?: { code: string; details?: unknown[] } } & object }>(
-    (resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/echo',
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(chunked ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
-            ...headers,
-          },
+  return new Promise<{
+    status: number;
+    json: { error?: { code: string; details?: unknown[] } } & object;
+    requestId?: string | string[] | undefined;
+  }>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/echo',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(chunked ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          ...headers,
         },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-        },
-      );
-      req.on('error', reject);
-      if (chunked) {
-        // Several writes without a length: Node sends Transfer-Encoding: chunked.
-        for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
-        req.end();
-      } else req.end(body);
-    },
-  );
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(text),
+            requestId: res.headers['x-request-id'],
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    if (chunked) {
+      // Several writes without a length: Node sends Transfer-Encoding: chunked.
+      for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
+      req.end();
+    } else req.end(body);
+  });
 }
 
 const big = JSON.stringify({ pad: 'x'.repeat(70_000) });
@@ -72,14 +80,25 @@ const small = JSON.stringify({ pad: 'abc' });
 
 describe('request paths over a real Node socket', () => {
   it('accepts a small body with a declared length', async () => {
-    expect(await post(small, { 'x-tag': 'ok' })).toEqual({ status: 200, json: { tag: 'ok', length: 3 } });
-  });
-
-  it('accepts a small chunked body', async () => {
-    expect(await post(small, { 'x-tag': 'ok' }, true)).toEqual({
+    expect(await post(small, { 'x-tag': 'ok' })).toMatchObject({
       status: 200,
       json: { tag: 'ok', length: 3 },
     });
+  });
+
+  it('accepts a small chunked body', async () => {
+    expect(await post(small, { 'x-tag': 'ok' }, true)).toMatchObject({
+      status: 200,
+      json: { tag: 'ok', length: 3 },
+    });
+  });
+
+  it('answers every request with its X-Request-Id, the caller’s when sane, on answers and errors', async () => {
+    expect((await post(small, { 'x-tag': 'ok', 'x-request-id': 'trace-1' })).requestId).toBe('trace-1');
+    expect((await post(small, { 'x-request-id': 'trace-2' })).requestId).toBe('trace-2');
+    expect((await post(big, { 'x-tag': 'ok', 'x-request-id': 'trace-3' })).requestId).toBe('trace-3');
+    const made = (await post(small, { 'x-tag': 'ok', 'x-request-id': 'bad id with spaces' })).requestId;
+    expect(made).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers 413 to a declared length over the limit', async () => {
