@@ -3,11 +3,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { track } from './children.ts';
 
-const luaScript = fileURLToPath(new URL('../wrk/requests.lua', import.meta.url));
+/** The request-replay script of both `npm run bench` and `npm run tune`. */
+export const wrkScript = fileURLToPath(new URL('../wrk/requests.lua', import.meta.url));
 
 /** One request of a list: which user sends it (its headers come from the user) and what. */
 export interface PlannedRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   user: number;
   body?: string;
@@ -57,7 +58,7 @@ export function readRequestFile(file: string): {
     if (fields[0] === 'U') users.push(headers(fields.slice(1)));
     if (fields[0] === 'R') {
       requests.push({
-        method: fields[1] as 'GET' | 'POST',
+        method: fields[1] as PlannedRequest['method'],
         path: fields[2]!,
         user: Number(fields[3]),
         body: fields[4] ?? '',
@@ -115,7 +116,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     '--timeout',
     '15s',
     '-s',
-    luaScript,
+    wrkScript,
     options.url,
     '--',
     options.file,
@@ -123,8 +124,14 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     String(options.threads),
   ];
   const { code, stdout, stderr } = await run('wrk', args);
+  if (code !== 0) throw new Error(`wrk failed (exit ${code}):\n${stderr}\n${stdout}`);
+  return parseWrkOutput(stdout);
+}
+
+/** Reads the BENCH_JSON line the script's done() prints. */
+export function parseWrkOutput(stdout: string): LoadResult {
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
-  if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}):\n${stderr}\n${stdout}`);
+  if (!line) throw new Error(`wrk printed no BENCH_JSON line:\n${stdout}`);
   const raw = JSON.parse(line.slice('BENCH_JSON '.length)) as {
     durationUs: number;
     requests: number;

@@ -1,33 +1,56 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopback, parseWrkOutput, requestLine } from './wrk.ts';
+import { readRequestFile } from '../../bench/lib/wrk.ts';
+import { isLoopback, parseWrkOutput, writeRequestFile } from './wrk.ts';
 
-describe('request file lines', () => {
-  it('are METHOD, PATH, headers, BODY, tab-separated', () => {
-    expect(
-      requestLine({
+describe('request files', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'tune-wrk-')), 'requests.tsv');
+
+  it('are written in the bench format the shared replay script reads, headers on each request', () => {
+    writeRequestFile(file, [
+      {
         method: 'POST',
         path: '/v1/points/charges',
         headers: { Authorization: 'Bearer x', 'Idempotency-Key': 'k-{n}' },
         body: '{"amount":1000}',
-      }),
-    ).toBe('POST\t/v1/points/charges\tAuthorization: Bearer x\tIdempotency-Key: k-{n}\t{"amount":1000}');
-    expect(requestLine({ method: 'GET', path: '/v1/x', headers: {} })).toBe('GET\t/v1/x\t');
+      },
+      { method: 'GET', path: '/v1/x', headers: {} },
+    ]);
+    expect(readFileSync(file, 'utf8')).toBe(
+      'R\tPOST\t/v1/points/charges\t0\t{"amount":1000}\tAuthorization: Bearer x\tIdempotency-Key: k-{n}\n' +
+        'R\tGET\t/v1/x\t0\t\n',
+    );
+    expect(readRequestFile(file).requests).toEqual([
+      {
+        method: 'POST',
+        path: '/v1/points/charges',
+        user: 0,
+        body: '{"amount":1000}',
+        headers: { Authorization: 'Bearer x', 'Idempotency-Key': 'k-{n}' },
+      },
+      { method: 'GET', path: '/v1/x', user: 0, body: '', headers: {} },
+    ]);
   });
 
-  it('refuse tabs and newlines in a field', () => {
-    expect(() => requestLine({ method: 'GET', path: '/a\tb', headers: {} })).toThrow('tab or newline');
-    expect(() => requestLine({ method: 'GET', path: '/', headers: {}, body: 'a\nb' })).toThrow(
+  it('refuse tabs and newlines in a field, and empty lists', () => {
+    expect(() => writeRequestFile(file, [{ method: 'GET', path: '/a\tb', headers: {} }])).toThrow(
       'tab or newline',
     );
+    expect(() => writeRequestFile(file, [{ method: 'GET', path: '/', headers: {}, body: 'a\nb' }])).toThrow(
+      'tab or newline',
+    );
+    expect(() => writeRequestFile(file, [])).toThrow('no requests');
   });
 });
 
 describe('parseWrkOutput', () => {
-  it('reads the TUNE_JSON line of requests.lua', () => {
+  it('reads the BENCH_JSON line of the replay script', () => {
     const out = [
       'Running 3s test @ http://127.0.0.1:1234',
-      'TUNE_JSON {"durationUs":3000000,"requests":1500,"latencyUs":{"mean":2000.5,"p50":1800,"p90":3000,"p99":9000,"max":20000},' +
-        '"errors":{"connect":0,"read":1,"write":0,"timeout":2},"statuses":{"201":1490,"409":10},"codes":{"SEAT_TAKEN":10},' +
+      'BENCH_JSON {"durationUs":3000000,"requests":1500,"bytes":9000,"latencyUs":{"mean":2000.5,"p50":1800,"p90":3000,"p99":9000,"p999":15000,"max":20000},' +
+        '"errors":{"connect":0,"read":1,"write":0,"status":10,"timeout":2},"statuses":{"201":1490,"409":10},"codes":{"SEAT_TAKEN":10},' +
         '"nextStart":1510,"issued":1510,"repeated":0,"listSize":5000}',
     ].join('\n');
     const r = parseWrkOutput(out);
@@ -38,7 +61,7 @@ describe('parseWrkOutput', () => {
     expect(r.statuses).toEqual({ 201: 1490, 409: 10 });
     expect(r.codes).toEqual({ SEAT_TAKEN: 10 });
     expect(r.nextStart).toBe(1510);
-    expect(() => parseWrkOutput('no json')).toThrow('no TUNE_JSON');
+    expect(() => parseWrkOutput('no json')).toThrow('no BENCH_JSON');
   });
 });
 

@@ -1,11 +1,13 @@
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import {
+  parseWrkOutput as parseBenchOutput,
+  writeRequestFile as writeBenchRequests,
+  wrkScript,
+} from '../../bench/lib/wrk.ts';
 import { run } from './children.ts';
 
 export const wrkBinary = process.env.WRK ?? 'wrk';
-const luaScript = fileURLToPath(new URL('./requests.lua', import.meta.url));
 
-/** One line of the request file requests.lua replays. */
+/** One request of a tune list; every request carries its own headers (no shared user sets). */
 export interface TuneRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
@@ -14,24 +16,20 @@ export interface TuneRequest {
   body?: string;
 }
 
-/** METHOD, PATH, "Name: value"..., BODY; tab-separated, one request per line. */
-export function requestLine(r: TuneRequest): string {
-  const clean = (value: string) => {
-    if (/[\t\n\r]/.test(value))
-      throw new Error(`tab or newline in a request field: ${JSON.stringify(value)}`);
-    return value;
-  };
-  return [
-    r.method,
-    clean(r.path),
-    ...Object.entries(r.headers).map(([name, value]) => clean(`${name}: ${value}`)),
-    clean(r.body ?? ''),
-  ].join('\t');
-}
-
+/** Written in the bench's request-file format, which the one replay script (bench/wrk/requests.lua) reads. */
 export function writeRequestFile(file: string, requests: readonly TuneRequest[]): void {
   if (requests.length === 0) throw new Error('no requests to write');
-  writeFileSync(file, `${requests.map(requestLine).join('\n')}\n`);
+  writeBenchRequests(
+    file,
+    [],
+    requests.map((r) => ({
+      method: r.method,
+      path: r.path,
+      user: 0,
+      headers: r.headers,
+      ...(r.body === undefined ? {} : { body: r.body }),
+    })),
+  );
 }
 
 export interface WrkResult {
@@ -50,40 +48,21 @@ export interface WrkResult {
   listSize: number;
 }
 
-/** Parses the TUNE_JSON line requests.lua prints from done(). */
+/** The replay script's figures, in the shape tune reports them. */
 export function parseWrkOutput(stdout: string): WrkResult {
-  const line = stdout.split('\n').find((l) => l.startsWith('TUNE_JSON '));
-  if (!line) throw new Error('wrk printed no TUNE_JSON line');
-  const raw = JSON.parse(line.slice('TUNE_JSON '.length)) as {
-    durationUs: number;
-    requests: number;
-    latencyUs: Record<'mean' | 'p50' | 'p90' | 'p99' | 'max', number>;
-    errors: WrkResult['socketErrors'];
-    statuses: Record<string, number>;
-    codes: Record<string, number>;
-    nextStart: number;
-    issued: number;
-    repeated: number;
-    listSize: number;
-  };
-  const ms = (us: number) => us / 1000;
+  const r = parseBenchOutput(stdout);
+  const { p999: _unused, ...latencyMs } = r.latencyMs;
   return {
-    durationSeconds: raw.durationUs / 1e6,
-    answers: raw.requests,
-    latencyMs: {
-      mean: ms(raw.latencyUs.mean),
-      p50: ms(raw.latencyUs.p50),
-      p90: ms(raw.latencyUs.p90),
-      p99: ms(raw.latencyUs.p99),
-      max: ms(raw.latencyUs.max),
-    },
-    socketErrors: raw.errors,
-    statuses: raw.statuses,
-    codes: raw.codes,
-    nextStart: raw.nextStart,
-    issued: raw.issued,
-    repeated: raw.repeated,
-    listSize: raw.listSize,
+    durationSeconds: r.durationSeconds,
+    answers: r.requests,
+    latencyMs,
+    socketErrors: r.errors,
+    statuses: r.statuses,
+    codes: r.codes,
+    nextStart: r.nextStart,
+    issued: r.issued,
+    repeated: r.repeated,
+    listSize: r.listSize,
   };
 }
 
@@ -108,7 +87,7 @@ export async function runWrk(options: WrkRun): Promise<WrkResult> {
     '--timeout',
     '10s',
     '-s',
-    luaScript,
+    wrkScript,
     options.url,
     '--',
     options.file,

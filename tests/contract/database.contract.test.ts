@@ -22,7 +22,12 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
   });
 
   it('has applied every numbered migration, and a second run applies nothing', async () => {
-    expect(await appliedMigrations(database.db)).toEqual(['0001_initial', '0002_outbox_shards', '0003_hold_procedure', '0004_pay_procedure']);
+    expect(await appliedMigrations(database.db)).toEqual([
+      '0001_initial',
+      '0002_outbox_shards',
+      '0003_hold_procedure',
+      '0004_pay_procedure',
+    ]);
     expect((await migrateToLatest(database.db)).applied).toEqual([]);
   });
 
