@@ -132,6 +132,8 @@ async function main() {
     const burstStart = performance.now();
     for (let left = burst; left > 0; left -= 1000) await commit(Math.min(1000, left), false);
     const committedAt = performance.now();
+    // Bounded, so a server that died (or a relay that stopped) ends the run instead of holding the bench lock.
+    const drainDeadline = Date.now() + 120_000;
     for (;;) {
       const row = await database.db
         .selectFrom('outbox')
@@ -139,9 +141,20 @@ async function main() {
         .where('sent_at', 'is', null)
         .executeTakeFirst();
       if (Number(row?.n ?? 0) === 0) break;
+      if (Date.now() > drainDeadline) throw new Error(`${row?.n} outbox rows still unsent after 120 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const drainSeconds = (performance.now() - burstStart) / 1000;
+
+    // Retries hide in the tail: a delivery or webhook that failed once costs a backoff, and the Kafka
+    // consumer fetches the next records only when every record of the last fetch is done.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const counted = (name: string) =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .map((l) => `${/result="(\w+)"/.exec(l)?.[1] ?? '?'} ${Number(l.split(' ').at(-1))}`)
+        .join(', ');
 
     const cpu = cpus();
     const lines = [
@@ -149,6 +162,7 @@ async function main() {
       `Machine: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(1)}`,
       `Commit → webhook (relay loop, Kafka, dispatcher, notify, HTTP receiver), ${achieved.toFixed(0)} events/s for ${seconds} s:`,
       `  delivered ${latencies.length}/${committed}   p50 ${percentile(latencies, 50).toFixed(0)} ms   p99 ${percentile(latencies, 99).toFixed(0)} ms   max ${(latencies.at(-1) ?? Number.NaN).toFixed(0)} ms   (target p99 ≤ 500 ms at 1,000 events/s: ${percentile(latencies, 99) <= 500 && latencies.length === committed ? 'met' : 'missed'})`,
+      `  notify deliveries so far: ${counted('event_deliveries_total{target="notify"')}; webhooks: ${counted('notifications_total')}`,
       `Relay throughput: ${burst} events published in ${drainSeconds.toFixed(1)} s = ${(burst / drainSeconds).toFixed(0)} events/s (commit of the burst took ${((committedAt - burstStart) / 1000).toFixed(1)} s of it)`,
       '',
     ];

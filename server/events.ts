@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { type Deliver, deadLetterTopic, startDispatcher } from '../shared/events/dispatcher.ts';
+import { appTarget, type Deliver, deadLetterTopic, startDispatcher } from '../shared/events/dispatcher.ts';
 import { startScheduler } from '../shared/events/scheduler.ts';
 import { allTopics, ordering, subscriptions } from '../shared/events/subscriptions.ts';
 import { createHttpApp } from '../shared/http/create-http-app.ts';
@@ -27,15 +27,16 @@ export async function startEvents(rt: Runtime): Promise<() => Promise<void>> {
     rt.logger.warn({ err: String(error) }, 'could not create topics now; the relay retries publishing');
   });
   const inProcess = (name: string, routes: OpenAPIHono<AppEnv>): Deliver => {
-    const app = createHttpApp({
-      name,
-      logger: rt.logger,
-      metrics: rt.metrics,
-      maxBodyBytes: rt.config.MAX_BODY_BYTES,
-      readiness: [],
-      routes: [routes],
-    });
-    return async (request) => app.fetch(request);
+    return appTarget(
+      createHttpApp({
+        name,
+        logger: rt.logger,
+        metrics: rt.metrics,
+        maxBodyBytes: rt.config.MAX_BODY_BYTES,
+        readiness: [],
+        routes: [routes],
+      }),
+    );
   };
 
   const stopRelay = startRelay(rt);

@@ -1,11 +1,17 @@
-import type { CloudEvent } from 'cloudevents';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DeliveredRecord, EventBus, Subscription } from './bus.ts';
-import { fromKafkaRecord, toHttpBinary } from './cloudevents.ts';
+import { type BinaryMessage, kafkaToHttpBinary } from './cloudevents.ts';
+import { postTo } from './http-post.ts';
 
-/** Where a subscription delivers: a URL (the trigger's own process) or an in-process app's fetch. */
-export type Deliver = (request: Request) => Promise<Response>;
+/** The receiver's answer to one delivery: its status, and its body when it refused (for the dead letter). */
+export interface DeliveryAnswer {
+  status: number;
+  body?: string;
+}
+
+/** Where a subscription delivers: a URL (the trigger's own process) or an in-process app. */
+export type Deliver = (message: BinaryMessage) => Promise<DeliveryAnswer>;
 
 export interface DeliveryTarget {
   name: string;
@@ -34,8 +40,29 @@ export const deadLetterTopic = 'dead-letter';
 const retryable = (status: number) =>
   status === 404 || status === 408 || status === 409 || status === 429 || status >= 500;
 
-export function urlTarget(url: string): Deliver {
-  return (request) => fetch(new Request(url, request), { signal: AbortSignal.timeout(30_000) });
+/** A trigger in its own process: a binary-mode POST over a kept-alive connection, 30 s to answer. */
+export function urlTarget(url: string, timeoutMs = 30_000): Deliver {
+  const post = postTo(url, timeoutMs);
+  return ({ headers, body }) => post(headers, body);
+}
+
+/**
+ * A trigger app in this process (the all-in-one server): the same HTTP request, handed to its `fetch`.
+ * The body's length goes in `content-length`, as on the wire, so a body-limit check reads the header
+ * instead of streaming the body through a reader and rebuilding the request (~90 µs a delivery).
+ */
+export function appTarget(app: { fetch(request: Request): Response | Promise<Response> }): Deliver {
+  return async ({ headers, body }) => {
+    const res = await app.fetch(
+      new Request('http://trigger.local/', {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      }),
+    );
+    // A 2xx body is not read: nothing needs it, and touching it would build a stream for nothing.
+    return res.ok ? { status: res.status } : { status: res.status, body: await res.text() };
+  };
 }
 
 /**
@@ -52,10 +79,10 @@ export async function startDispatcher(
   const subscriptions: Subscription[] = [];
   for (const target of targets) {
     const handler = async (record: DeliveredRecord) => {
-      const event = fromKafkaRecord(record);
+      const message = kafkaToHttpBinary(record);
       let lastError = '';
       for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
-        const outcome = await deliverOnce(target.deliver, event);
+        const outcome = await deliverOnce(target.deliver, message);
         if (outcome.ok) {
           options.metrics?.deliveries.inc({ target: target.name, result: 'ok' });
           return;
@@ -69,7 +96,12 @@ export async function startDispatcher(
       options.metrics?.deliveries.inc({ target: target.name, result: 'dead_letter' });
       options.metrics?.deadLetters.inc({ target: target.name, topic: record.topic });
       options.logger.error(
-        { target: target.name, ceId: event.id, ceType: event.type, error: lastError },
+        {
+          target: target.name,
+          ceId: message.headers['ce-id'],
+          ceType: message.headers['ce-type'],
+          error: lastError,
+        },
         'event dead-lettered after its retries',
       );
       await options.bus.publish([
@@ -104,17 +136,13 @@ export async function startDispatcher(
 
 async function deliverOnce(
   deliver: Deliver,
-  event: CloudEvent<unknown>,
+  message: BinaryMessage,
 ): Promise<{ ok: true } | { ok: false; retry: boolean; error: string }> {
-  const { headers, body } = toHttpBinary(event);
   try {
-    const res = await deliver(new Request('http://trigger.local/', { method: 'POST', headers, body }));
-    if (res.ok) {
-      await res.body?.cancel();
-      return { ok: true };
-    }
-    const text = (await res.text()).slice(0, 300);
-    return { ok: false, retry: retryable(res.status), error: `HTTP ${res.status} ${text}` };
+    const answer = await deliver(message);
+    if (answer.status >= 200 && answer.status < 300) return { ok: true };
+    const text = (answer.body ?? '').slice(0, 300);
+    return { ok: false, retry: retryable(answer.status), error: `HTTP ${answer.status} ${text}` };
   } catch (error) {
     return { ok: false, retry: true, error: error instanceof Error ? error.message : String(error) };
   }

@@ -114,15 +114,16 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
             }
           : {
               eachBatchAutoResolve: false,
-              eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-                const messages = batch.messages;
-                for (let i = 0; i < messages.length && isRunning() && !isStale(); i += concurrency) {
-                  const slice = messages.slice(i, i + concurrency);
-                  await Promise.all(slice.map((m) => handler(toRecord(batch.topic, batch.partition, m))));
-                  resolveOffset(slice.at(-1)!.offset);
-                  await heartbeat();
-                }
-              },
+              eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+                runWindowed(
+                  batch.messages.map((m) => async () => handler(toRecord(batch.topic, batch.partition, m))),
+                  concurrency,
+                  {
+                    done: (count) => resolveOffset(batch.messages[count - 1]!.offset),
+                    heartbeat,
+                    go: () => isRunning() && !isStale(),
+                  },
+                ),
             }),
       });
       return {
@@ -170,4 +171,59 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
       if (producer) await producer.disconnect();
     },
   };
+}
+
+/**
+ * Runs a partition's records with up to `limit` in flight, starting the next as soon as any one finishes
+ * (a record slower than the rest no longer idles the other slots, as fixed slices of `limit` did). The
+ * offset moves only over the records done without a gap (`done(count)`), so a crash or a failure redelivers
+ * from the first record not done: at least once, as before. After a failure no record starts; those in
+ * flight finish and the error is thrown, and the consumer offers the partition again from that offset.
+ */
+export async function runWindowed(
+  tasks: (() => Promise<void>)[],
+  limit: number,
+  hooks: { done(count: number): void; heartbeat(): Promise<void>; go(): boolean },
+): Promise<void> {
+  const finished = new Uint8Array(tasks.length);
+  let next = 0;
+  let prefix = 0;
+  let inFlight = 0;
+  let failure: { error: unknown } | undefined;
+  let lastBeat = Date.now();
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (!failure && inFlight < limit && next < tasks.length && hooks.go()) {
+        const i = next++;
+        inFlight++;
+        tasks[i]!().then(
+          () => {
+            finished[i] = 1;
+            const before = prefix;
+            while (prefix < tasks.length && finished[prefix]) prefix++;
+            if (prefix > before) hooks.done(prefix);
+            if (Date.now() - lastBeat > 1000) {
+              lastBeat = Date.now();
+              hooks.heartbeat().catch((error: unknown) => {
+                failure ??= { error };
+              });
+            }
+            settle();
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            settle();
+          },
+        );
+      }
+      if (inFlight === 0) resolve();
+    };
+    const settle = () => {
+      inFlight--;
+      pump();
+    };
+    pump();
+  });
+  if (failure) throw failure.error;
+  await hooks.heartbeat();
 }

@@ -22,16 +22,14 @@ export function startScheduler(
   const timers = jobs.map((job) => {
     const timer = setInterval(() => {
       if (running.has(job.name)) return;
-      const { headers, body } = toHttpBinary(pingEvent(`/local/pingsources/${job.name}`, now()));
       const run = job
-        .deliver(new Request('http://trigger.local/', { method: 'POST', headers, body }))
-        .then(async (res) => {
-          if (!res.ok)
+        .deliver(toHttpBinary(pingEvent(`/local/pingsources/${job.name}`, now())))
+        .then((answer) => {
+          if (answer.status < 200 || answer.status >= 300)
             logger.warn(
-              { job: job.name, status: res.status, body: (await res.text()).slice(0, 200) },
+              { job: job.name, status: answer.status, body: (answer.body ?? '').slice(0, 200) },
               'scheduled run failed',
             );
-          else await res.body?.cancel();
         })
         .catch((error: unknown) => logger.warn({ job: job.name, err: String(error) }, 'scheduled run failed'))
         .finally(() => running.delete(job.name));

@@ -1,6 +1,7 @@
-import { type CloudEvent, HTTP } from 'cloudevents';
+import type { CloudEvent } from 'cloudevents';
 import type { Context } from 'hono';
 import { AppError } from '../errors.ts';
+import { httpToEvent } from '../events/cloudevents.ts';
 import type { AppEnv } from './env.ts';
 
 /** The CloudEvent of a binary-mode (or structured) HTTP delivery, as Knative sources send them. */
@@ -11,10 +12,9 @@ export async function receiveCloudEvent(c: Context<AppEnv>): Promise<CloudEvent<
   });
   const body = await c.req.text();
   try {
-    const event = HTTP.toEvent({ headers, body });
-    if (Array.isArray(event)) throw new Error('batched events are not accepted');
+    const event = httpToEvent(headers, body);
     c.set('logger', c.get('logger').child({ ceId: event.id, ceType: event.type }));
-    return event as CloudEvent<unknown>;
+    return event;
   } catch (error) {
     throw new AppError(
       'VALIDATION_FAILED',

@@ -40,17 +40,16 @@ describe.each(targets)('dispatcher on $name', (target) => {
         {
           name: 'flaky',
           topics: ['reservation.cancelled'],
-          deliver: async (request) => {
-            const id = request.headers.get('ce-id') ?? '';
-            const n = (await request.json()) as { n: number };
+          deliver: async ({ headers, body }) => {
+            const id = headers['ce-id'] ?? '';
+            const n = JSON.parse(body) as { n: number };
             const tries = (attempts.get(id) ?? 0) + 1;
             attempts.set(id, tries);
-            if (request.headers.get('ce-specversion') !== '1.0')
-              return new Response('not binary mode', { status: 400 });
-            if (n.n === 2) return new Response('poison', { status: 500 }); // always fails
-            if (n.n === 1 && tries <= 2) return new Response('busy', { status: 503 }); // fails twice, then works
+            if (headers['ce-specversion'] !== '1.0') return { status: 400, body: 'not binary mode' };
+            if (n.n === 2) return { status: 500, body: 'poison' }; // always fails
+            if (n.n === 1 && tries <= 2) return { status: 503, body: 'busy' }; // fails twice, then works
             delivered.push(n.n);
-            return new Response(null, { status: 202 });
+            return { status: 202 };
           },
         },
       ],
@@ -91,13 +90,13 @@ describe.each(targets)('dispatcher on $name', (target) => {
           name: 'parallel',
           topics: ['reservation.cancelled'],
           ordering: 'unordered',
-          deliver: async (request) => {
+          deliver: async ({ headers }) => {
             inFlight++;
             peak = Math.max(peak, inFlight);
             await new Promise((r) => setTimeout(r, 20));
-            seen.add(request.headers.get('ce-id') ?? '');
+            seen.add(headers['ce-id'] ?? '');
             inFlight--;
-            return new Response(null, { status: 200 });
+            return { status: 200 };
           },
         },
       ],
@@ -122,7 +121,7 @@ describe.each(targets)('dispatcher on $name', (target) => {
           topics: ['reservation.cancelled'],
           deliver: async () => {
             calls++;
-            return new Response('bad', { status: 400 });
+            return { status: 400, body: 'bad' };
           },
         },
       ],

@@ -94,6 +94,26 @@ describe('Redis failover through Sentinel during a hold race', () => {
       20_000,
       'the replica',
     );
+    // Sentinel learns of replicas from the primary's INFO, polled every 10 s: a primary killed before that
+    // leaves it nothing to promote (NOGOODSLAVE). Start the race only once Sentinel itself lists the
+    // replica as healthy and linked.
+    const watcher = new Redis({ host: '127.0.0.1', port: p3 });
+    try {
+      await waitFor(
+        async () => {
+          const replicas = (await watcher.call('SENTINEL', 'REPLICAS', 'concert')) as string[][];
+          return replicas.some((fields) => {
+            const info = new Map<string, string>();
+            for (let k = 0; k + 1 < fields.length; k += 2) info.set(fields[k]!, fields[k + 1]!);
+            return info.get('flags') === 'slave' && info.get('master-link-status') === 'ok';
+          });
+        },
+        30_000,
+        'Sentinel to know the replica',
+      );
+    } finally {
+      watcher.disconnect();
+    }
     ({ database, drop } = await freshMysqlDatabase({ poolSize: 20 }));
   }, 60_000);
 

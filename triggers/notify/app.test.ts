@@ -39,14 +39,14 @@ describe('notify trigger', () => {
   });
 
   it('sends once per event id, signed, and answers 503 (to be retried) while the receiver fails', async () => {
-    const calls: Request[] = [];
+    const calls: { headers: Record<string, string>; body: string }[] = [];
     let failing = true;
     const post = await appWith({
       webhookUrl: 'http://receiver.test/hook',
       webhookSecret: 'secret-0123456789abcdef',
-      fetch: async (input, init) => {
-        calls.push(new Request(input, init));
-        return new Response(null, { status: failing ? 502 : 204 });
+      post: async (headers, body) => {
+        calls.push({ headers, body });
+        return { status: failing ? 502 : 204, body: '' };
       },
     });
     const failed = await post(event);
@@ -58,13 +58,13 @@ describe('notify trigger', () => {
     expect(await (await post(event)).json()).toEqual({ result: 'duplicate' });
     expect(calls).toHaveLength(4);
     const sent = calls[3]!;
-    const body = await sent.text();
-    expect(sent.headers.get('x-concert-event-id')).toBe('payment.completed:5');
+    expect(sent.headers['x-concert-event-id']).toBe('payment.completed:5');
+    expect(JSON.parse(sent.body)).toMatchObject({ id: 'payment.completed:5', data: { paymentId: '5' } });
     expect(
       verifyWebhook(
         'secret-0123456789abcdef',
-        sent.headers.get('x-concert-signature'),
-        body,
+        sent.headers['x-concert-signature'],
+        sent.body,
         manualClock().now(),
       ),
     ).toBe(true);

@@ -3,10 +3,11 @@ import { receiveCloudEvent } from '../../shared/http/cloudevent-receiver.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import { errorResponses } from '../../shared/http/openapi-common.ts';
 import { createRouter } from '../../shared/http/router.ts';
-import { type NotifyDeps, notify } from './notify.ts';
+import { createNotify, type NotifyDeps } from './notify.ts';
 
 /** `POST /`: KafkaSource delivery of the events users hear about. */
 export function notifyRoutes(deps: NotifyDeps) {
+  const notify = createNotify(deps);
   const app = createRouter();
   app.openapi(
     createRoute({
@@ -23,7 +24,7 @@ export function notifyRoutes(deps: NotifyDeps) {
         ...errorResponses({ 400: 'VALIDATION_FAILED', 503: 'DEPENDENCY_UNAVAILABLE' }),
       },
     }),
-    async (c) => c.json({ result: await notify(deps, await receiveCloudEvent(c)) }, 200),
+    async (c) => c.json({ result: await notify(await receiveCloudEvent(c)) }, 200),
   );
   return app;
 }

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { DependencyUnavailableError } from '../../shared/errors.ts';
-import { alreadyProcessed, markProcessed } from '../../shared/events/dedupe.ts';
+import { type ProcessedLog, processedLog } from '../../shared/events/dedupe.ts';
+import { type Post, postTo } from '../../shared/events/http-post.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { signatureHeader, signWebhook } from './webhook-signature.ts';
 
@@ -17,22 +18,35 @@ export interface NotifyDeps {
   /** Quick retries inside one delivery; beyond them the answer is 503 and the delivery is retried later. */
   attempts?: number;
   backoffMs?: number;
-  fetch?: typeof fetch;
+  /** How the webhook is POSTed (default: `node:http` with kept-alive connections, `timeoutMs` per try). */
+  post?: Post;
   onResult?(result: 'sent' | 'failed' | 'skipped'): void;
 }
 
 export const notifyConsumer = 'notify';
 
+export type Notify = (event: CloudEvent<unknown>) => Promise<'sent' | 'duplicate' | 'skipped'>;
+
 /**
  * Delivers one event to the configured webhook, signed, at most once per CloudEvent id as far as this
  * side can tell: the id is recorded after the receiver answered 2xx (a crash in between can repeat it,
- * which is why the id travels in `X-Concert-Event-Id` for the receiver to deduplicate too).
+ * which is why the id travels in `X-Concert-Event-Id` for the receiver to deduplicate too). Made once per
+ * app: the deliveries share one dedupe batcher (their lookups and records go to the database together)
+ * and one poster with kept-alive connections.
  */
-export async function notify(
+export function createNotify(deps: NotifyDeps): Notify {
+  const processed = processedLog(deps.db, notifyConsumer);
+  const post = deps.webhookUrl ? (deps.post ?? postTo(deps.webhookUrl, deps.timeoutMs)) : undefined;
+  return (event) => notify(deps, processed, post, event);
+}
+
+async function notify(
   deps: NotifyDeps,
+  processed: ProcessedLog,
+  post: Post | undefined,
   event: CloudEvent<unknown>,
 ): Promise<'sent' | 'duplicate' | 'skipped'> {
-  if (!deps.webhookUrl) {
+  if (!post) {
     deps.logger.info(
       { ceId: event.id, ceType: event.type },
       'notification (no NOTIFY_WEBHOOK_URL configured)',
@@ -40,10 +54,9 @@ export async function notify(
     deps.onResult?.('skipped');
     return 'skipped';
   }
-  if (await alreadyProcessed(deps.db, notifyConsumer, event.id)) return 'duplicate';
+  if (await processed.has(event.id)) return 'duplicate';
   const body = JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data });
   const attempts = deps.attempts ?? 3;
-  const doFetch = deps.fetch ?? fetch;
   let lastError = 'no attempt';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -54,14 +67,9 @@ export async function notify(
       };
       if (deps.webhookSecret)
         headers[signatureHeader] = signWebhook(deps.webhookSecret, body, deps.clock.now());
-      const res = await doFetch(deps.webhookUrl, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(deps.timeoutMs),
-      });
-      if (res.ok) {
-        await markProcessed(deps.db, notifyConsumer, event.id, deps.clock.now());
+      const res = await post(headers, body);
+      if (res.status >= 200 && res.status < 300) {
+        await processed.add(event.id, deps.clock.now());
         deps.onResult?.('sent');
         return 'sent';
       }
