@@ -29,7 +29,8 @@ export async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   if (!autocannon) throw new Error('neither wrk nor autocannon: sudo apt-get install wrk');
   const { users, requests } = readRequestFile(options.file);
   const size = requests.length;
-  const start = options.start ?? 0;
+  // One sequence for all connections: a single number says where it goes on.
+  const start = Number(String(options.start ?? 0).split(',')[0]);
   let next = start;
   let repeated = 0;
   const statuses: Record<string, number> = {};
@@ -86,6 +87,7 @@ export async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     statuses,
     codes,
     nextStart: next,
+    threadStarts: String(next),
     issued: next - start,
     repeated,
     listSize: size,

@@ -175,7 +175,11 @@ export class BenchContext {
     const profiler = target.profiled ? this.setup.profiler : undefined;
     profiler?.start();
     const meter = this.setup.cpu.start(target.pid);
-    const run = await runLoad({ ...common, seconds: this.options.durationSeconds, start: warmup.nextStart });
+    const run = await runLoad({
+      ...common,
+      seconds: this.options.durationSeconds,
+      start: warmup.threadStarts,
+    });
     const cpu = meter.stop();
     const profiles = (await profiler?.stop(name)) ?? [];
     for (const file of profiles) for (const line of summariseProfile(file, 15)) this.log(`  ${line}`);

@@ -78,8 +78,10 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** Error codes of non-2xx answers (`"code":"SEAT_TAKEN"`). */
   codes: Record<string, number>;
-  /** Where a following run continues in the same list. */
+  /** Where a following run continues in the same list (the furthest thread's next line). */
   nextStart: number;
+  /** Each thread's next line ("a,b"): a following run with as many threads goes on without a gap. */
+  threadStarts: string;
   /** Requests sent (answered or still in flight when wrk stopped). */
   issued: number;
   /** Requests sent after the list wrapped around (a list meant to be used once was too short). */
@@ -93,8 +95,8 @@ export interface LoadOptions {
   seconds: number;
   connections: number;
   threads: number;
-  /** Continue the list where the warm-up stopped. */
-  start?: number;
+  /** Continue the list where the warm-up stopped: its threadStarts (or one line number). */
+  start?: number | string;
   generator: 'wrk' | 'autocannon';
 }
 
@@ -140,6 +142,7 @@ export function parseWrkOutput(stdout: string): LoadResult {
     statuses: Record<string, number>;
     codes: Record<string, number>;
     nextStart: number;
+    threadStarts?: string;
     issued: number;
     repeated: number;
     listSize: number;
@@ -165,6 +168,7 @@ export function parseWrkOutput(stdout: string): LoadResult {
     statuses: raw.statuses,
     codes: raw.codes,
     nextStart: raw.nextStart,
+    threadStarts: raw.threadStarts ?? String(raw.nextStart),
     issued: raw.issued,
     repeated: raw.repeated,
     listSize: raw.listSize,

@@ -47,7 +47,9 @@ export const okBoth = (m: Measured) =>
   );
 
 /** Requests sent in warm-up and run (for a list used once: the distinct entries tried). */
-export const sentOf = (m: Measured) => Math.min(m.warmup.issued + m.run.issued, m.run.listSize);
+/** Distinct lines of the list sent: runs continue thread by thread, so only wrapped-around ones repeat. */
+export const sentOf = (m: Measured) =>
+  Math.min(m.warmup.issued - m.warmup.repeated + m.run.issued - m.run.repeated, m.run.listSize);
 
 /**
  * How long a use-once list must be for the target rate over warm-up and run, with a margin; a server

@@ -3,12 +3,17 @@
 --
 --   wrk ... -s bench/wrk/requests.lua <url> -- <file> <start> <threads>
 --
+-- <start> is one number, or one per thread ("a,b,...", the "threadStarts" a run printed): each thread then
+-- goes on exactly where it stopped, so consecutive runs neither skip nor repeat a line.
+--
 -- File (tab-separated, one per line):
 --   U <header: value> ...                                   a user's headers (Authorization, X-Queue-Token)
 --   R <method> <path> <user index> <body> <header: value>...   a request; user index counts U lines from 0
 -- "{n}" in a body or header value becomes the request's global number (fresh Idempotency-Keys).
 -- Thread t of T sends global numbers start+t, start+t+T, ...; number g is request g mod N, so a list
--- shorter than the run wraps around (reported as "wrapped" so the bench can tell requests were repeated).
+-- shorter than the run wraps around (reported as "repeated" so the bench can tell requests were repeated).
+-- One shared next number (nextStart, the furthest thread's) would skip the lines a slower thread had not
+-- reached yet: a following run continues from threadStarts instead.
 
 local threads = {}
 local next_id = 0
@@ -21,7 +26,7 @@ end
 
 local users, reqs, prebuilt = {}, {}, {}
 local k = 0
-statuses, codes, sent, wrapped, N, start, T = {}, {}, 0, 0, 0, 0, 1
+statuses, codes, sent, wrapped, N, start, first, T = {}, {}, 0, 0, 0, 0, 0, 1
 
 local function split(line)
   local fields = {}
@@ -53,9 +58,13 @@ local function build(r, g)
 end
 
 function init(args)
-  local file = assert(args[1], "usage: -- <file> <start> <threads>")
-  start = tonumber(args[2] or "0")
+  local file = assert(args[1], "usage: -- <file> <start|a,b,...> <threads>")
   T = tonumber(args[3] or "1")
+  local starts = {}
+  for n in (args[2] or "0"):gmatch("%d+") do starts[#starts + 1] = tonumber(n) end
+  start = starts[1] or 0
+  -- One number: thread t starts at start+t. One per thread: each where it stopped.
+  if #starts == T and #starts > 1 then first = starts[id + 1] else first = start + id end
   for line in io.lines(file) do
     local fields = split(line)
     if fields[1] == "U" then
@@ -75,7 +84,7 @@ function init(args)
   N = #reqs
   assert(N > 0, "no requests in " .. file)
   -- Build this thread's first pass now, so the run itself only sends.
-  local g = start + id
+  local g = first
   while g < N do
     local r = reqs[g + 1]
     if not r.template then prebuilt[g] = build(r, g) end
@@ -84,7 +93,7 @@ function init(args)
 end
 
 function request()
-  local g = start + id + k * T
+  local g = first + k * T
   k = k + 1
   sent = k
   local i = g % N
@@ -115,6 +124,7 @@ end
 
 function done(summary, latency, requests)
   local all_statuses, all_codes, next_start, repeats, size, issued_all = {}, {}, 0, 0, 0, 0
+  local thread_starts = {}
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses") or {}) do
       all_statuses[status] = (all_statuses[status] or 0) + count
@@ -122,8 +132,9 @@ function done(summary, latency, requests)
     for code, count in pairs(thread:get("codes") or {}) do
       all_codes[code] = (all_codes[code] or 0) + count
     end
-    local id, issued, first, threads_n = thread:get("id"), thread:get("sent"), thread:get("start"), thread:get("T")
-    next_start = math.max(next_start, first + id + issued * threads_n)
+    local id, issued, from, threads_n = thread:get("id"), thread:get("sent"), thread:get("first"), thread:get("T")
+    next_start = math.max(next_start, from + issued * threads_n)
+    thread_starts[id + 1] = tostring(from + issued * threads_n)
     issued_all = issued_all + issued
     repeats = repeats + thread:get("wrapped")
     size = thread:get("N")
@@ -133,10 +144,11 @@ function done(summary, latency, requests)
     'BENCH_JSON {"durationUs":%d,"requests":%d,"bytes":%d,' ..
     '"latencyUs":{"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d},' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"statuses":%s,"codes":%s,"nextStart":%d,"issued":%d,"repeated":%d,"listSize":%d}\n',
+    '"statuses":%s,"codes":%s,"nextStart":%d,"threadStarts":"%s","issued":%d,"repeated":%d,"listSize":%d}\n',
     summary.duration, summary.requests, summary.bytes,
     latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency:percentile(99.9), latency.max,
     e.connect, e.read, e.write, e.status, e.timeout,
-    object(all_statuses), object(all_codes), next_start, issued_all, repeats, size))
+    object(all_statuses), object(all_codes), next_start, table.concat(thread_starts, ","), issued_all, repeats,
+    size))
 end
