@@ -77,23 +77,15 @@ export async function replayAfterDuplicate<T>(
   request: IdempotentRequest,
   duplicate: unknown,
 ): Promise<StoredResponse<T>> {
-  const stored = await db
-    .selectFrom('idempotency_records')
-    .select(['request_hash', 'status_code', 'response_body'])
-    .where('user_id', '=', request.userId)
-    .where('scope', '=', request.scope)
-    .where('idem_key', '=', request.key)
-    .executeTakeFirst();
+  const stored = await storedRecord(db, request);
   if (!stored) throw duplicate;
-  if (stored.request_hash !== requestHash(request.fingerprint)) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-  }
-  if (stored.status_code === null || stored.response_body === null) {
+  const answer = storedAnswer<T>(stored, request);
+  if (!answer) {
     throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
       retryAfterSeconds: 1,
     });
   }
-  return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
+  return answer;
 }
 
 /**
@@ -104,14 +96,25 @@ export async function findStoredResponse<T>(
   db: Kysely<DB>,
   request: IdempotentRequest,
 ): Promise<StoredResponse<T> | null> {
-  const stored = await db
+  const stored = await storedRecord(db, request);
+  return stored ? storedAnswer<T>(stored, request) : null;
+}
+
+function storedRecord(db: Kysely<DB>, request: IdempotentRequest) {
+  return db
     .selectFrom('idempotency_records')
     .select(['request_hash', 'status_code', 'response_body'])
     .where('user_id', '=', request.userId)
     .where('scope', '=', request.scope)
     .where('idem_key', '=', request.key)
     .executeTakeFirst();
-  if (!stored) return null;
+}
+
+/** The record's answer; 409 when the key came with another request; null while it is still running. */
+function storedAnswer<T>(
+  stored: { request_hash: string; status_code: number | null; response_body: string | null },
+  request: IdempotentRequest,
+): StoredResponse<T> | null {
   if (stored.request_hash !== requestHash(request.fingerprint)) {
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
   }

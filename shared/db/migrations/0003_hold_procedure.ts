@@ -1,5 +1,5 @@
-import { type Kysely, sql } from 'kysely';
-import { dialectOf } from '../dialect.ts';
+import { sql } from 'kysely';
+import { storedProcedureMigration } from './stored-procedure.ts';
 
 /**
  * MySQL only: the hold of an AVAILABLE seat as one stored procedure, so the common case costs one round
@@ -49,13 +49,4 @@ begin
   select v_reservation as reservation_id, v_price as price;
 end`;
 
-export async function up(db: Kysely<unknown>): Promise<void> {
-  if (dialectOf(db) === 'sqlite') return;
-  await sql`drop procedure if exists hold_available_seat`.execute(db);
-  await createHoldProcedure.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  if (dialectOf(db) === 'sqlite') return;
-  await sql`drop procedure if exists hold_available_seat`.execute(db);
-}
+export const { up, down } = storedProcedureMigration('hold_available_seat', createHoldProcedure);

@@ -1,5 +1,5 @@
-import { type Kysely, sql } from 'kysely';
-import { dialectOf } from '../dialect.ts';
+import { sql } from 'kysely';
+import { storedProcedureMigration } from './stored-procedure.ts';
 
 /**
  * MySQL only: a payment as one stored procedure, one round trip instead of a transaction of a dozen
@@ -92,13 +92,4 @@ begin
   select v_outcome as outcome, v_body as body, v_price as price;
 end`;
 
-export async function up(db: Kysely<unknown>): Promise<void> {
-  if (dialectOf(db) === 'sqlite') return;
-  await sql`drop procedure if exists pay_reservation`.execute(db);
-  await createPayProcedure.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  if (dialectOf(db) === 'sqlite') return;
-  await sql`drop procedure if exists pay_reservation`.execute(db);
-}
+export const { up, down } = storedProcedureMigration('pay_reservation', createPayProcedure);
