@@ -40,6 +40,7 @@ scenarios: ${scenarios.map((s) => s.name).join(', ')}
   --workers <n[,n]>       server processes (node cluster) sharing the port; "1,2" runs the set twice (1)
   --db-pool <n>           DB_POOL_SIZE of each server process (the server's default)
   --baseline-wait-ms <ms> the baseline's tryLock wait (10000, the seed ADR's tryLock(10, 5, SECONDS))
+  --node-flags "<flags>"  extra flags for the server's node, e.g. "--max-semi-space-size=64"
   --no-events             serve the functions without the in-process outbox relay, dispatcher and triggers
   --profile               CPU-profile the server during each measured run; print where its time went
   --write-readme          write the results table into README.md's "## Benchmarks" section
@@ -65,6 +66,7 @@ const { values: flags, positionals } = parseArgs({
     'baseline-wait-ms': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
     'write-readme': { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
@@ -177,7 +179,7 @@ async function main(): Promise<number> {
       bundle,
       port,
       logFile: join(workDir, `server-w${workers}.log`),
-      nodeFlags: [],
+      nodeFlags: flags['node-flags'].split(/\s+/).filter(Boolean),
       ...(flags.profile ? { profile: { dir: profileDir, processes: workers } } : {}),
       args: [
         '--workers',
