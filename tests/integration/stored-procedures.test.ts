@@ -11,21 +11,18 @@ import { charge, freshSchedule, hold, outboxFor } from '../support/reservation-f
 
 /**
  * The one-round-trip hold and payment (procedures of migrations 0003 and 0004) must leave exactly what
- * the statement-by-statement paths leave.
- *
- * The one-round-trip hold (procedure hold_available_seat, migration 0003) must leave exactly what the
- * statement-by-statement path leaves: the same reservation, seat link and reservation.created row.
+ * the statement-by-statement paths leave: the same rows, events, stored answers and refusals.
  */
-describe('hold in one round trip (MariaDB procedure)', () => {
-  let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await freshMysqlDatabase());
-  });
-  afterAll(async () => {
-    await drop();
-  });
+let database: Database;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  ({ database, drop } = await freshMysqlDatabase());
+});
+afterAll(async () => {
+  await drop();
+});
 
+describe('hold in one round trip (MariaDB procedure)', () => {
   const seat = (id: number) =>
     database.db
       .selectFrom('seats')
@@ -128,15 +125,6 @@ describe('hold in one round trip (MariaDB procedure)', () => {
 });
 
 describe('payment in one round trip (MariaDB procedure)', () => {
-  let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await freshMysqlDatabase());
-  });
-  afterAll(async () => {
-    await drop();
-  });
-
   it('pays, stores the answer for replays, and writes payment.completed with its data', async () => {
     const clock = manualClock();
     const { scheduleId, seatIds } = await freshSchedule(database, clock, 1, 30_000);
