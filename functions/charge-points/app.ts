@@ -72,7 +72,10 @@ export function pointsRoutes(deps: ChargePointsDeps) {
       },
       responses: {
         201: { description: 'Charged', content: { 'application/json': { schema: chargeSchema } } },
-        ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 409: 'IDEMPOTENCY_KEY_REUSED' }),
+        ...errorResponses({
+          400: 'VALIDATION_FAILED, MALFORMED_JSON',
+          409: 'IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_PROGRESS (retry after Retry-After)',
+        }),
         ...authErrors,
       },
     }),

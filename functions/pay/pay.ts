@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { outboxShards } from '../../shared/db/migrations/0002_outbox_shards.ts';
 import { perDatabase, storedProcedure } from '../../shared/db/procedures.ts';
 import type { DB } from '../../shared/db/schema.ts';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, type ErrorCode } from '../../shared/errors.ts';
 import { partitionFor } from '../../shared/events/bus.ts';
 import {
   findStoredResponse,
@@ -47,7 +47,7 @@ const requestOf = (input: PayInput) => ({
 export const storedPayment = (deps: PayDeps, input: PayInput) =>
   findStoredResponse<PaymentBody>(deps.db, requestOf(input));
 
-type Refusal =
+type Outcome =
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'ALREADY_PAID'
@@ -55,20 +55,25 @@ type Refusal =
   | 'HOLD_EXPIRED'
   | 'INSUFFICIENT_POINTS';
 
-const refusals: Record<Refusal, (price: number) => string> = {
-  NOT_FOUND: () => 'No such reservation',
-  FORBIDDEN: () => 'This reservation belongs to another user',
-  ALREADY_PAID: () => 'The reservation is already paid',
-  RESERVATION_NOT_ACTIVE: () => 'The reservation was cancelled',
-  HOLD_EXPIRED: () => 'The hold ran out before payment',
-  INSUFFICIENT_POINTS: (price) => `The balance does not cover ${price} points`,
+// A cancelled reservation answers API.md's HOLD_EXPIRED: for the client it is the same case (the hold is
+// gone, hold a seat again), told apart by the message. The procedure names it RESERVATION_NOT_ACTIVE.
+const refusals: Record<Outcome, { code: ErrorCode; message: (price: number) => string }> = {
+  NOT_FOUND: { code: 'NOT_FOUND', message: () => 'No such reservation' },
+  FORBIDDEN: { code: 'FORBIDDEN', message: () => 'This reservation belongs to another user' },
+  ALREADY_PAID: { code: 'ALREADY_PAID', message: () => 'The reservation is already paid' },
+  RESERVATION_NOT_ACTIVE: { code: 'HOLD_EXPIRED', message: () => 'The reservation was cancelled' },
+  HOLD_EXPIRED: { code: 'HOLD_EXPIRED', message: () => 'The hold ran out before payment' },
+  INSUFFICIENT_POINTS: {
+    code: 'INSUFFICIENT_POINTS',
+    message: (price) => `The balance does not cover ${price} points`,
+  },
 };
 
 /** Why a payment was refused; the statement path and the procedure answer the same. */
 function refusal(outcome: string, price = 0): AppError {
-  const message = refusals[outcome as Refusal];
-  if (!message) return new AppError('INTERNAL', `pay_reservation answered ${outcome}`);
-  return new AppError(outcome as Refusal, message(price));
+  const refused = refusals[outcome as Outcome];
+  if (!refused) return new AppError('INTERNAL', `pay_reservation answered ${outcome}`);
+  return new AppError(refused.code, refused.message(price));
 }
 
 const payInOneTripFor = perDatabase((db) =>

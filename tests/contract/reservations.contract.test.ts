@@ -221,6 +221,6 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     ]);
     await expect(
       payReservation({ db: database.db, clock }, { userId: 'frank', reservationId, idempotencyKey: 'c' }),
-    ).rejects.toSatisfy(code('RESERVATION_NOT_ACTIVE'));
+    ).rejects.toMatchObject({ code: 'HOLD_EXPIRED', message: 'The reservation was cancelled' });
   });
 });
