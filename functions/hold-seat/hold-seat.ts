@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { afterCommit } from '../../shared/after-commit.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
@@ -59,9 +60,9 @@ export async function holdSeat(
 
   if (outcome) {
     deps.onOutcome?.('won');
-    // Both go out in one Redis pipeline (auto-pipelining); neither may fail the hold that committed.
-    await Promise.all([
-      deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs).catch(() => undefined),
+    // Both go out in one Redis pipeline (auto-pipelining).
+    await afterCommit([
+      deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs),
       deps.seatCache.invalidate(String(input.scheduleId)),
     ]);
     return { ok: true, reservation: reservationView(outcome, now) };

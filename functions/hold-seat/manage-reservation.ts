@@ -81,6 +81,8 @@ export async function cancelReservation(
       return { ok: true, reservation: reservationView({ ...row, status: 'CANCELLED' }, now) };
     }),
   );
+  // Not afterCommit: a 503 here is healed by the client's retry (a repeated cancel releases again), and a
+  // guard left behind would turn others away from the seat until the old hold's end.
   if (result.ok) {
     await deps.guard.release(String(seatId), input.userId);
     await deps.seatCache.invalidate(found.reservation.scheduleId);

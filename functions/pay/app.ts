@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { afterCommit } from '../../shared/after-commit.ts';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
@@ -87,8 +88,16 @@ export function paymentRoutes(deps: PayFunctionDeps) {
         deps.onOutcome?.(result.replayed ? 'replayed' : 'paid');
         if (result.replayed) c.header('Idempotent-Replayed', 'true');
         else {
-          await deps.queueAccess.release(concertId, input.userId);
-          await deps.seatCache.invalidate(String(owner.scheduleId));
+          await afterCommit(
+            [
+              deps.queueAccess.release(concertId, input.userId),
+              deps.seatCache.invalidate(String(owner.scheduleId)),
+            ],
+            (error) =>
+              c
+                .get('logger')
+                .warn({ err: error, requestId: c.get('requestId') }, 'paid, but Redis missed the follow-up'),
+          );
         }
         return c.json(result.body, 201);
       } catch (error) {

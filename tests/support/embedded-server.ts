@@ -41,7 +41,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     metrics: runtime.metrics,
     maxBodyBytes: config.MAX_BODY_BYTES,
     readiness: runtime.readiness,
-    routes: [...allMounts.flatMap((mount) => mount(runtime)), devTokenRoutes(runtime.userTokens)],
+    // As shared/serve.ts mounts them: the dev token route exists only when DEV_AUTH is on.
+    routes: [
+      ...allMounts.flatMap((mount) => mount(runtime)),
+      ...(config.devAuth ? [devTokenRoutes(runtime.userTokens)] : []),
+    ],
     beforeScrape: runtime.refreshGauges,
   });
   return { app, runtime, clock, close: () => runtime.close() };
@@ -51,12 +55,14 @@ export async function call(
   server: TestServer,
   method: string,
   path: string,
-  options: { headers?: Record<string, string>; body?: unknown } = {},
+  /** `raw` is sent as it is (broken JSON, oversized bodies); `body` is sent as JSON. */
+  options: { headers?: Record<string, string>; body?: unknown; raw?: string } = {},
 ) {
+  const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const res = await server.app.request(path, {
     method,
     headers: { 'content-type': 'application/json', ...options.headers },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    ...(body === undefined ? {} : { body }),
   });
   const text = await res.text();
   return {
