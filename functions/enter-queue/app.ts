@@ -89,12 +89,6 @@ const userErrors = errorResponses({
 export function queueRoutes(deps: EnterQueueDeps) {
   const app = createRouter();
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
-  // A status poll is one Redis script, no dearer than the bucket's: both leave in one pipeline. A poll
-  // over the limit still counts as a poll (it keeps the place), and is answered 429.
-  const poller = [
-    authenticate(deps.userTokens),
-    rateLimitPerUser(deps.rateLimiter, deps.clock, { alongside: true }),
-  ];
   const admin = [authenticate(deps.userTokens, { role: 'admin' })];
   const streamOptions = { ...defaultStreamOptions, ...deps.stream };
 
@@ -132,7 +126,7 @@ export function queueRoutes(deps: EnterQueueDeps) {
       path: '/v1/queue/status',
       summary: 'Where the caller stands in line; admits waiting users as slots free',
       security: bearerSecurity,
-      middleware: poller,
+      middleware: user,
       request: { headers: queueTokenHeaders },
       responses: {
         200: { description: 'Status', content: { 'application/json': { schema: queueAnswerSchema } } },

@@ -73,11 +73,6 @@ const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503
 export function catalogRoutes(deps: ListSeatsDeps) {
   const app = createRouter();
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
-  // The cached seat map is Redis reads only: its bucket goes out in the same pipeline.
-  const cachedReader = [
-    authenticate(deps.userTokens),
-    rateLimitPerUser(deps.rateLimiter, deps.clock, { alongside: true }),
-  ];
   const seatMaps = createSeatMapReader(deps);
 
   app.openapi(
@@ -132,7 +127,7 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       path: '/v1/schedules/{scheduleId}/seats',
       summary: 'Seat map of a schedule [queue]',
       security: bearerSecurity,
-      middleware: cachedReader,
+      middleware: user,
       request: {
         params: z.object({ scheduleId: idString }),
         headers: z.object({ [queueTokenHeader]: z.string().optional() }),
