@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../../tests/support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
 import { badTokens, bearer } from '../../tests/support/harness.ts';
 
@@ -10,38 +11,20 @@ let concertId: string;
 
 beforeEach(async () => {
   server = await startTestServer({ HOLD_TTL_SECONDS: '60' });
-  const admin = await bearer('root', 'admin');
-  const created = await call(server, 'POST', '/v1/admin/concerts', {
-    headers: admin,
-    body: {
-      title: 'Test',
-      venue: 'Hall',
-      schedules: [
-        { startsAt: '2030-01-01T19:00:00Z', seatCount: 3, price: 50_000 },
-        { startsAt: '2030-01-02T19:00:00Z', seatCount: 3, price: 50_000 },
-      ],
-    },
+  const created = await createConcertOverHttp(server, {
+    title: 'Test',
+    seatCount: 3,
+    price: 50_000,
+    schedules: 2,
   });
-  expect(created.status).toBe(201);
-  concertId = created.body.id as string;
-  const schedules = created.body.schedules as { id: string }[];
-  scheduleId = schedules[0]!.id;
-  otherScheduleId = schedules[1]!.id;
-  const access = await accessFor('seed');
-  const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers: access });
-  seatIds = (map.body.items as { id: string }[]).map((s) => s.id);
+  concertId = created.concertId;
+  scheduleId = created.scheduleId;
+  otherScheduleId = created.scheduleIds[1]!;
+  seatIds = await seatIdsOf(server, await accessFor('seed'), scheduleId);
 });
 afterEach(() => server.close());
 
-async function accessFor(userId: string, concert = concertId) {
-  const auth = await bearer(userId);
-  const entered = await call(server, 'POST', '/v1/queue/tokens', {
-    headers: auth,
-    body: { concertId: concert },
-  });
-  expect(entered.body.status).toBe('ACTIVE');
-  return { ...auth, 'x-queue-token': entered.body.accessToken as string };
-}
+const accessFor = (userId: string, concert = concertId) => admittedUser(server, userId, concert);
 
 const holdBody = (seat = 0) => ({ scheduleId, seatId: seatIds[seat]! });
 
@@ -165,15 +148,8 @@ describe('hold-seat: security', () => {
     });
     expect(stolen.status).toBe(403);
     expect(stolen.body.error).toMatchObject({ code: 'QUEUE_TOKEN_INVALID' });
-    const other = await call(server, 'POST', '/v1/admin/concerts', {
-      headers: await bearer('root', 'admin'),
-      body: {
-        title: 'Other',
-        venue: 'Hall',
-        schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 1, price: 1 }],
-      },
-    });
-    const elsewhere = await accessFor('carol', other.body.id as string);
+    const other = await createConcertOverHttp(server, { title: 'Other', seatCount: 1, price: 1 });
+    const elsewhere = await accessFor('carol', other.concertId);
     const wrongConcert = await call(server, 'POST', '/v1/reservations', {
       headers: elsewhere,
       body: holdBody(),

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../../tests/support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
-import { bearer } from '../../tests/support/harness.ts';
 
 let server: TestServer;
 let concertId: string;
@@ -9,28 +9,14 @@ let seatIds: string[];
 
 beforeEach(async () => {
   server = await startTestServer({ HOLD_TTL_SECONDS: '60' });
-  const created = await call(server, 'POST', '/v1/admin/concerts', {
-    headers: await bearer('root', 'admin'),
-    body: {
-      title: 'Pay',
-      venue: 'Hall',
-      schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 4, price: 30_000 }],
-    },
-  });
-  concertId = created.body.id as string;
-  scheduleId = (created.body.schedules as { id: string }[])[0]!.id;
-  const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, {
-    headers: await access('seed'),
-  });
-  seatIds = (map.body.items as { id: string }[]).map((s) => s.id);
+  const created = await createConcertOverHttp(server, { title: 'Pay', seatCount: 4, price: 30_000 });
+  concertId = created.concertId;
+  scheduleId = created.scheduleId;
+  seatIds = await seatIdsOf(server, await access('seed'), scheduleId);
 });
 afterEach(() => server.close());
 
-async function access(userId: string) {
-  const auth = await bearer(userId);
-  const entered = await call(server, 'POST', '/v1/queue/tokens', { headers: auth, body: { concertId } });
-  return { ...auth, 'x-queue-token': entered.body.accessToken as string };
-}
+const access = (userId: string) => admittedUser(server, userId, concertId);
 
 async function holdAndFund(userId: string, seat: number, points: number) {
   const headers = await access(userId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, type TestServer } from '../support/embedded-server.ts';
 import { badTokens, bearer } from '../support/harness.ts';
 import { uniqueSuffix } from '../support/real-services.ts';
@@ -35,30 +36,9 @@ const adminHeaders = () => bearer('root', 'admin');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function newConcert(s: TestServer, seats = 4, price = 30_000) {
-  const created = await call(s, 'POST', '/v1/admin/concerts', {
-    headers: await adminHeaders(),
-    body: {
-      title: `Contract ${counter}`,
-      venue: 'Hall',
-      schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: seats, price }],
-    },
-  });
-  expect(outcome(created)).toBe('201');
-  const concertId = created.body.id as string;
-  const scheduleId = (created.body.schedules as { id: string }[])[0]!.id;
-  const map = await call(s, 'GET', `/v1/schedules/${scheduleId}/seats`, {
-    headers: await access(s, uid('seed'), concertId),
-  });
-  expect(outcome(map)).toBe('200');
-  return { concertId, scheduleId, seatIds: (map.body.items as { id: string }[]).map((seat) => seat.id) };
-}
-
-/** Bearer plus the access token of a user who entered the queue and was admitted at once. */
-async function access(s: TestServer, userId: string, concertId: string): Promise<Headers> {
-  const auth = await bearer(userId);
-  const entered = await call(s, 'POST', '/v1/queue/tokens', { headers: auth, body: { concertId } });
-  expect(`${entered.status} ${entered.body.status}`).toBe('201 ACTIVE');
-  return { ...auth, 'x-queue-token': entered.body.accessToken as string };
+  const concert = await createConcertOverHttp(s, { title: `Contract ${counter}`, seatCount: seats, price });
+  const seed = await admittedUser(s, uid('seed'), concert.concertId);
+  return { ...concert, seatIds: await seatIdsOf(s, seed, concert.scheduleId) };
 }
 
 async function fund(s: TestServer, headers: Headers, amount: number) {
@@ -73,6 +53,15 @@ async function hold(s: TestServer, headers: Headers, scheduleId: string, seatId:
   const res = await call(s, 'POST', '/v1/reservations', { headers, body: { scheduleId, seatId } });
   expect(outcome(res)).toBe('201');
   return res.body.id as string;
+}
+
+/** On a new concert: a user admitted to its queue holds the first seat and has `points` to pay with. */
+async function fundedHold(s: TestServer, userId: string, points: number) {
+  const { concertId, scheduleId, seatIds } = await newConcert(s);
+  const headers = await admittedUser(s, userId, concertId);
+  const id = await hold(s, headers, scheduleId, seatIds[0]!);
+  await fund(s, headers, points);
+  return { headers, id };
 }
 
 const pay = (s: TestServer, headers: Headers, reservationId: string, key: string, body: unknown = {}) =>
@@ -410,7 +399,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
           items: [{ id: scheduleId, concertId, startsAt: '2030-01-01T19:00:00.000Z', availableSeats: 3 }],
         },
       });
-      await hold(server, await access(server, uid('holder'), concertId), scheduleId, seatIds[0]!);
+      await hold(server, await admittedUser(server, uid('holder'), concertId), scheduleId, seatIds[0]!);
       expect((await api('GET', `/v1/concerts/${concertId}/schedules`, { headers })).body.items).toMatchObject(
         [{ availableSeats: 2 }],
       );
@@ -424,7 +413,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it('GET seats [queue]: 200 seat map; 404 NOT_FOUND for an unknown schedule, 400 VALIDATION_FAILED for a bad id', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server, 3, 45_000);
-      const headers = await access(server, uid('fan'), concertId);
+      const headers = await admittedUser(server, uid('fan'), concertId);
       const map = await api('GET', `/v1/schedules/${scheduleId}/seats`, { headers });
       expect(map).toMatchObject({
         status: 200,
@@ -458,8 +447,8 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       const invalid = '403 QUEUE_TOKEN_INVALID';
       const list: [kind: string, token: string | undefined, expected: string][] = [
         ['missing', undefined, '403 QUEUE_TOKEN_REQUIRED'],
-        ["another user's", (await access(server, uid('bob'), concertId))['x-queue-token'], invalid],
-        ["another concert's", (await access(server, alice, other.concertId))['x-queue-token'], invalid],
+        ["another user's", (await admittedUser(server, uid('bob'), concertId))['x-queue-token'], invalid],
+        ["another concert's", (await admittedUser(server, alice, other.concertId))['x-queue-token'], invalid],
         ['the place-in-line token', line.body.queueToken as string, invalid],
         [
           'forged',
@@ -490,7 +479,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       async (endpoint) => {
         const { concertId, scheduleId, seatIds } = await newConcert(server);
         const alice = uid('alice');
-        const own = await access(server, alice, concertId);
+        const own = await admittedUser(server, alice, concertId);
         const reservationId = await hold(server, own, scheduleId, seatIds[0]!);
         await fund(server, own, 100_000);
         const send = (token: string | undefined) => {
@@ -516,7 +505,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     it('after a payment ends the slot: 403 QUEUE_NOT_ACTIVE on the seat map, holds and payments; the payment still replays', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
       const user = uid('alice');
-      const headers = await access(server, user, concertId);
+      const headers = await admittedUser(server, user, concertId);
       const first = await hold(server, headers, scheduleId, seatIds[0]!);
       const second = await hold(server, headers, scheduleId, seatIds[1]!);
       await fund(server, headers, 100_000);
@@ -537,7 +526,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       expect(await balanceOf(server, headers)).toBe(70_000);
 
       // Entering again gives a new slot with a new access token.
-      const back = await access(server, user, concertId);
+      const back = await admittedUser(server, user, concertId);
       expect(await seatStatuses(server, back, scheduleId)).toEqual([
         'SOLD',
         'HELD',
@@ -548,7 +537,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it('after activeTtlSeconds: 403 QUEUE_NOT_ACTIVE', async () => {
       const { concertId, scheduleId } = await newConcert(server);
-      const headers = await access(server, uid('slow'), concertId);
+      const headers = await admittedUser(server, uid('slow'), concertId);
       expect(outcome(await api('GET', `/v1/schedules/${scheduleId}/seats`, { headers }))).toBe('200');
       server.clock.advance(601_000);
       expect(outcome(await api('GET', `/v1/schedules/${scheduleId}/seats`, { headers }))).toBe(
@@ -560,7 +549,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
   describe('holds', () => {
     it('POST /v1/reservations: 201 HELD until HOLD_TTL_SECONDS; 409 SEAT_TAKEN for another user', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const alice = await access(server, uid('alice'), concertId);
+      const alice = await admittedUser(server, uid('alice'), concertId);
       const held = await api('POST', '/v1/reservations', {
         headers: alice,
         body: { scheduleId, seatId: seatIds[1] },
@@ -582,7 +571,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
         'AVAILABLE',
         'AVAILABLE',
       ]);
-      const bob = await access(server, uid('bob'), concertId);
+      const bob = await admittedUser(server, uid('bob'), concertId);
       expect(
         outcome(
           await api('POST', '/v1/reservations', { headers: bob, body: { scheduleId, seatId: seatIds[1] } }),
@@ -601,7 +590,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     it('POST /v1/reservations: 404 NOT_FOUND for an unknown schedule, an unknown seat, or a seat of another schedule', async () => {
       const { concertId, scheduleId } = await newConcert(server);
       const other = await newConcert(server, 1);
-      const headers = await access(server, uid('lost'), concertId);
+      const headers = await admittedUser(server, uid('lost'), concertId);
       const tries = [
         { scheduleId: '987654321', seatId: other.seatIds[0]! },
         { scheduleId, seatId: '987654321' },
@@ -612,7 +601,11 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       expect(seen).toEqual(['404 NOT_FOUND', '404 NOT_FOUND', '404 NOT_FOUND']);
       // The seat of the other schedule was not touched.
       expect(
-        await seatStatuses(server, await access(server, uid('other'), other.concertId), other.scheduleId),
+        await seatStatuses(
+          server,
+          await admittedUser(server, uid('other'), other.concertId),
+          other.scheduleId,
+        ),
       ).toEqual(['AVAILABLE']);
     });
 
@@ -631,7 +624,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it('POST /v1/reservations refuses a broken body with 400 MALFORMED_JSON', async () => {
       const { concertId } = await newConcert(server, 1);
-      const headers = await access(server, uid('v'), concertId);
+      const headers = await admittedUser(server, uid('v'), concertId);
       expect(outcome(await api('POST', '/v1/reservations', { headers, raw: '{"scheduleId": "1", ' }))).toBe(
         '400 MALFORMED_JSON',
       );
@@ -641,7 +634,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
   describe('reservations: read and cancel', () => {
     it('GET: 200 HELD for the holder; 403 FORBIDDEN for another user; 404 NOT_FOUND; 400 VALIDATION_FAILED', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const alice = await access(server, uid('alice'), concertId);
+      const alice = await admittedUser(server, uid('alice'), concertId);
       const id = await hold(server, alice, scheduleId, seatIds[0]!);
       expect(await api('GET', `/v1/reservations/${id}`, { headers: alice })).toMatchObject({
         status: 200,
@@ -665,9 +658,9 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it('DELETE: 200 CANCELLED and the seat is free at once; reading it answers CANCELLED; 403, 404 and 400 leave holds alone', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const alice = await access(server, uid('alice'), concertId);
+      const alice = await admittedUser(server, uid('alice'), concertId);
       const id = await hold(server, alice, scheduleId, seatIds[0]!);
-      const bob = await access(server, uid('bob'), concertId);
+      const bob = await admittedUser(server, uid('bob'), concertId);
       expect(outcome(await api('DELETE', `/v1/reservations/${id}`, { headers: bob }))).toBe('403 FORBIDDEN');
       expect(outcome(await api('DELETE', '/v1/reservations/987654321', { headers: alice }))).toBe(
         '404 NOT_FOUND',
@@ -702,7 +695,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it('DELETE a lapsed hold: 409 HOLD_EXPIRED, and it reads EXPIRED', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const alice = await access(server, uid('alice'), concertId);
+      const alice = await admittedUser(server, uid('alice'), concertId);
       const id = await hold(server, alice, scheduleId, seatIds[0]!);
       server.clock.advance(60_001);
       expect(outcome(await api('DELETE', `/v1/reservations/${id}`, { headers: alice }))).toBe(
@@ -719,7 +712,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     it('201 PAID, replayed for the same key with Idempotent-Replayed, charged once; then ALREADY_PAID and IDEMPOTENCY_KEY_REUSED', async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
       const user = uid('alice');
-      const headers = await access(server, user, concertId);
+      const headers = await admittedUser(server, user, concertId);
       const id = await hold(server, headers, scheduleId, seatIds[0]!);
       const other = await hold(server, headers, scheduleId, seatIds[1]!);
       await fund(server, headers, 100_000);
@@ -744,7 +737,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       const history = await api('GET', '/v1/points/history', { headers });
       expect((history.body.items as { type: string }[]).map((e) => e.type)).toEqual(['USE', 'CHARGE']);
 
-      const fresh = await access(server, user, concertId);
+      const fresh = await admittedUser(server, user, concertId);
       expect(outcome(await pay(server, fresh, id, 'pay-2'))).toBe('409 ALREADY_PAID');
       expect(outcome(await api('DELETE', `/v1/reservations/${id}`, { headers: fresh }))).toBe(
         '409 ALREADY_PAID',
@@ -755,10 +748,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 INSUFFICIENT_POINTS leaves the wallet, the hold and the key as they were', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const headers = await access(server, uid('poor'), concertId);
-      const id = await hold(server, headers, scheduleId, seatIds[0]!);
-      await fund(server, headers, 29_999);
+      const { headers, id } = await fundedHold(server, uid('poor'), 29_999);
       expect(outcome(await pay(server, headers, id, 'try'))).toBe('409 INSUFFICIENT_POINTS');
       expect(await balanceOf(server, headers)).toBe(29_999);
       expect((await api('GET', `/v1/reservations/${id}`, { headers })).body.status).toBe('HELD');
@@ -767,10 +757,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 HOLD_EXPIRED after the hold ran out, nothing charged', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const headers = await access(server, uid('late'), concertId);
-      const id = await hold(server, headers, scheduleId, seatIds[0]!);
-      await fund(server, headers, 50_000);
+      const { headers, id } = await fundedHold(server, uid('late'), 50_000);
       server.clock.advance(60_001);
       expect(outcome(await pay(server, headers, id, 'late'))).toBe('409 HOLD_EXPIRED');
       expect(await balanceOf(server, headers)).toBe(50_000);
@@ -778,10 +765,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 HOLD_EXPIRED for a cancelled reservation (said in the message), nothing charged', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const headers = await access(server, uid('undecided'), concertId);
-      const id = await hold(server, headers, scheduleId, seatIds[0]!);
-      await fund(server, headers, 50_000);
+      const { headers, id } = await fundedHold(server, uid('undecided'), 50_000);
       expect((await api('DELETE', `/v1/reservations/${id}`, { headers })).status).toBe(200);
       const refused = await pay(server, headers, id, 'after-cancel');
       expect(refused).toMatchObject({
@@ -793,9 +777,9 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
     it("403 FORBIDDEN on another user's reservation, 404 NOT_FOUND, 400 VALIDATION_FAILED for a bad id", async () => {
       const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const alice = await access(server, uid('alice'), concertId);
+      const alice = await admittedUser(server, uid('alice'), concertId);
       const id = await hold(server, alice, scheduleId, seatIds[0]!);
-      const bob = await access(server, uid('bob'), concertId);
+      const bob = await admittedUser(server, uid('bob'), concertId);
       await fund(server, bob, 100_000);
       expect(outcome(await pay(server, bob, id, 'steal'))).toBe('403 FORBIDDEN');
       expect(outcome(await pay(server, bob, '987654321', 'none'))).toBe('404 NOT_FOUND');
@@ -805,10 +789,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('400 VALIDATION_FAILED without a key, with a key over 64 characters or with a body; 400 MALFORMED_JSON; a 64-character key pays', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
-      const headers = await access(server, uid('alice'), concertId);
-      const id = await hold(server, headers, scheduleId, seatIds[0]!);
-      await fund(server, headers, 30_000);
+      const { headers, id } = await fundedHold(server, uid('alice'), 30_000);
       const path = `/v1/reservations/${id}/payments`;
       const noKey = await api('POST', path, { headers, body: {} });
       expect(outcome(noKey)).toBe('400 VALIDATION_FAILED');
@@ -960,7 +941,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
         },
       });
       const schedules = created.body.schedules as { id: string }[];
-      const fan = await access(server, uid('fan'), created.body.id as string);
+      const fan = await admittedUser(server, uid('fan'), created.body.id as string);
       const numbers = async (scheduleId: string) =>
         (
           (await api('GET', `/v1/schedules/${scheduleId}/seats`, { headers: fan })).body.items as {
@@ -1108,7 +1089,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     it('an expired hold cannot be paid (409 HOLD_EXPIRED) and another user can take the seat', async () => {
       const short = await place.start({ HOLD_TTL_SECONDS: '1' });
       const { concertId, scheduleId, seatIds } = await newConcert(short, 2);
-      const alice = await access(short, uid('alice'), concertId);
+      const alice = await admittedUser(short, uid('alice'), concertId);
       await fund(short, alice, 100_000);
       const lapsed = await hold(short, alice, scheduleId, seatIds[0]!);
       short.clock.advance(1001);
@@ -1121,7 +1102,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
         'EXPIRED',
       );
 
-      const bob = await access(short, uid('bob'), concertId);
+      const bob = await admittedUser(short, uid('bob'), concertId);
       const taken = await call(short, 'POST', '/v1/reservations', {
         headers: bob,
         body: { scheduleId, seatId: seatIds[0] },

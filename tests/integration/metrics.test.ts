@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
-import { bearer } from '../support/harness.ts';
 import { freshMysqlDatabase, serviceUrls, uniqueSuffix } from '../support/real-services.ts';
 
 interface Sample {
@@ -50,29 +50,15 @@ describe('/metrics after real traffic (real MariaDB + Redis)', () => {
   });
 
   it('counts requests by route and status, holds won and lost, payments by outcome, and the pool', async () => {
-    const created = await call(server, 'POST', '/v1/admin/concerts', {
-      headers: await bearer('root', 'admin'),
-      body: {
-        title: 'Metrics',
-        venue: 'Hall',
-        schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 2, price: 1000 }],
-      },
+    const { concertId, scheduleId } = await createConcertOverHttp(server, {
+      title: 'Metrics',
+      seatCount: 2,
+      price: 1000,
     });
-    const concert = created.body as { id: string; schedules: { id: string }[] };
-    const scheduleId = concert.schedules[0]!.id;
     const [a, b, c] = await Promise.all(
-      ['a', 'b', 'c'].map(async (name) => {
-        const auth = await bearer(`${name}${uniqueSuffix()}`);
-        const entered = await call(server, 'POST', '/v1/queue/tokens', {
-          headers: auth,
-          body: { concertId: concert.id },
-        });
-        expect(entered.body.status).toBe('ACTIVE');
-        return { ...auth, 'x-queue-token': String(entered.body.accessToken) };
-      }),
+      ['a', 'b', 'c'].map((name) => admittedUser(server, `${name}${uniqueSuffix()}`, concertId)),
     );
-    const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers: a });
-    const [seat1, seat2] = (map.body.items as { id: string }[]).map((s) => s.id);
+    const [seat1, seat2] = await seatIdsOf(server, a!, scheduleId);
 
     // Holds: a wins seat 1, then b and c lose it (turned away by the Redis guard); b wins seat 2.
     const holdA = await call(server, 'POST', '/v1/reservations', {

@@ -3,6 +3,7 @@ import { holdSeat } from '../../functions/hold-seat/hold-seat.ts';
 import { createRedis } from '../../shared/redis/client.ts';
 import { createRedisHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createRedisSeatCache } from '../../shared/seats/seat-cache.ts';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
 import { waitFor } from '../support/events-fixture.ts';
 import { bearer, manualClock } from '../support/harness.ts';
@@ -110,32 +111,15 @@ describe('one dependency down at a time (real MariaDB and Redis behind cuttable 
       REDIS_COMMAND_TIMEOUT_MS: '500',
     });
 
-    const admin = await bearer('root', 'admin');
-    const created = await call(server, 'POST', '/v1/admin/concerts', {
-      headers: admin,
-      body: {
-        title: 'Outage',
-        venue: 'Hall',
-        schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 3, price: 1000 }],
-      },
-    });
-    expect(created.status).toBe(201);
-    const concert = created.body as { id: string; schedules: { id: string }[] };
-    scheduleId = concert.schedules[0]!.id;
-    const auth = await bearer(`out${uniqueSuffix()}`);
-    const entered = await call(server, 'POST', '/v1/queue/tokens', {
-      headers: auth,
-      body: { concertId: concert.id },
-    });
-    expect(entered.body.status).toBe('ACTIVE');
-    user = { ...auth, 'x-queue-token': String(entered.body.accessToken) };
+    const concert = await createConcertOverHttp(server, { title: 'Outage', seatCount: 3, price: 1000 });
+    scheduleId = concert.scheduleId;
+    user = await admittedUser(server, `out${uniqueSuffix()}`, concert.concertId);
     const charged = await call(server, 'POST', '/v1/points/charges', {
       headers: { ...user, 'idempotency-key': 'setup' },
       body: { amount: 5000 },
     });
     expect(charged.status).toBe(201);
-    const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers: user });
-    const seats = (map.body.items as { id: string }[]).map((s) => s.id);
+    const seats = await seatIdsOf(server, user, scheduleId);
     freeSeatId = seats[1]!;
     const held = await call(server, 'POST', '/v1/reservations', {
       headers: user,

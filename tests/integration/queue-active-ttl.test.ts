@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
 import { bearer } from '../support/harness.ts';
 import { freshMysqlDatabase, serviceUrls, uniqueSuffix } from '../support/real-services.ts';
@@ -41,22 +42,17 @@ describe.each(variants)('ACTIVE access ends after activeTtlSeconds over HTTP (%s
   it('answers 200/201 until the slot ends, then QUEUE_NOT_ACTIVE for seat map, hold and pay', async () => {
     const { server } = ctx;
     const admin = await bearer('root', 'admin');
-    const created = await call(server, 'POST', '/v1/admin/concerts', {
-      headers: admin,
-      body: {
-        title: 'TTL',
-        venue: 'Hall',
-        schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 3, price: 1000 }],
-      },
+    const { concertId, scheduleId } = await createConcertOverHttp(server, {
+      title: 'TTL',
+      seatCount: 3,
+      price: 1000,
     });
-    const concert = created.body as { id: string; schedules: { id: string }[] };
-    const scheduleId = concert.schedules[0]!.id;
-    const tooShort = await call(server, 'PUT', `/v1/admin/queues/${concert.id}`, {
+    const tooShort = await call(server, 'PUT', `/v1/admin/queues/${concertId}`, {
       headers: admin,
       body: { activeTtlSeconds: 9 },
     });
     expect(tooShort.body.error).toMatchObject({ code: 'VALIDATION_FAILED' });
-    const set = await call(server, 'PUT', `/v1/admin/queues/${concert.id}`, {
+    const set = await call(server, 'PUT', `/v1/admin/queues/${concertId}`, {
       headers: admin,
       body: { activeTtlSeconds: 10 },
     });
@@ -66,15 +62,13 @@ describe.each(variants)('ACTIVE access ends after activeTtlSeconds over HTTP (%s
     const auth = await bearer(`ttl${uniqueSuffix()}`);
     const entered = await call(server, 'POST', '/v1/queue/tokens', {
       headers: auth,
-      body: { concertId: concert.id },
+      body: { concertId },
     });
     expect(entered.body.status).toBe('ACTIVE');
     expect(Date.parse(String(entered.body.activeUntil))).toBe(server.clock.now() + 10_000);
     const user = { ...auth, 'x-queue-token': String(entered.body.accessToken) };
 
-    const map = await call(server, 'GET', `/v1/schedules/${scheduleId}/seats`, { headers: user });
-    expect(map.status).toBe(200);
-    const seats = (map.body.items as { id: string }[]).map((s) => s.id);
+    const seats = await seatIdsOf(server, user, scheduleId);
     const held = await call(server, 'POST', '/v1/reservations', {
       headers: user,
       body: { scheduleId, seatId: seats[0] },
@@ -113,7 +107,7 @@ describe.each(variants)('ACTIVE access ends after activeTtlSeconds over HTTP (%s
     expect(reservation.body.status).toBe('HELD');
     expect((await call(server, 'GET', '/v1/points', { headers: auth })).body.balance).toBe(5000);
     // The slot went back to the line: the admin view no longer counts the user as active.
-    const view = await call(server, 'GET', `/v1/admin/queues/${concert.id}`, { headers: admin });
+    const view = await call(server, 'GET', `/v1/admin/queues/${concertId}`, { headers: admin });
     expect(view.body.active).toBe(0);
   });
 });
