@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
 import { admittedUser, createConcertOverHttp, seatIdsOf } from '../../tests/support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
 
@@ -66,6 +67,29 @@ describe('pay: happy path', () => {
       type: 'USE',
       amount: 30_000,
     });
+  });
+});
+
+describe('pay: Redis missing the follow-up', () => {
+  it('answers 201 for a committed payment when the slot release and the seat-map refresh fail', async () => {
+    const { headers, reservationId } = await holdAndFund('kim', 1, 50_000);
+    const access = queueAccessFor(server.runtime);
+    const { seatCache } = server.runtime;
+    const release = access.release;
+    const invalidate = seatCache.invalidate;
+    const lost = () => Promise.reject(new Error('Connection is closed.'));
+    access.release = lost;
+    seatCache.invalidate = lost;
+    try {
+      const paid = await pay(headers, reservationId, 'k-redis');
+      expect(paid).toMatchObject({ status: 201, body: { status: 'PAID', balance: 20_000 } });
+    } finally {
+      access.release = release;
+      seatCache.invalidate = invalidate;
+    }
+    const again = await pay(headers, reservationId, 'k-redis');
+    expect(again).toMatchObject({ status: 201, body: { balance: 20_000 } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 });
 
