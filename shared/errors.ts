@@ -50,16 +50,18 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface ErrorExtra {
+  details?: ErrorDetail[];
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
 /** The one error type that reaches the HTTP layer; onError turns it into API.md's error body. */
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
-  readonly extra: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown };
-  constructor(
-    code: ErrorCode,
-    message: string,
-    extra: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
+  readonly extra: ErrorExtra;
+  constructor(code: ErrorCode, message: string, extra: ErrorExtra = {}) {
     // A 4xx is an answer, not a fault: nothing logs its stack, and capturing one was 5.7 % of the CPU of a
     // stampede's losers (each answered 409 SEAT_TAKEN). 5xx errors keep theirs for the log.
     const stackTraceLimit = Error.stackTraceLimit;

@@ -56,12 +56,15 @@ async function hold(s: TestServer, headers: Headers, scheduleId: string, seatId:
 }
 
 /** On a new concert: a user admitted to its queue holds the first seat and has `points` to pay with. */
-async function fundedHold(s: TestServer, userId: string, points: number) {
-  const { concertId, scheduleId, seatIds } = await newConcert(s);
-  const headers = await admittedUser(s, userId, concertId);
-  const id = await hold(s, headers, scheduleId, seatIds[0]!);
+/** A fresh concert, a user admitted to it holding its first `holds` seats, and points on the wallet. */
+async function fundedHolds(s: TestServer, userId: string, points: number, holds = 1) {
+  const concert = await newConcert(s);
+  const headers = await admittedUser(s, userId, concert.concertId);
+  const ids: string[] = [];
+  for (const seatId of concert.seatIds.slice(0, holds))
+    ids.push(await hold(s, headers, concert.scheduleId, seatId));
   await fund(s, headers, points);
-  return { headers, id };
+  return { ...concert, headers, id: ids[0]!, ids };
 }
 
 const pay = (s: TestServer, headers: Headers, reservationId: string, key: string, body: unknown = {}) =>
@@ -503,12 +506,9 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     );
 
     it('after a payment ends the slot: 403 QUEUE_NOT_ACTIVE on the seat map, holds and payments; the payment still replays', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
       const user = uid('alice');
-      const headers = await admittedUser(server, user, concertId);
-      const first = await hold(server, headers, scheduleId, seatIds[0]!);
-      const second = await hold(server, headers, scheduleId, seatIds[1]!);
-      await fund(server, headers, 100_000);
+      const { concertId, scheduleId, seatIds, headers, ids } = await fundedHolds(server, user, 100_000, 2);
+      const [first, second] = ids as [string, string];
       const paid = await pay(server, headers, first, 'pay-first');
       expect(outcome(paid)).toBe('201');
 
@@ -710,12 +710,9 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
 
   describe('payments', () => {
     it('201 PAID, replayed for the same key with Idempotent-Replayed, charged once; then ALREADY_PAID and IDEMPOTENCY_KEY_REUSED', async () => {
-      const { concertId, scheduleId, seatIds } = await newConcert(server);
       const user = uid('alice');
-      const headers = await admittedUser(server, user, concertId);
-      const id = await hold(server, headers, scheduleId, seatIds[0]!);
-      const other = await hold(server, headers, scheduleId, seatIds[1]!);
-      await fund(server, headers, 100_000);
+      const { concertId, headers, ids } = await fundedHolds(server, user, 100_000, 2);
+      const [id, other] = ids as [string, string];
       const paid = await pay(server, headers, id, 'pay-1');
       expect(paid).toMatchObject({
         status: 201,
@@ -748,7 +745,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 INSUFFICIENT_POINTS leaves the wallet, the hold and the key as they were', async () => {
-      const { headers, id } = await fundedHold(server, uid('poor'), 29_999);
+      const { headers, id } = await fundedHolds(server, uid('poor'), 29_999);
       expect(outcome(await pay(server, headers, id, 'try'))).toBe('409 INSUFFICIENT_POINTS');
       expect(await balanceOf(server, headers)).toBe(29_999);
       expect((await api('GET', `/v1/reservations/${id}`, { headers })).body.status).toBe('HELD');
@@ -757,7 +754,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 HOLD_EXPIRED after the hold ran out, nothing charged', async () => {
-      const { headers, id } = await fundedHold(server, uid('late'), 50_000);
+      const { headers, id } = await fundedHolds(server, uid('late'), 50_000);
       server.clock.advance(60_001);
       expect(outcome(await pay(server, headers, id, 'late'))).toBe('409 HOLD_EXPIRED');
       expect(await balanceOf(server, headers)).toBe(50_000);
@@ -765,7 +762,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('409 HOLD_EXPIRED for a cancelled reservation (said in the message), nothing charged', async () => {
-      const { headers, id } = await fundedHold(server, uid('undecided'), 50_000);
+      const { headers, id } = await fundedHolds(server, uid('undecided'), 50_000);
       expect((await api('DELETE', `/v1/reservations/${id}`, { headers })).status).toBe(200);
       const refused = await pay(server, headers, id, 'after-cancel');
       expect(refused).toMatchObject({
@@ -789,7 +786,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
 
     it('400 VALIDATION_FAILED without a key, with a key over 64 characters or with a body; 400 MALFORMED_JSON; a 64-character key pays', async () => {
-      const { headers, id } = await fundedHold(server, uid('alice'), 30_000);
+      const { headers, id } = await fundedHolds(server, uid('alice'), 30_000);
       const path = `/v1/reservations/${id}/payments`;
       const noKey = await api('POST', path, { headers, body: {} });
       expect(outcome(noKey)).toBe('400 VALIDATION_FAILED');
