@@ -1,15 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1';
+import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1';
+import { PingSource as PingSourceV1beta2 } from '@kubernetes-models/knative/sources.knative.dev/v1beta2';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
+import { crdSearchDirs, crdSources, fetchCommand, findCrdFile, missingCrdMessage } from './crd-sources.ts';
 
 /**
  * Offline admission for the rendered manifests, since no cluster is reachable from here:
  *
- *  1. Schema: each object against the openAPIV3Schema of its CRD version (read from the upstream CRD files
- *     in ../shared/knative-crds, or $KNATIVE_CRDS_DIR), made STRICT: every object node rejects fields its
- *     schema does not list, except where the CRD says `x-kubernetes-preserve-unknown-fields`. `metadata`
- *     is checked against ObjectMeta, as the API server does.
+ *  1. Schema: each object against the openAPIV3Schema of its CRD version (the upstream CRD files, found
+ *     by knative/crd-sources.ts), made STRICT: every object node rejects fields its schema does not list,
+ *     except where the CRD says `x-kubernetes-preserve-unknown-fields`. `metadata` is checked against
+ *     ObjectMeta, as the API server does. Without a CRD file, Service and PingSource fall back to the
+ *     models of `@kubernetes-models/knative`, which check types and required fields but let unknown
+ *     fields through; a kind with neither is refused with the command that fetches its CRD.
  *  2. Admission: the rules Knative's webhooks enforce that the schemas cannot express (annotation ranges
  *     and enums, containerConcurrency, reserved env and ports, traffic, KafkaSource enums, ISO-8601
  *     durations, PingSource cron).
@@ -19,11 +24,6 @@ import { parseAllDocuments } from 'yaml';
  * `npx tsx knative/validate.ts <file|->...` prints every problem and exits 1 if there is one; the deploy
  * workflow runs it on `kustomize build` output before `kubectl apply`.
  */
-
-export const defaultCrdsDir =
-  process.env.KNATIVE_CRDS_DIR ?? new URL('../../shared/knative-crds/', import.meta.url).pathname;
-
-export const crdFiles = ['serving-service.yaml', 'eventing-pingsource.yaml', 'kafka-source.yaml'];
 
 type Schema = Record<string, unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML
@@ -157,14 +157,76 @@ const handSchemas: Record<string, Schema> = {
   },
 };
 
+/** Where a kind's schema came from: a CRD file (strict), the npm models (loose), or nowhere. */
+export type SchemaSource =
+  | { kind: 'crd'; path: string }
+  | { kind: 'package'; name: string }
+  | { kind: 'missing'; message: string };
+
 export interface Validator {
-  /** `group/version/Kind` → compiled strict validator. */
+  /** `group/version/Kind` keys that have a schema. */
   kinds: string[];
+  sources: Record<string, SchemaSource>;
   openPaths: Record<string, string[]>;
   validate(doc: Manifest): string[];
 }
 
-export function createValidator(crdsDir = defaultCrdsDir): Validator {
+export interface ValidatorOptions {
+  /** Folders searched for the CRD files; default `$KNATIVE_CRDS_DIR`, then the fetch cache. */
+  crdDirs?: string[];
+}
+
+const modelsPackage = '@kubernetes-models/knative';
+
+interface KubernetesModel {
+  validate(): void;
+}
+
+/** The models' own check, read back as ajv errors (it throws ajv's ValidationError). */
+function modelCheck(make: (doc: Manifest) => KubernetesModel): (doc: Manifest) => ErrorObject[] {
+  return (doc) => {
+    try {
+      make(doc).validate();
+      return [];
+    } catch (error) {
+      const errors = (error as { errors?: unknown }).errors;
+      if (Array.isArray(errors)) return errors as ErrorObject[];
+      throw error;
+    }
+  };
+}
+
+/**
+ * The models reuse Kubernetes' core Container, whose probes need a port and whose containers need a name;
+ * Knative's CRD and webhook leave both out and fill them in (the serving port, a generated name).
+ */
+function knativeDefaultsFilled(e: ErrorObject): boolean {
+  if (e.keyword !== 'required') return false;
+  const missing = (e.params as { missingProperty?: string }).missingProperty;
+  const probe = /\/containers\/\d+\/(liveness|readiness|startup)Probe\/(httpGet|tcpSocket|grpc)$/;
+  return (
+    (missing === 'port' && probe.test(e.instancePath)) ||
+    (missing === 'name' && /\/containers\/\d+$/.test(e.instancePath))
+  );
+}
+
+const servingModel = modelCheck((doc) => new Service(doc));
+
+const modelChecks: Record<string, (doc: Manifest) => ErrorObject[]> = {
+  'serving.knative.dev/v1/Service': (doc) => servingModel(doc).filter((e) => !knativeDefaultsFilled(e)),
+  'sources.knative.dev/v1/PingSource': modelCheck((doc) => new PingSource(doc)),
+  'sources.knative.dev/v1beta2/PingSource': modelCheck((doc) => new PingSourceV1beta2(doc)),
+};
+
+/** What the models leave open at the top: the envelope and ObjectMeta, closed as the API server has them. */
+const envelope: Schema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: objectMeta },
+};
+
+export function createValidator(options: ValidatorOptions = {}): Validator {
+  const dirs = options.crdDirs ?? crdSearchDirs();
   const ajv = new Ajv({ allErrors: true, strictTypes: false, strictRequired: false });
   ajv.addVocabulary([
     'x-kubernetes-preserve-unknown-fields',
@@ -177,36 +239,69 @@ export function createValidator(crdsDir = defaultCrdsDir): Validator {
   ]);
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-  const validators = new Map<string, ValidateFunction>();
+  const checks = new Map<string, (doc: Manifest) => ErrorObject[]>();
+  const sources: Record<string, SchemaSource> = {};
   const openPaths: Record<string, string[]> = {};
-  for (const file of crdFiles) {
-    const path = join(crdsDir, file);
-    if (!existsSync(path)) throw new Error(`CRD reference file missing: ${path} (set KNATIVE_CRDS_DIR)`);
-    const crd = parseAllDocuments(readFileSync(path, 'utf8'))
-      .map((d) => d.toJS() as Manifest)
-      .find((d) => d?.kind === 'CustomResourceDefinition');
-    if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
-    for (const version of crd.spec.versions as Manifest[]) {
-      if (!version.served) continue;
-      const key = `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
-      const strict = strictify(version.schema.openAPIV3Schema);
-      validators.set(key, ajv.compile(strict.schema));
-      openPaths[key] = strict.openPaths;
+  const compiled = (fn: ValidateFunction) => (doc: Manifest) => (fn(doc) ? [] : (fn.errors ?? []));
+  const checkEnvelope = compiled(ajv.compile(envelope));
+
+  for (const source of crdSources) {
+    const path = findCrdFile(source.file, dirs);
+    if (path) {
+      const crd = parseAllDocuments(readFileSync(path, 'utf8'))
+        .map((d) => d.toJS() as Manifest)
+        .find((d) => d?.kind === 'CustomResourceDefinition');
+      if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
+      for (const version of crd.spec.versions as Manifest[]) {
+        if (!version.served) continue;
+        const key = `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
+        const strict = strictify(version.schema.openAPIV3Schema);
+        checks.set(key, compiled(ajv.compile(strict.schema)));
+        sources[key] = { kind: 'crd', path };
+        openPaths[key] = strict.openPaths;
+      }
+      continue;
+    }
+    for (const key of source.kinds) {
+      const model = modelChecks[key];
+      if (model) {
+        checks.set(key, (doc) => [...checkEnvelope(doc), ...model(doc)]);
+        sources[key] = { kind: 'package', name: modelsPackage };
+      } else {
+        sources[key] = { kind: 'missing', message: missingCrdMessage(source, dirs) };
+      }
     }
   }
-  for (const [key, schema] of Object.entries(handSchemas)) validators.set(key, ajv.compile(schema));
+  for (const [key, schema] of Object.entries(handSchemas)) checks.set(key, compiled(ajv.compile(schema)));
 
   return {
-    kinds: [...validators.keys()],
+    kinds: [...checks.keys()],
+    sources,
     openPaths,
     validate(doc) {
       const key = kindKey(doc);
-      const fn = validators.get(key);
-      if (!fn) return [`no schema for ${key}: not a kind this project deploys`];
-      const problems = fn(doc) ? [] : (fn.errors ?? []).map(formatError);
-      return [...problems, ...admission(doc)];
+      const check = checks.get(key);
+      if (!check) {
+        const source = sources[key];
+        if (source?.kind === 'missing') return [`schema: ${source.message}`];
+        return [`no schema for ${key}: not a kind this project deploys`];
+      }
+      return [...check(doc).map(formatError), ...admission(doc)];
     },
   };
+}
+
+/** One line per kind: where its schema comes from. */
+export function describeSources(validator: Validator): string {
+  return Object.entries(validator.sources)
+    .map(([key, s]) =>
+      s.kind === 'crd'
+        ? `${key}: CRD ${s.path}`
+        : s.kind === 'package'
+          ? `${key}: ${s.name} (types and required fields; unknown fields not rejected)`
+          : `${key}: MISSING`,
+    )
+    .join('\n');
 }
 
 export function kindKey(doc: Manifest): string {
@@ -218,7 +313,7 @@ function formatError(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') {
     return `schema: ${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   }
-  return `schema: ${where}: ${e.message}`;
+  return `schema: ${where}: ${e.message ?? `${e.keyword} ${JSON.stringify(e.params)}`}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -602,7 +697,13 @@ function main(argv: string[]): void {
     }
   }
   if (problems > 0) process.exit(1);
-  console.log(`knative/validate: ${count} manifests valid (strict CRD schemas, admission rules, policy)`);
+  const loose = Object.entries(validator.sources).filter(([, s]) => s.kind === 'package');
+  const how =
+    loose.length === 0
+      ? 'strict CRD schemas'
+      : `strict CRD schemas, except ${loose.map(([k]) => k).join(', ')} from ${modelsPackage} ` +
+        `(unknown fields not rejected: \`${fetchCommand}\` for the CRDs)`;
+  console.log(`knative/validate: ${count} manifests valid (${how}, admission rules, policy)`);
 }
 
 if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) main(process.argv.slice(2));

@@ -1,6 +1,8 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { bundledDocsDir, docsAssets } from '../shared/http/docs-page.ts';
 
 /**
  * `npm run build [-- <name>...]`: one self-contained ESM file per function and trigger under
@@ -16,6 +18,7 @@ const entries = ['functions', 'triggers'].flatMap((dir) =>
         .map((name) => ({ name, entry: join(root, dir, name, 'main.ts') }))
     : [],
 );
+const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const selected = entries.filter((e) => wanted.size === 0 || wanted.has(e.name));
 if (selected.length === 0) {
   console.error(`nothing to build; known: ${entries.map((e) => e.name).join(', ')}`);
@@ -45,6 +48,11 @@ for (const { name, entry } of selected) {
     logLevel: 'warning',
   });
   cpSync(join(root, 'shared', 'redis', 'lua'), join(outdir, 'lua'), { recursive: true });
+  // The /docs page reads these beside the bundle (shared/http/docs-page.ts): the image has no node_modules.
+  mkdirSync(join(outdir, bundledDocsDir));
+  for (const asset of Object.keys(docsAssets)) {
+    cpSync(join(swaggerUiDir, asset), join(outdir, bundledDocsDir, asset));
+  }
   const kb = (statSync(join(outdir, 'index.mjs')).size / 1024).toFixed(0);
   console.log(
     `built ${name.padEnd(16)} dist/${name}/index.mjs  ${kb} KiB  (${(performance.now() - started).toFixed(0)} ms)`,

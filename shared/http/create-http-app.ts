@@ -1,10 +1,10 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { mountDocs } from './docs-page.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError, respondWithError } from './error-handler.ts';
 import { metricsMiddleware } from './metrics-middleware.ts';
@@ -92,7 +92,7 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
     openapi: '3.1.0',
     info: { title: 'Concert reservation API', version: '1.0.0', description: `Served by ${options.name}` },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  mountDocs(app);
   return app;
 }
 

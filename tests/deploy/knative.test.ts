@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { splitTraffic } from '../../knative/canary.ts';
+import { crdSearchDirs, fetchCommand, findCrdFile } from '../../knative/crd-sources.ts';
 import { annotation, knativeService, renderAll, staleFiles } from '../../knative/generate.ts';
 import { environmentNames, loadSpec, parseSpec, resolve, SpecError } from '../../knative/spec.ts';
 import {
   checkAutoscalingAnnotations,
   checkCron,
   createValidator,
-  defaultCrdsDir,
+  describeSources,
   isIsoDuration,
   type Manifest,
   parseGoDuration,
@@ -45,7 +46,7 @@ const started = Date.now();
 
 beforeAll(() => {
   validator = createValidator();
-  console.log(`[knative] CRD schemas from ${defaultCrdsDir}: ${validator.kinds.join(', ')}`);
+  console.log(`[knative] schemas:\n  ${describeSources(validator).replaceAll('\n', '\n  ')}`);
 });
 
 afterAll(() => {
@@ -288,6 +289,14 @@ function source(kind: 'KafkaSource' | 'PingSource'): Manifest {
   const files = renderAll(spec);
   const path = kind === 'KafkaSource' ? 'base/sources/release-seat.yaml' : 'base/sources/expire-holds.yaml';
   return parseManifests(files.get(path)!)[0]!;
+}
+
+/** Fails (never skips) where a check needs the strict CRD schema and only the models package is here. */
+function requireCrdSchema(doc: Manifest): void {
+  const key = `${doc.apiVersion}/${doc.kind}`;
+  const source = validator.sources[key];
+  const why = source?.kind === 'missing' ? source.message : `run \`${fetchCommand}\` for its CRD file`;
+  expect(source?.kind, `${key} has no strict CRD schema here: ${why}`).toBe('crd');
 }
 
 type Mutation = [string, () => Manifest, RegExp];
@@ -615,8 +624,11 @@ describe('the validator rejects broken manifests', () => {
   });
 
   it.each(mutations)('%s', (_, make, expected) => {
-    const problems = validateAll([make()], validator);
-    expect(problems.join('\n')).toMatch(expected);
+    const doc = make();
+    const problems = validateAll([doc], validator).join('\n');
+    // The models package lets unknown fields through: say what is missing rather than a bare mismatch.
+    if (!expected.test(problems)) requireCrdSchema(doc);
+    expect(problems).toMatch(expected);
   });
 
   it('the CLI exits non-zero on a broken file and zero on a good one', () => {
@@ -636,6 +648,7 @@ describe('the validator rejects broken manifests', () => {
   });
 
   it('strict mode is open only where the CRDs say x-kubernetes-preserve-unknown-fields', () => {
+    requireCrdSchema(prodService());
     const open = validator.openPaths['serving.knative.dev/v1/Service']!;
     expect(open).toContain('.spec.template.metadata');
     expect(open).not.toContain('.spec.template.spec.containers[]');
@@ -674,6 +687,39 @@ describe('the validator rejects broken manifests', () => {
     expect(checkAutoscalingAnnotations({ [annotation.maxScale]: '0', [annotation.minScale]: '5' })).toEqual(
       [],
     );
+  });
+});
+
+describe('where the schemas come from', () => {
+  it('without CRD files, Service and PingSource use @kubernetes-models/knative and KafkaSource names the fetch command', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'knative-no-crds-'));
+    try {
+      const loose = createValidator({ crdDirs: [empty] });
+      expect(loose.sources['serving.knative.dev/v1/Service']).toEqual({
+        kind: 'package',
+        name: '@kubernetes-models/knative',
+      });
+      expect(loose.sources['sources.knative.dev/v1/PingSource']?.kind).toBe('package');
+      expect(validateAll([prodService(), source('PingSource')], loose)).toEqual([]);
+      const wrongType = prodService();
+      wrongType.spec.template.spec.containerConcurrency = '40';
+      wrongType.metadata.lables = {};
+      const problems = validateAll([wrongType], loose).join('\n');
+      expect(problems).toMatch(/containerConcurrency: must be integer/);
+      expect(problems).toMatch(/unknown field "lables"/);
+      const kafka = validateAll([source('KafkaSource')], loose).join('\n');
+      expect(kafka).toContain(`run \`${fetchCommand}\``);
+      expect(kafka).toContain(empty);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('a CRD file found in the search folders wins over the models package', () => {
+    const dirs = crdSearchDirs();
+    const served = validator.sources['serving.knative.dev/v1/Service'];
+    if (findCrdFile('serving-service.yaml', dirs)) expect(served?.kind).toBe('crd');
+    else expect(served?.kind).toBe('package');
   });
 });
 

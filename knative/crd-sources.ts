@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Where the Knative schemas come from. The strict check needs each CRD's own `openAPIV3Schema`, as the
+ * upstream projects publish it at a pinned commit; no npm package ships those files. They are looked up in
+ * `$KNATIVE_CRDS_DIR`, then in a cache inside the repository that `npm run knative:crds` fills. Serving
+ * and PingSource also have models in `@kubernetes-models/knative`, used when no CRD file is at hand.
+ */
+
+export interface CrdSource {
+  file: string;
+  /** `group/version/Kind` keys this CRD defines, known before the file is read. */
+  kinds: string[];
+  /** Pinned upstream copy: a commit, so the schema does not move under the tests. */
+  url: string;
+}
+
+const raw = 'https://raw.githubusercontent.com';
+
+export const crdSources: CrdSource[] = [
+  {
+    file: 'serving-service.yaml',
+    kinds: ['serving.knative.dev/v1/Service'],
+    url: `${raw}/knative/serving/98e5ef90aa7033797aa0a61ef97f3ff7e49a3944/config/core/300-resources/service.yaml`,
+  },
+  {
+    file: 'eventing-pingsource.yaml',
+    kinds: ['sources.knative.dev/v1/PingSource', 'sources.knative.dev/v1beta2/PingSource'],
+    url: `${raw}/knative/eventing/8cf4c4b673034020f5ecab731fb6a2a7f9350244/config/core/resources/pingsource.yaml`,
+  },
+  {
+    file: 'kafka-source.yaml',
+    kinds: ['sources.knative.dev/v1/KafkaSource', 'sources.knative.dev/v1beta1/KafkaSource'],
+    url: `${raw}/knative-extensions/eventing-kafka-broker/7d8fe89f4b5ef86c0b59ccf82613ec9ce1118438/control-plane/config/eventing-kafka-broker/100-source/100-kafka-source.yaml`,
+  },
+];
+
+export const repoRoot = new URL('../', import.meta.url).pathname;
+
+/** Filled by `npm run knative:crds`; ignored by git like the other fetched tools. */
+export const crdCacheDir = join(repoRoot, '.tools', 'knative-crds');
+
+export const fetchCommand = 'npm run knative:crds';
+
+/** The folders searched for CRD files, most explicit first. */
+export function crdSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs: string[] = [];
+  if (env.KNATIVE_CRDS_DIR) dirs.push(env.KNATIVE_CRDS_DIR);
+  dirs.push(crdCacheDir);
+  return dirs;
+}
+
+export function findCrdFile(file: string, dirs: string[]): string | undefined {
+  return dirs.map((dir) => join(dir, file)).find((path) => existsSync(path));
+}
+
+export function missingCrdMessage(source: CrdSource, dirs: string[]): string {
+  return (
+    `no CRD schema for ${source.kinds.join(' / ')}: ${source.file} is in none of ${dirs.join(', ')}; ` +
+    `run \`${fetchCommand}\` (downloads ${source.url}) or set KNATIVE_CRDS_DIR to a folder that has it`
+  );
+}
