@@ -58,6 +58,6 @@ export function findCrdFile(file: string, dirs: string[]): string | undefined {
 export function missingCrdMessage(source: CrdSource, dirs: string[]): string {
   return (
     `no CRD schema for ${source.kinds.join(' / ')}: ${source.file} is in none of ${dirs.join(', ')}; ` +
-    `run \`${fetchCommand}\` (downloads ${source.url}) or set KNATIVE_CRDS_DIR to a folder that has it`
+    `run \`${fetchCommand}\` or set KNATIVE_CRDS_DIR to a folder that has it`
   );
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { crdCacheDir, crdSources } from './crd-sources.ts';
@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<void> {
   let failed = 0;
   for (const source of crdSources) {
     const target = join(out, source.file);
-    if (existsSync(target) && !force) {
+    // The URL beside each file: a cache restored after the pins moved is fetched again, not trusted.
+    const stamp = `${target}.url`;
+    const current = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : undefined;
+    if (existsSync(target) && current === source.url && !force) {
       console.log(`kept       ${target}`);
       continue;
     }
@@ -49,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       if (expected.length > 0) throw new Error(`${source.url} does not define ${expected.join(', ')}`);
       writeFileSync(`${target}.part`, text);
       renameSync(`${target}.part`, target);
+      writeFileSync(stamp, `${source.url}\n`);
       console.log(`downloaded ${target}`);
     } catch (error) {
       failed++;

@@ -283,7 +283,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       const check = checks.get(key);
       if (!check) {
         const source = sources[key];
-        if (source?.kind === 'missing') return [`schema: ${source.message}`];
+        if (source?.kind === 'missing') return [`schema: ${source.message}`, ...admission(doc)];
         return [`no schema for ${key}: not a kind this project deploys`];
       }
       return [...check(doc).map(formatError), ...admission(doc)];
