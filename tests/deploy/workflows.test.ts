@@ -511,7 +511,7 @@ describe('Dockerfile', () => {
       }
       expect(existsSync(join(build, 'dist', fn, 'index.mjs'))).toBe(true);
       cpSync(join(build, 'dist', fn), runtime, { recursive: true });
-      expect(readdirSync(runtime).sort()).toEqual(['index.mjs', 'index.mjs.map', 'lua']);
+      expect(readdirSync(runtime).sort()).toEqual(['index.mjs', 'index.mjs.map', 'lua', 'swagger-ui']);
       // No node_modules anywhere above the runtime dir: every import must be inside the bundle. A bad
       // config makes the app exit 78 after loading everything, before touching any service.
       const start = spawnSync('node', ['--enable-source-maps', 'index.mjs'], {
@@ -573,6 +573,15 @@ function composeProblems(compose: Y): string[] {
     JSON.stringify(s.command ?? '').includes('redis-sentinel'),
   );
   if (sentinels.length !== 3) p.push(`expected 3 Redis Sentinels, got ${sentinels.length}`);
+  // The functions reach Redis through the Sentinels, so that a failover drill moves them to the new primary.
+  for (const fn of [...functions, ...triggers]) {
+    const env = services[fn]?.environment ?? {};
+    const listed = String(env.REDIS_SENTINELS ?? '').split(',');
+    for (const [name] of sentinels) {
+      if (!listed.includes(`${name}:26379`)) p.push(`${fn}: REDIS_SENTINELS must list ${name}:26379`);
+    }
+    if (env.REDIS_SENTINEL_MASTER !== 'concert') p.push(`${fn}: REDIS_SENTINEL_MASTER must be concert`);
+  }
   if (!sentinels.every(([, s]) => /sentinel monitor concert redis 6379 2/.test(JSON.stringify(s.command)))) {
     p.push('Sentinels must monitor the primary with quorum 2');
   }
