@@ -56,7 +56,7 @@ export interface ErrorExtra {
   cause?: unknown;
 }
 
-/** The one error type that reaches the HTTP layer; onError turns it into API.md's error body. */
+/** The one error type that reaches the HTTP layer; onError turns it into docs/api.md's error body. */
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;

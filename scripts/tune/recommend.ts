@@ -79,7 +79,7 @@ export interface Recommendation {
   notes: string[];
 }
 
-/** The ADR's cap on pods per API tier (shared/000_…txt, scenario 1: "최대 50개"). */
+/** The plan's cap on pods per API tier (docs/design.md, "Sizing"). */
 export const adrPodCap = 50;
 
 export function recommend(input: RecommendInput): Recommendation {

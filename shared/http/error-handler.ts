@@ -22,7 +22,7 @@ export function respondWithError(c: Context<AppEnv>, error: AppError): Response 
   return c.json(errorBody(c, error), error.status as 400);
 }
 
-/** Anything thrown becomes API.md's error body; known outages become 503, never a bare 500. */
+/** Anything thrown becomes docs/api.md's error body; known outages become 503, never a bare 500. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {

@@ -14,7 +14,7 @@ export const errorResponseSchema = z
 
 const errorContent = { 'application/json': { schema: errorResponseSchema } };
 
-/** Error responses of API.md for a route's OpenAPI entry; the codes a status may carry go in its text. */
+/** Error responses of docs/api.md for a route's OpenAPI entry; the codes a status may carry go in its text. */
 export function errorResponses(statuses: Record<number, string>) {
   return Object.fromEntries(
     Object.entries(statuses).map(([status, description]) => [status, { description, content: errorContent }]),

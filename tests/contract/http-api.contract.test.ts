@@ -8,7 +8,7 @@ import { uniqueSuffix } from '../support/real-services.ts';
 import { type ServerTarget, serverTargets } from '../support/server-targets.ts';
 
 /**
- * The public HTTP contract of /work/shared/API.md, endpoint by endpoint: the happy path and every error code
+ * The public HTTP contract of docs/api.md, endpoint by endpoint: the happy path and every error code
  * it lists, status and `error.code` both, through the all-in-one app. The same cases run on the embedded
  * adapters and on real MariaDB + Redis. Tests isolate by fresh users and concerts, not by new servers.
  */

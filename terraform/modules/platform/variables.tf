@@ -135,7 +135,7 @@ variable "functions" {
 }
 
 variable "event_topics" {
-  description = "Kafka topics of the domain events (API.md): the outbox relay writes them, the Kafka source reads them"
+  description = "Kafka topics of the domain events (docs/api.md): the outbox relay writes them, the Kafka source reads them"
   type        = list(string)
   default     = ["reservation.created", "reservation.expired", "reservation.cancelled", "payment.completed", "queue.activated"]
 }
