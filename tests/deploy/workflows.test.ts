@@ -512,6 +512,11 @@ describe('Dockerfile', () => {
       expect(existsSync(join(build, 'dist', fn, 'index.mjs'))).toBe(true);
       cpSync(join(build, 'dist', fn), runtime, { recursive: true });
       expect(readdirSync(runtime).sort()).toEqual(['index.mjs', 'index.mjs.map', 'lua', 'swagger-ui']);
+      // The /docs page's assets travel beside the bundle: the image has no node_modules to read them from.
+      expect(readdirSync(join(runtime, 'swagger-ui')).sort()).toEqual([
+        'swagger-ui-bundle.js',
+        'swagger-ui.css',
+      ]);
       // No node_modules anywhere above the runtime dir: every import must be inside the bundle. A bad
       // config makes the app exit 78 after loading everything, before touching any service.
       const start = spawnSync('node', ['--enable-source-maps', 'index.mjs'], {
