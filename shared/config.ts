@@ -62,6 +62,7 @@ export const configSchema = z.object({
   OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000).default(100),
   OUTBOX_RELAY_BATCH: int(1, 5000).default(500),
   EXPIRE_HOLDS_INTERVAL_SECONDS: int(1, 3600).default(10),
+  EXPIRE_HOLDS_BUDGET_MS: int(10, 3_600_000).default(5000),
   ADMIT_QUEUE_INTERVAL_MS: int(100, 60_000).default(1000),
   DISPATCH_MAX_ATTEMPTS: int(1, 100).default(6),
   DISPATCH_BACKOFF_MS: int(1, 60_000).default(200),
