@@ -3,7 +3,9 @@ import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts'
 import { expireHoldsRoutes } from './app.ts';
 import { type ExpireDeps, lapsedBacklog } from './expire.ts';
 
-export const expireDeps = (rt: Runtime): ExpireDeps => ({
+export const expireDeps = (
+  rt: Pick<Runtime, 'config' | 'database' | 'clock' | 'seatCache' | 'metrics'>,
+): ExpireDeps => ({
   db: rt.database.db,
   clock: rt.clock,
   seatCache: rt.seatCache,
@@ -18,7 +20,9 @@ export const expireDeps = (rt: Runtime): ExpireDeps => ({
  * The backlog gauges are read at scrape time from the database, not left by the last run, so they keep
  * growing (and the alert fires) when the sweeper stops running at all.
  */
-export function watchLapsedBacklog(rt: Runtime): void {
+export function watchLapsedBacklog(
+  rt: Pick<Runtime, 'database' | 'clock' | 'metrics' | 'gaugeRefreshers'>,
+): void {
   rt.gaugeRefreshers.push(async () => {
     const backlog = await lapsedBacklog(rt.database.db, rt.clock.now());
     rt.metrics.expireBacklogHolds.set(backlog.holds);
