@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { lock } from 'proper-lockfile';
+import type { LockOptions } from 'proper-lockfile';
 
 /** Who holds a data directory, written inside the lock so that a refused process can name it. */
 export interface LockOwner {
@@ -55,6 +55,8 @@ export async function lockDataDir(
   dataDir: string,
   options: { name: string; onCompromised?: (error: Error) => void },
 ): Promise<DataDirLock> {
+  // Loaded here: serve.ts imports this module for its error type, and functions on MySQL never lock.
+  const { lock } = await import('proper-lockfile');
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const lockDir = join(dir, '.lock');
@@ -75,7 +77,7 @@ export async function lockDataDir(
     release = await lock(dir, lockOptions);
   } catch (error) {
     if (!isBusy(error)) throw error;
-    release = await takeOver(dir, dataDir, lockOptions);
+    release = await takeOver(lock, dir, dataDir, lockOptions);
   }
   heldHere.add(dir);
   writeOwner(lockDir, options.name);
@@ -104,9 +106,10 @@ export async function lockDataDir(
 
 /** Removes a lock whose holder is gone, under a second lock so that two starters cannot both do it. */
 async function takeOver(
+  lock: (file: string, options: LockOptions) => Promise<() => Promise<void>>,
   dir: string,
   dataDir: string,
-  lockOptions: Parameters<typeof lock>[1],
+  lockOptions: LockOptions,
 ): Promise<() => Promise<void>> {
   const lockDir = join(dir, '.lock');
   const releaseGuard = await lock(join(dir, '.takeover'), {
