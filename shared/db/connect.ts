@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { DependencyUnavailableError } from '../errors.ts';
@@ -32,21 +32,39 @@ export interface DatabaseOptions {
   connectTimeoutMs: number;
   queryTimeoutMs?: number;
   dataDir: string;
+  /** What this process is (`all-in-one`, a function's name): named to a second process the lock refuses. */
+  processName?: string;
 }
 
 export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
-  if (!options.url) return connectEmbedded(join(options.dataDir, 'concert.sqlite'));
+  if (!options.url) {
+    return connectEmbedded(join(options.dataDir, 'concert.sqlite'), { processName: options.processName });
+  }
   if (options.driver === 'planetscale') return connectPlanetscale(options.url);
   return connectMysql({ ...options, queryTimeoutMs: options.queryTimeoutMs ?? 5000 });
 }
 
-/** The embedded database file, or `:memory:` for a throwaway one. */
-export async function connectEmbedded(file: string): Promise<Database> {
+/**
+ * The embedded database file, or `:memory:` for a throwaway one. A file's directory is locked for this
+ * process first (a DataDirLockedError names the holder), and unlocked once the database is closed.
+ */
+export async function connectEmbedded(
+  file: string,
+  options: { processName?: string | undefined } = {},
+): Promise<Database> {
   // Loaded on demand: function bundles for Knative leave the embedded engine out (see scripts/build.ts).
   const { openEmbeddedDatabase } = await import('./sqljs-database.ts').catch((error: unknown) => {
     throw new Error('the embedded database is not part of this build: set DATABASE_URL', { cause: error });
   });
-  const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file);
+  const { lockDataDir } = await import('./data-dir-lock.ts');
+  const lock =
+    file === ':memory:' ? null : await lockDataDir(dirname(file), { name: options.processName ?? 'concert' });
+  const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file).catch(
+    async (error: unknown) => {
+      await lock?.release();
+      throw error;
+    },
+  );
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -57,7 +75,11 @@ export async function connectEmbedded(file: string): Promise<Database> {
       await sql`select 1`.execute(db);
     },
     poolStats: () => null,
-    close: () => db.destroy(),
+    async close() {
+      // The file is written on close: the lock goes only after that.
+      await db.destroy();
+      await lock?.release();
+    },
   };
 }
 
