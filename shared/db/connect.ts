@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { DependencyUnavailableError } from '../errors.ts';
+import { boundedPool, databaseTimeoutCode } from './bounded-pool.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -107,11 +108,12 @@ async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number 
     );
   };
   const primaryPool = makePool(options.url!);
-  const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: primaryPool, onCreateConnection }) });
-  const readPool = options.readUrl ? makePool(options.readUrl) : null;
-  const read = readPool
-    ? new Kysely<DB>({ dialect: new MysqlDialect({ pool: readPool, onCreateConnection }) })
-    : db;
+  const kysely = (pool: Pool) =>
+    new Kysely<DB>({
+      dialect: new MysqlDialect({ pool: boundedPool(pool, options.queryTimeoutMs), onCreateConnection }),
+    });
+  const db = kysely(primaryPool);
+  const read = options.readUrl ? kysely(makePool(options.readUrl)) : db;
   return {
     db,
     read,
@@ -184,12 +186,21 @@ const unavailableCodes = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   // Still a deadlock victim after the reruns of retryOnConflict: contention, so "retry shortly".
   'ER_LOCK_DEADLOCK',
+  databaseTimeoutCode,
 ]);
 
-/** Turns a driver's connection-level failure into a 503; other errors stay as they are. */
+/**
+ * Turns a driver's connection-level failure into a 503; other errors stay as they are. mysql2 marks every
+ * error that ends a connection `fatal`, including the code-less "connection is in closed state" that a
+ * rollback on a dead connection throws, which Kysely then throws in place of the error that broke the
+ * transaction. Causes are followed, since callers may wrap the driver's error.
+ */
 export function asDatabaseOutage(error: unknown): DependencyUnavailableError | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && unavailableCodes.has(code))
-    return new DependencyUnavailableError('database', error);
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, fatal, cause } = e as { code?: unknown; fatal?: unknown; cause?: unknown };
+    if (fatal === true || (typeof code === 'string' && unavailableCodes.has(code)))
+      return new DependencyUnavailableError('database', error);
+    e = cause;
+  }
   return null;
 }

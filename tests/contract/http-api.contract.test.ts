@@ -609,6 +609,24 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       ).toEqual(['AVAILABLE']);
     });
 
+    it('POST /v1/reservations: 404 NOT_FOUND for a seat of another schedule whether it is sold, held or free', async () => {
+      const { concertId, scheduleId } = await newConcert(server);
+      const other = await fundedHolds(server, uid('owner'), 30_000, 2);
+      expect(outcome(await pay(server, other.headers, other.ids[0]!, 'sell'))).toBe('201');
+      const headers = await admittedUser(server, uid('astray'), concertId);
+      const seen = [];
+      for (const seatId of other.seatIds.slice(0, 3))
+        seen.push(outcome(await api('POST', '/v1/reservations', { headers, body: { scheduleId, seatId } })));
+      expect(seen).toEqual(['404 NOT_FOUND', '404 NOT_FOUND', '404 NOT_FOUND']);
+      const viewer = await admittedUser(server, uid('viewer'), other.concertId);
+      expect(await seatStatuses(server, viewer, other.scheduleId)).toEqual([
+        'SOLD',
+        'HELD',
+        'AVAILABLE',
+        'AVAILABLE',
+      ]);
+    });
+
     it.each([
       [{}, 'scheduleId'],
       [{ scheduleId: '1' }, 'seatId'],
