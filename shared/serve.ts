@@ -53,6 +53,7 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     readiness: runtime.readiness,
     routes,
     beforeScrape: runtime.refreshGauges,
+    corsOrigins: config.CORS_ORIGINS,
   });
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
