@@ -9,8 +9,8 @@ import { errorResponses } from './openapi-common.ts';
 /**
  * A function's routes. Validation failures of any zod schema (body, params, query, headers) become
  * 400 VALIDATION_FAILED listing every bad field, instead of zod-openapi's default answer. A route with a
- * JSON body refuses other media types with 415 (documented on the route). Declared headers stay in the
- * OpenAPI document but are checked by validateDeclaredHeaders (see there why).
+ * JSON body refuses other media types with 415 (documented on the route, as is the body limit's 413).
+ * Declared headers stay in the OpenAPI document but are checked by validateDeclaredHeaders (see there why).
  */
 export function createRouter(): OpenAPIHono<AppEnv> {
   const router = new OpenAPIHono<AppEnv>({
@@ -33,7 +33,10 @@ export function createRouter(): OpenAPIHono<AppEnv> {
     const documented = jsonBody
       ? {
           ...declared,
-          responses: { ...declared.responses, ...errorResponses({ 415: 'UNSUPPORTED_MEDIA_TYPE' }) },
+          responses: {
+            ...declared.responses,
+            ...errorResponses({ 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' }),
+          },
         }
       : declared;
     if (!hide) router.openAPIRegistry.registerPath(documented);
