@@ -80,7 +80,7 @@ export interface ErrorExtra {
   cause?: unknown;
 }
 
-/** The one error type that reaches the HTTP layer; onError turns it into API.md's error body. */
+/** The one error type that reaches the HTTP layer; onError turns it into the error body of docs/api.md. */
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;

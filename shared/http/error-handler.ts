@@ -33,7 +33,7 @@ function bearerChallenge(c: Context<AppEnv>): string {
   return sent ? 'Bearer realm="concert", error="invalid_token"' : 'Bearer realm="concert"';
 }
 
-/** Anything thrown becomes API.md's error body; known outages become 503, never a bare 500. */
+/** Anything thrown becomes the error body of docs/api.md; known outages become 503, never a bare 500. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
