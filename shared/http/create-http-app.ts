@@ -120,7 +120,12 @@ function corsFor(origins: readonly string[], methodsOf: AllowedMethods) {
     maxAge: 600,
   });
   return async function corsForOrigins(c: Context<AppEnv>, next: () => Promise<void>) {
-    if (c.req.header('origin') === undefined) return next();
+    if (c.req.header('origin') === undefined) {
+      // A shared cache must not hand this answer, made without CORS headers, to a browser's request.
+      await next();
+      c.header('Vary', 'Origin', { append: true });
+      return;
+    }
     if (c.req.method === 'OPTIONS' && methodsOf(c.req.path).length === 0) return next();
     return handler(c, next);
   };

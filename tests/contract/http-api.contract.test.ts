@@ -337,6 +337,8 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       expect(read.headers.get('access-control-allow-origin')).toBe('https://tickets.example');
       expect(read.headers.get('access-control-expose-headers')).toMatch(/Retry-After/);
       expect(read.headers.get('vary')).toMatch(/origin/i);
+      const direct = await call(cors, 'GET', '/v1/points', { headers: await bearer(uid('c')) });
+      expect([direct.status, accessControl(direct), direct.headers.get('vary')]).toEqual([200, [], 'Origin']);
       const refused = await call(cors, 'GET', '/v1/points', { headers: origin });
       expect(outcome(refused)).toBe('401 UNAUTHENTICATED');
       expect(refused.headers.get('access-control-allow-origin')).toBe('https://tickets.example');
