@@ -265,6 +265,32 @@ describe('charge-points alone: HTTP semantics of the paths this process serves',
     expect(body.error.details.map((d) => d.field)).toEqual(['bonus']);
   });
 
+  it('answers a preflight for its own paths from a configured origin only', async () => {
+    const withCors = createApp(
+      {
+        db: database.db,
+        clock: manualClock(),
+        userTokens: testTokens(),
+        rateLimiter: createMemoryRateLimiter({ perSecond: 1, burst: 1000 }),
+      },
+      { ...httpOptions(), corsOrigins: ['https://tickets.example'] },
+    );
+    const preflight = (path: string, origin: string) =>
+      withCors.request(path, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    const own = await preflight('/v1/points/charges', 'https://tickets.example');
+    expect([own.status, own.headers.get('access-control-allow-origin')]).toEqual([
+      204,
+      'https://tickets.example',
+    ]);
+    expect(own.headers.get('access-control-allow-methods')).toBe('OPTIONS,POST');
+    const other = await preflight('/v1/points/charges', 'https://elsewhere.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight('/v1/reservations', 'https://tickets.example')).status).toBe(404);
+  });
+
   it('challenges with WWW-Authenticate: Bearer on 401, naming a refused token', async () => {
     const missing = await app.request('/v1/points');
     expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([
