@@ -119,6 +119,17 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),
+  /** Comma-separated browser origins (`https://tickets.example`) allowed by CORS; unset: none. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], no path')))
+    .default([]),
 
   /** Events: the outbox relay, the sweeper, and the local stand-ins for KafkaSource and PingSource. */
   OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000).default(100),

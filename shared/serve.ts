@@ -69,6 +69,7 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     readiness: runtime.readiness,
     routes,
     beforeScrape: runtime.refreshGauges,
+    corsOrigins: config.CORS_ORIGINS,
   });
   handle = app.fetch;
 

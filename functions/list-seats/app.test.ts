@@ -81,7 +81,7 @@ describe('list-seats: catalog and admin', () => {
 });
 
 describe('operations endpoints', () => {
-  it('serves OpenAPI 3.1 listing every endpoint of API.md, and a docs page', async () => {
+  it('serves OpenAPI 3.1 listing every endpoint of docs/api.md, and a docs page', async () => {
     const doc = await call(server, 'GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
     const paths = Object.keys(doc.body.paths as object).sort();

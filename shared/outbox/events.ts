@@ -1,4 +1,4 @@
-/** The topics of API.md; each topic carries one CloudEvent type of the same name. */
+/** The topics of docs/api.md; each topic carries one CloudEvent type of the same name. */
 export const topics = {
   reservationCreated: 'reservation.created',
   reservationExpired: 'reservation.expired',

@@ -7,7 +7,7 @@ import type { Topic } from './events.ts';
 
 export interface OutboxEvent {
   topic: Topic;
-  /** Partition key (API.md): events of one key keep their order. */
+  /** Partition key (docs/api.md): events of one key keep their order. */
   key: string;
   /** The business fact's own id (e.g. the reservation id): the CloudEvent id is derived from it, so the
    * same fact written twice (sweeper and lazy expiry both noticing one expiry) is one event. */
