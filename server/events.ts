@@ -8,7 +8,7 @@ import { activationHookFor } from '../shared/outbox/queue-activated.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { startAdmitScheduler } from '../triggers/admit-queue/main.ts';
 import { expireHoldsRoutes } from '../triggers/expire-holds/app.ts';
-import { expireDeps } from '../triggers/expire-holds/main.ts';
+import { expireDeps, watchLapsedBacklog } from '../triggers/expire-holds/main.ts';
 import { notifyRoutes } from '../triggers/notify/app.ts';
 import { notifyDeps } from '../triggers/notify/main.ts';
 import { startRelay } from '../triggers/outbox-relay/main.ts';
@@ -63,6 +63,7 @@ export async function startEvents(rt: Runtime): Promise<() => Promise<void>> {
       },
     ],
   );
+  watchLapsedBacklog(rt);
   const stopScheduler = startScheduler(
     [
       {

@@ -11,7 +11,11 @@ await serveFunctions({
   onStart: startAllInOne,
   banner: (url, runtime) => [
     '',
-    `  Concert reservation API on ${url}  (${runtime.config.embedded ? `embedded adapters, data in ${runtime.config.DATA_DIR}` : 'real services'})`,
+    `  Concert reservation API on ${url}`,
+    // Per service: any one URL set used to read as "real services" while the database stayed embedded.
+    `  Database:   ${runtime.adapters.database}`,
+    `  Redis:      ${runtime.adapters.redis}`,
+    `  Events:     ${runtime.adapters.events}`,
     `  API docs:   ${url}/docs`,
     ...(runtime.config.devAuth
       ? [

@@ -20,7 +20,7 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: '127.0.0.1:9092',
     });
     expect(config).toMatchObject({ embedded: false, devAuth: false, seedDemo: false });
-    expect(loadConfig({ DATABASE_URL: 'mysql://x', DEV_AUTH: '1' }).devAuth).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'mysql://x/db', DEV_AUTH: '1' }).devAuth).toBe(true);
   });
 
   it('lists every bad key at once', () => {
@@ -38,5 +38,77 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DEV_AUTH: '1' })).toThrow(
       /AUTH_JWT_SECRET[\s\S]*QUEUE_TOKEN_SECRET[\s\S]*DEV_AUTH/,
     );
+  });
+
+  describe('service addresses', () => {
+    const problemsOf = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return error.problems;
+      }
+    };
+
+    it('names DATABASE_URL and shows the accepted form when it is not a URL, without echoing it', () => {
+      const [problem, ...rest] = problemsOf({ DATABASE_URL: 'nonsense-with-secret' });
+      expect(rest).toEqual([]);
+      expect(problem).toMatch(
+        /^DATABASE_URL: not a URL; expected mysql:\/\/user:password@host:3306\/database/,
+      );
+      expect(problem).not.toContain('nonsense-with-secret');
+    });
+
+    it('refuses a database scheme the drivers do not speak, or a URL without host or database', () => {
+      expect(problemsOf({ DATABASE_URL: 'postgres://u:p@db:5432/concert' })).toEqual([
+        expect.stringMatching(/^DATABASE_URL: scheme "postgres:" is not supported; expected mysql:\/\//),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@db:3306' })).toEqual([
+        expect.stringMatching(/^DATABASE_URL: names no database/),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:secret@db/c', DATABASE_READ_URL: 'http://r/c' })).toEqual([
+        expect.stringMatching(/^DATABASE_READ_URL: scheme "http:"/),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mariadb://u:p@db:3306/concert' })).toEqual([]);
+    });
+
+    it('accepts the Redis forms ioredis connects to and refuses others with them listed', () => {
+      for (const url of [
+        'redis://127.0.0.1:6379',
+        'redis://:pw@r:6379/2',
+        'rediss://u:p@r',
+        '/run/redis.sock',
+      ]) {
+        expect(problemsOf({ REDIS_URL: url }), url).toEqual([]);
+      }
+      const [problem] = problemsOf({ REDIS_URL: 'http://r:6379' });
+      expect(problem).toMatch(
+        /^REDIS_URL: scheme "http:" is not supported; expected redis:\/\/.*rediss:\/\/.*REDIS_SENTINELS/,
+      );
+      expect(problemsOf({ REDIS_URL: 'redis://r:6379/zero' })).toEqual([
+        expect.stringMatching(/^REDIS_URL: the path must be a database number/),
+      ]);
+    });
+
+    it('wants host:port lists for KAFKA_BROKERS and REDIS_SENTINELS, naming each bad entry', () => {
+      expect(problemsOf({ KAFKA_BROKERS: 'k1:9092, [::1]:9093,kafka-2.internal:19092' })).toEqual([]);
+      expect(problemsOf({ KAFKA_BROKERS: 'kafka://k1:9092,k2' })).toEqual([
+        'KAFKA_BROKERS: "kafka://k1:9092", "k2" not host:port; expected host:port[,host:port…], e.g. 127.0.0.1:9092',
+      ]);
+      expect(problemsOf({ REDIS_URL: 'redis://r', REDIS_SENTINELS: 's1:99999' })).toEqual([
+        expect.stringMatching(/^REDIS_SENTINELS: "s1:99999" not host:port/),
+      ]);
+      expect(problemsOf({ REDIS_SENTINELS: 's1:26379' })).toEqual([
+        expect.stringMatching(/^REDIS_SENTINELS: needs REDIS_URL/),
+      ]);
+    });
+
+    it('lists every bad address at once', () => {
+      const keys = problemsOf({ DATABASE_URL: 'x', REDIS_URL: 'y://', KAFKA_BROKERS: 'z' }).map(
+        (p) => p.split(':')[0],
+      );
+      expect(keys.sort()).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL']);
+    });
   });
 });

@@ -4,7 +4,69 @@ const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
-const optionalUrl = z.string().trim().min(1).optional();
+/** A service setting checked for its form here, so a typo fails at start with the variable named. */
+const checked = (problemOf: (value: string) => string | null) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = problemOf(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional();
+
+const databaseForm = 'expected mysql://user:password@host:3306/database (MySQL or MariaDB)';
+
+// The value is not echoed: it may hold a password.
+export function databaseUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `not a URL; ${databaseForm}`;
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    return `scheme "${url.protocol}" is not supported; ${databaseForm}`;
+  }
+  if (!url.hostname) return `has no host; ${databaseForm}`;
+  if (url.pathname.length <= 1) return `names no database; ${databaseForm}`;
+  return null;
+}
+
+const redisForms =
+  'expected redis://[user:password@]host:6379[/db], rediss://… for TLS, or a Unix socket path such as ' +
+  '/run/redis/redis.sock; for Sentinel keep REDIS_URL (password, db) and add REDIS_SENTINELS=host:26379,…';
+
+export function redisUrlProblem(value: string): string | null {
+  if (value.startsWith('/')) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `not a URL; ${redisForms}`;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    return `scheme "${url.protocol}" is not supported; ${redisForms}`;
+  }
+  if (!url.hostname) return `has no host; ${redisForms}`;
+  if (!/^\/?\d*$/.test(url.pathname)) return `the path must be a database number; ${redisForms}`;
+  return null;
+}
+
+const hostPort = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+export function hostPortListProblem(value: string, example: string): string | null {
+  const bad = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => {
+      const port = Number(hostPort.exec(entry)?.[1] ?? 0);
+      return port < 1 || port > 65_535;
+    });
+  if (bad.length === 0) return null;
+  return `${bad.map((entry) => `"${entry}"`).join(', ')} not host:port; expected host:port[,host:port…], e.g. ${example}`;
+}
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -18,8 +80,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SERVICE_NAME: z.string().default('concert'),
 
-  DATABASE_URL: optionalUrl,
-  DATABASE_READ_URL: optionalUrl,
+  DATABASE_URL: checked(databaseUrlProblem),
+  DATABASE_READ_URL: checked(databaseUrlProblem),
   DB_DRIVER: z.enum(['mysql2', 'planetscale']).default('mysql2'),
   DB_POOL_SIZE: int(1, 500).default(10),
   DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
@@ -27,14 +89,14 @@ export const configSchema = z.object({
   DB_MIGRATE: flag.default(true),
   DATA_DIR: z.string().default('./data'),
 
-  REDIS_URL: optionalUrl,
+  REDIS_URL: checked(redisUrlProblem),
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_KEY_PREFIX: z.string().max(64).default(''),
   /** `host:port,host:port`: find the Redis primary through Sentinel (the ADR's failover) instead of REDIS_URL's host. */
-  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINELS: checked((value) => hostPortListProblem(value, '10.0.0.5:26379,10.0.0.6:26379')),
   REDIS_SENTINEL_MASTER: z.string().default('mymaster'),
 
-  KAFKA_BROKERS: optionalUrl,
+  KAFKA_BROKERS: checked((value) => hostPortListProblem(value, '127.0.0.1:9092')),
   KAFKA_CLIENT_ID: z.string().default('concert'),
   KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
@@ -57,11 +119,23 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),
+  /** Comma-separated browser origins (`https://tickets.example`) allowed by CORS; unset: none. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], no path')))
+    .default([]),
 
   /** Events: the outbox relay, the sweeper, and the local stand-ins for KafkaSource and PingSource. */
   OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000).default(100),
   OUTBOX_RELAY_BATCH: int(1, 5000).default(500),
   EXPIRE_HOLDS_INTERVAL_SECONDS: int(1, 3600).default(10),
+  EXPIRE_HOLDS_BUDGET_MS: int(10, 3_600_000).default(5000),
   ADMIT_QUEUE_INTERVAL_MS: int(100, 60_000).default(1000),
   DISPATCH_MAX_ATTEMPTS: int(1, 100).default(6),
   DISPATCH_BACKOFF_MS: int(1, 60_000).default(200),
@@ -103,6 +177,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (raw.DATABASE_READ_URL && !raw.DATABASE_URL)
     problems.push('DATABASE_READ_URL: needs DATABASE_URL as well');
+  if (raw.REDIS_SENTINELS && !raw.REDIS_URL) {
+    problems.push('REDIS_SENTINELS: needs REDIS_URL as well (it carries the password and database number)');
+  }
   if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
     problems.push('AUTH_JWT_SECRET: required in production unless AUTH_JWKS_URL is set');
   }

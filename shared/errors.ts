@@ -17,6 +17,7 @@ export const errorCode = z.enum([
   'IDEMPOTENCY_KEY_REUSED',
   'IDEMPOTENCY_IN_PROGRESS',
   'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'DEPENDENCY_UNAVAILABLE',
   'INTERNAL',
@@ -40,6 +41,7 @@ const statusOf: Record<ErrorCode, number> = {
   IDEMPOTENCY_KEY_REUSED: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   DEPENDENCY_UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -50,13 +52,35 @@ export interface ErrorDetail {
   message: string;
 }
 
+/**
+ * zod's issues as the fields a client sent: an unknown key is reported under its own name (zod puts such an
+ * issue on the enclosing object), and an issue on the whole input under `fallback`.
+ */
+export function detailsOf(
+  issues: readonly {
+    code: string;
+    path: readonly PropertyKey[];
+    message: string;
+    keys?: readonly string[];
+  }[],
+  fallback: string,
+): ErrorDetail[] {
+  return issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
+    }
+    return [{ field: at.join('.') || fallback, message: issue.message }];
+  });
+}
+
 export interface ErrorExtra {
   details?: ErrorDetail[];
   retryAfterSeconds?: number;
   cause?: unknown;
 }
 
-/** The one error type that reaches the HTTP layer; onError turns it into docs/api.md's error body. */
+/** The one error type that reaches the HTTP layer; onError turns it into the error body of docs/api.md. */
 export class AppError extends Error {
   readonly status: number;
   readonly code: ErrorCode;

@@ -54,6 +54,27 @@ export function createMetrics() {
       help: 'Age of the oldest unpublished outbox event',
       registers: [registry],
     }),
+    expireBacklogHolds: new Gauge({
+      name: 'expire_holds_backlog_holds',
+      help: 'Holds past their expiry that the sweeper has not announced (reservation.expired) yet',
+      registers: [registry],
+    }),
+    expireBacklogAge: new Gauge({
+      name: 'expire_holds_backlog_oldest_age_seconds',
+      help: 'Time since the oldest unannounced lapsed hold ran out (0 when there is none)',
+      registers: [registry],
+    }),
+    expireRuns: new Counter({
+      name: 'expire_holds_runs_total',
+      help: 'Sweeper runs by result: drained, or budget (stopped by its time budget, the next run continues)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    holdsExpired: new Counter({
+      name: 'expire_holds_expired_total',
+      help: 'Lapsed holds the sweeper marked EXPIRED and announced',
+      registers: [registry],
+    }),
     deliveries: new Counter({
       name: 'event_deliveries_total',
       help: 'CloudEvent deliveries to triggers by target and result (ok, retry, dead_letter)',

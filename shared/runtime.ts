@@ -4,7 +4,7 @@ import { createUserTokens, type UserTokens } from './auth/user-tokens.ts';
 import { createConcertExistence, createScheduleConcertLookup } from './catalog/catalog-queries.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { connectDatabase, type Database } from './db/connect.ts';
+import { connectDatabase, type Database, redact } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { EventBus } from './events/bus.ts';
 import { createKafkaBus } from './events/kafka-bus.ts';
@@ -39,6 +39,8 @@ export interface Runtime {
   concertOfSchedule(scheduleId: number): Promise<number | null>;
   concertExists(concertId: string): Promise<boolean>;
   bus: EventBus;
+  /** Which adapter serves each dependency, for the start-up log and banner. */
+  adapters: { database: string; redis: string; events: string };
   readiness: ReadinessCheck[];
   /** Gauges computed at scrape time (pool usage, queue sizes); functions add theirs. */
   gaugeRefreshers: Array<() => Promise<void> | void>;
@@ -49,7 +51,7 @@ export interface Runtime {
 export async function createRuntime(
   config: Config,
   logger: Logger,
-  overrides: { clock?: Clock; metrics?: Metrics } = {},
+  overrides: { clock?: Clock; metrics?: Metrics; processName?: string } = {},
 ): Promise<Runtime> {
   const clock = overrides.clock ?? systemClock;
   const metrics = overrides.metrics ?? createMetrics();
@@ -74,6 +76,7 @@ export async function createRuntime(
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     dataDir: config.DATA_DIR,
+    processName: overrides.processName,
   });
   if (config.DB_MIGRATE) {
     const { applied } = await migrateToLatest(database.db);
@@ -121,10 +124,14 @@ export async function createRuntime(
       })
     : createMemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS });
 
-  logger.info(
-    { database: database.describe, redis: redis ? 'Redis' : 'in-process', events: bus.describe },
-    'adapters selected',
-  );
+  const adapters = {
+    database: database.describe,
+    redis: config.REDIS_URL
+      ? `Redis (${redact(config.REDIS_URL)}${config.REDIS_SENTINELS ? `, primary "${config.REDIS_SENTINEL_MASTER}" via Sentinels ${config.REDIS_SENTINELS}` : ''})`
+      : 'in-process queue, rate limiter, seat cache and hold guard',
+    events: bus.describe,
+  };
+  logger.info(adapters, 'adapters selected');
 
   const gaugeRefreshers: Array<() => Promise<void> | void> = [
     () => {
@@ -150,6 +157,7 @@ export async function createRuntime(
     concertOfSchedule: createScheduleConcertLookup(database.db),
     concertExists: createConcertExistence(database.db),
     bus,
+    adapters,
     readiness,
     gaugeRefreshers,
     async refreshGauges() {

@@ -1,6 +1,7 @@
-import { serve } from '@hono/node-server';
+import { createAdaptorServer, type HttpBindings, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ConfigError, loadConfig } from './config.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { devTokenRoutes } from './http/dev-tokens.ts';
 import type { AppEnv } from './http/env.ts';
@@ -33,10 +34,25 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.name });
+  // A refusal a person can act on is one plain line, not a stack trace.
+  const refuse = (message: string): never => {
+    process.stderr.write(`${options.name}: ${message}\n`);
+    process.exit(1);
+  };
+
+  // The port first: a busy port must not be found only after migrations and seeding have run. Until the
+  // runtime is up, every request (probes included) answers 503.
+  let handle: (request: Request, env: HttpBindings) => Response | Promise<Response> = startingUp;
+  const server = createAdaptorServer({ fetch: (request, env) => handle(request, env as HttpBindings) });
+  await listen(server, config.PORT, config.HOST).catch((error: unknown) =>
+    refuse(listenProblem(error, config.HOST, config.PORT)),
+  );
+
   let runtime: Runtime;
   try {
-    runtime = await createRuntime(config, logger);
+    runtime = await createRuntime(config, logger, { processName: options.name });
   } catch (error) {
+    if (error instanceof DataDirLockedError) refuse(error.message);
     // One clear line, not a stack: the usual cause is a service that is not up yet (Knative retries us).
     logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'could not start');
     process.exit(1);
@@ -53,14 +69,16 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     readiness: runtime.readiness,
     routes,
     beforeScrape: runtime.refreshGauges,
+    corsOrigins: config.CORS_ORIGINS,
   });
+  handle = app.fetch;
 
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-    const url = `http://${host}:${info.port}`;
-    logger.info({ url, embedded: config.embedded, devAuth: config.devAuth }, `${options.name} listening`);
-    for (const line of options.banner?.(url, runtime) ?? []) process.stdout.write(`${line}\n`);
-  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, ...runtime.adapters, devAuth: config.devAuth }, `${options.name} listening`);
+  for (const line of options.banner?.(url, runtime) ?? []) process.stdout.write(`${line}\n`);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -77,6 +95,39 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function listen(server: ServerType, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function listenProblem(error: unknown, host: string, port: number): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return `port ${port} is already in use on ${host} (another process listens there): stop it, or set PORT to a free port`;
+  }
+  if (code === 'EACCES') return `not allowed to listen on ${where}: set PORT to a port above 1023`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return `HOST ${host} is not an address of this machine: set HOST to 0.0.0.0 or 127.0.0.1`;
+  }
+  return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function startingUp(): Response {
+  const body = {
+    error: { code: 'DEPENDENCY_UNAVAILABLE', message: 'Starting up, retry in a moment', requestId: '' },
+  };
+  return new Response(JSON.stringify(body), {
+    status: 503,
+    headers: { 'content-type': 'application/json', 'retry-after': '1' },
+  });
 }
 
 export function isEntryPoint(metaUrl: string): boolean {

@@ -149,7 +149,7 @@ describe('charge-points: errors', () => {
     expect(await (await app.request('/v1/points', { headers: auth })).json()).toMatchObject({ balance: 1 });
   });
 
-  it('refuses a cursor it did not issue', async () => {
+  it('refuses a cursor outside its documented pattern', async () => {
     const res = await app.request('/v1/points/history?cursor=abc', { headers: await bearer('v') });
     expect(res.status).toBe(400);
   });
@@ -204,5 +204,105 @@ describe('charge-points: security', () => {
       userId: 'bob',
       balance: 0,
     });
+  });
+});
+
+describe('charge-points alone: HTTP semantics of the paths this process serves', () => {
+  const errorCodeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+
+  it('answers 405 with Allow for its own paths, 404 for paths other functions serve', async () => {
+    const auth = await bearer('alone');
+    const wrong = await app.request('/v1/points', { method: 'DELETE', headers: auth });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(await errorCodeOf(wrong)).toBe('METHOD_NOT_ALLOWED');
+    const charges = await app.request('/v1/points/charges', { headers: auth });
+    expect([charges.status, charges.headers.get('allow')]).toEqual([405, 'OPTIONS, POST']);
+    for (const path of ['/v1/reservations/1', '/v1/queue/status', '/v1/points/charges/1']) {
+      const res = await app.request(path, { method: 'PUT', headers: auth });
+      expect(`${path} ${res.status} ${res.headers.get('allow')}`).toBe(`${path} 404 null`);
+    }
+    const options = await app.request('/v1/points/history', { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
+    expect([...options.headers.keys()].filter((h) => h.startsWith('access-control'))).toEqual([]);
+  });
+
+  it.each([
+    ['text/plain', '{"amount":5}'],
+    ['application/x-www-form-urlencoded', 'amount=5'],
+    [
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="amount"\r\n\r\n5\r\n--x--',
+    ],
+  ])('refuses a %s body with 415 UNSUPPORTED_MEDIA_TYPE and charges nothing', async (type, body) => {
+    const auth = await bearer('typed');
+    const res = await app.request('/v1/points/charges', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': type, 'idempotency-key': 'k' },
+      body,
+    });
+    expect(res.status).toBe(415);
+    expect(await errorCodeOf(res)).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await (await app.request('/v1/points', { headers: auth })).json()).toMatchObject({ balance: 0 });
+    const typed = await app.request(
+      '/v1/points/charges',
+      json(
+        auth,
+        { amount: 5 },
+        { 'content-type': 'application/json; charset=utf-8', 'idempotency-key': 'k' },
+      ),
+    );
+    expect(typed.status).toBe(201);
+  });
+
+  it('names an unknown body field in the details', async () => {
+    const res = await app.request(
+      '/v1/points/charges',
+      json(await bearer('extra'), { amount: 5, bonus: 1 }, { 'idempotency-key': 'k' }),
+    );
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { details: { field: string }[] } };
+    expect(body.error.details.map((d) => d.field)).toEqual(['bonus']);
+  });
+
+  it('answers a preflight for its own paths from a configured origin only', async () => {
+    const withCors = createApp(
+      {
+        db: database.db,
+        clock: manualClock(),
+        userTokens: testTokens(),
+        rateLimiter: createMemoryRateLimiter({ perSecond: 1, burst: 1000 }),
+      },
+      { ...httpOptions(), corsOrigins: ['https://tickets.example'] },
+    );
+    const preflight = (path: string, origin: string) =>
+      withCors.request(path, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    const own = await preflight('/v1/points/charges', 'https://tickets.example');
+    expect([own.status, own.headers.get('access-control-allow-origin')]).toEqual([
+      204,
+      'https://tickets.example',
+    ]);
+    expect(own.headers.get('access-control-allow-methods')).toBe('OPTIONS,POST');
+    const other = await preflight('/v1/points/charges', 'https://elsewhere.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight('/v1/reservations', 'https://tickets.example')).status).toBe(404);
+  });
+
+  it('challenges with WWW-Authenticate: Bearer on 401, naming a refused token', async () => {
+    const missing = await app.request('/v1/points');
+    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Bearer realm="concert"',
+    ]);
+    const forged = await app.request('/v1/points', {
+      headers: { authorization: `Bearer ${(await badTokens('x')).forged}` },
+    });
+    expect([forged.status, forged.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Bearer realm="concert", error="invalid_token"',
+    ]);
   });
 });

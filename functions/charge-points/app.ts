@@ -1,13 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
-import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../../shared/http/openapi-common.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
-import { chargePoints, decodeCursor, getBalance, type PointsDeps, pointHistory } from './use-cases.ts';
+import {
+  chargePoints,
+  decodeCursor,
+  getBalance,
+  historyCursorPattern,
+  type PointsDeps,
+  pointHistory,
+} from './use-cases.ts';
 
 export interface ChargePointsDeps extends PointsDeps {
   userTokens: UserTokens;
@@ -101,7 +107,11 @@ export function pointsRoutes(deps: ChargePointsDeps) {
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(20),
-          cursor: z.string().max(64).optional(),
+          cursor: z
+            .string()
+            .regex(historyCursorPattern, 'must be the nextCursor of a previous page')
+            .optional()
+            .openapi({ description: 'The `nextCursor` of the previous page, as it was given' }),
         }),
       },
       responses: {
@@ -116,11 +126,6 @@ export function pointsRoutes(deps: ChargePointsDeps) {
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
       const beforeId = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (beforeId === null) {
-        throw new AppError('VALIDATION_FAILED', 'cursor is not valid', {
-          details: [{ field: 'cursor', message: 'not a cursor this API returned' }],
-        });
-      }
       const page = await pointHistory(deps, {
         userId: c.get('user').id,
         limit,

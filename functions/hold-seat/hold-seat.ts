@@ -1,12 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { afterCommit } from '../../shared/after-commit.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { lockForUpdate } from '../../shared/db/dialect.ts';
+import { dialectOf } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { type ReservationEventData, topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
-import { claimTtlMs, type HoldGuard } from '../../shared/seats/hold-guard.ts';
+import { claimTtlMs, type HoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import { oneTripHoldFor } from './hold-available-seat.ts';
 
 /** A sold seat never frees: contenders are turned away by Redis for an hour at a time. */
@@ -45,9 +45,10 @@ export async function holdSeat(
 ): Promise<HoldResult> {
   const now = deps.clock.now();
   const expiresAt = now + deps.holdTtlMs;
+  const guardKey = seatGuardKey(input.scheduleId, input.seatId);
   // The guard only saves the database work; if Redis cannot answer, the database decides alone.
   const passed = await deps.guard
-    .claim(String(input.seatId), input.userId, Math.min(deps.holdTtlMs, claimTtlMs))
+    .claim(guardKey, input.userId, Math.min(deps.holdTtlMs, claimTtlMs))
     .catch(() => true);
   if (!passed) {
     deps.onOutcome?.('lost_guard');
@@ -62,7 +63,7 @@ export async function holdSeat(
     deps.onOutcome?.('won');
     // Both go out in one Redis pipeline (auto-pipelining).
     await afterCommit([
-      deps.guard.settle(String(input.seatId), input.userId, deps.holdTtlMs),
+      deps.guard.settle(guardKey, input.userId, deps.holdTtlMs),
       deps.seatCache.invalidate(String(input.scheduleId)),
     ]);
     return { ok: true, reservation: reservationView(outcome, now) };
@@ -141,6 +142,7 @@ async function explainRefusal(
   input: { userId: string; scheduleId: number; seatId: number },
   now: number,
 ): Promise<HoldResult> {
+  const guardKey = seatGuardKey(input.scheduleId, input.seatId);
   const seat = await deps.db
     .selectFrom('seats')
     .select(['status', 'held_by', 'hold_expires_at', 'reservation_id'])
@@ -148,7 +150,7 @@ async function explainRefusal(
     .where('schedule_id', '=', input.scheduleId)
     .executeTakeFirst();
   if (!seat) {
-    await deps.guard.release(String(input.seatId), input.userId).catch(() => undefined);
+    await deps.guard.release(guardKey, input.userId).catch(() => undefined);
     return { ok: false, code: 'NOT_FOUND' };
   }
   if (seat.status === 'HELD' && seat.held_by === input.userId && Number(seat.hold_expires_at) >= now) {
@@ -168,23 +170,36 @@ async function explainRefusal(
   // contenders are turned away by Redis again.
   const holder = seat.status === 'SOLD' ? 'sold' : (seat.held_by ?? '');
   const remaining = seat.status === 'SOLD' ? soldGuardMs : Number(seat.hold_expires_at) - now;
-  if (holder && remaining > 0)
-    await deps.guard.settle(String(input.seatId), holder, remaining).catch(() => undefined);
-  else await deps.guard.release(String(input.seatId), input.userId).catch(() => undefined);
+  if (holder && remaining > 0) await deps.guard.settle(guardKey, holder, remaining).catch(() => undefined);
+  else await deps.guard.release(guardKey, input.userId).catch(() => undefined);
   deps.onOutcome?.('lost_db');
   return { ok: false, code: 'SEAT_TAKEN' };
 }
 
-/** The reservation whose hold lapsed on this seat becomes EXPIRED, with its event (once per fact). */
-export async function expireLapsedHold(trx: Transaction<DB>, seatId: number, now: number): Promise<void> {
-  const lapsed = await lockForUpdate(
-    trx
+/**
+ * The live reservation of one seat, locked. Read through the unique index of the seat's live reservation
+ * and forced to it: a plan through the status index would lock and wait on other seats' holds (a payment
+ * in flight), deadlock against payments and stall unrelated seats, and the planner picks plans from
+ * statistics we do not control. SQLite has one writer at a time and needs no lock.
+ */
+function lockLiveHold(trx: Transaction<DB>, seatId: number): Promise<ReservationRow[]> {
+  if (dialectOf(trx) === 'sqlite')
+    return trx
       .selectFrom('reservations')
       .select(reservationColumns)
-      .where('seat_id', '=', seatId)
-      .where('status', '=', 'HELD'),
-    trx,
-  ).execute();
+      .where('active_seat_id', '=', seatId)
+      .where('status', '=', 'HELD')
+      .execute();
+  return sql<ReservationRow>`select ${sql.join(reservationColumns.map((c) => sql.ref(c)))}
+    from reservations force index (uq_reservations_active_seat)
+    where active_seat_id = ${seatId} and status = 'HELD' for update`
+    .execute(trx)
+    .then((result) => result.rows);
+}
+
+/** The reservation whose hold lapsed on this seat becomes EXPIRED, with its event (once per fact). */
+export async function expireLapsedHold(trx: Transaction<DB>, seatId: number, now: number): Promise<void> {
+  const lapsed = await lockLiveHold(trx, seatId);
   for (const row of lapsed) {
     await trx
       .updateTable('reservations')

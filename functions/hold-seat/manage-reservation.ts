@@ -2,6 +2,7 @@ import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import { seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import type { HoldDeps } from './hold-seat.ts';
 import { eventData } from './hold-seat.ts';
 import { type ReservationView, reservationColumns, reservationView } from './reservation-view.ts';
@@ -84,7 +85,7 @@ export async function cancelReservation(
   // Not afterCommit: a 503 here is healed by the client's retry (a repeated cancel releases again), and a
   // guard left behind would turn others away from the seat until the old hold's end.
   if (result.ok) {
-    await deps.guard.release(String(seatId), input.userId);
+    await deps.guard.release(seatGuardKey(found.reservation.scheduleId, seatId), input.userId);
     await deps.seatCache.invalidate(found.reservation.scheduleId);
   }
   return result;

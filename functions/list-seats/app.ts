@@ -168,8 +168,13 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       request: { body: { required: true, content: { 'application/json': { schema: newConcertSchema } } } },
       responses: {
         201: { description: 'Created', content: { 'application/json': { schema: createdConcertSchema } } },
-        ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 403: 'FORBIDDEN' }),
-        ...common,
+        // Admin calls are not rate limited, so no 429 here.
+        ...errorResponses({
+          400: 'VALIDATION_FAILED, MALFORMED_JSON',
+          401: 'UNAUTHENTICATED',
+          403: 'FORBIDDEN',
+          503: 'DEPENDENCY_UNAVAILABLE',
+        }),
       },
     }),
     async (c) => {

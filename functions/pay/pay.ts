@@ -55,7 +55,7 @@ type Outcome =
   | 'HOLD_EXPIRED'
   | 'INSUFFICIENT_POINTS';
 
-// A cancelled reservation answers docs/api.md's HOLD_EXPIRED: for the client it is the same case (the hold is
+// A cancelled reservation answers HOLD_EXPIRED (docs/api.md): for the client it is the same case (the hold is
 // gone, hold a seat again), told apart by the message. The procedure names it RESERVATION_NOT_ACTIVE.
 const refusals: Record<Outcome, { code: ErrorCode; message: (price: number) => string }> = {
   NOT_FOUND: { code: 'NOT_FOUND', message: () => 'No such reservation' },

@@ -1,7 +1,8 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import type { Pool } from 'mysql2';
 import { DependencyUnavailableError } from '../errors.ts';
+import { boundedPool, databaseTimeoutCode } from './bounded-pool.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -32,21 +33,39 @@ export interface DatabaseOptions {
   connectTimeoutMs: number;
   queryTimeoutMs?: number;
   dataDir: string;
+  /** What this process is (`all-in-one`, a function's name): named to a second process the lock refuses. */
+  processName?: string;
 }
 
 export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
-  if (!options.url) return connectEmbedded(join(options.dataDir, 'concert.sqlite'));
+  if (!options.url) {
+    return connectEmbedded(join(options.dataDir, 'concert.sqlite'), { processName: options.processName });
+  }
   if (options.driver === 'planetscale') return connectPlanetscale(options.url);
   return connectMysql({ ...options, queryTimeoutMs: options.queryTimeoutMs ?? 5000 });
 }
 
-/** The embedded database file, or `:memory:` for a throwaway one. */
-export async function connectEmbedded(file: string): Promise<Database> {
+/**
+ * The embedded database file, or `:memory:` for a throwaway one. A file's directory is locked for this
+ * process first (a DataDirLockedError names the holder), and unlocked once the database is closed.
+ */
+export async function connectEmbedded(
+  file: string,
+  options: { processName?: string | undefined } = {},
+): Promise<Database> {
   // Loaded on demand: function bundles for Knative leave the embedded engine out (see scripts/build.ts).
   const { openEmbeddedDatabase } = await import('./sqljs-database.ts').catch((error: unknown) => {
     throw new Error('the embedded database is not part of this build: set DATABASE_URL', { cause: error });
   });
-  const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file);
+  const { lockDataDir } = await import('./data-dir-lock.ts');
+  const lock =
+    file === ':memory:' ? null : await lockDataDir(dirname(file), { name: options.processName ?? 'concert' });
+  const sqlite = await openEmbeddedDatabase(file === ':memory:' ? null : file).catch(
+    async (error: unknown) => {
+      await lock?.release();
+      throw error;
+    },
+  );
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -57,7 +76,11 @@ export async function connectEmbedded(file: string): Promise<Database> {
       await sql`select 1`.execute(db);
     },
     poolStats: () => null,
-    close: () => db.destroy(),
+    async close() {
+      // The file is written on close: the lock goes only after that.
+      await db.destroy();
+      await lock?.release();
+    },
   };
 }
 
@@ -85,11 +108,12 @@ async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number 
     );
   };
   const primaryPool = makePool(options.url!);
-  const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: primaryPool, onCreateConnection }) });
-  const readPool = options.readUrl ? makePool(options.readUrl) : null;
-  const read = readPool
-    ? new Kysely<DB>({ dialect: new MysqlDialect({ pool: readPool, onCreateConnection }) })
-    : db;
+  const kysely = (pool: Pool) =>
+    new Kysely<DB>({
+      dialect: new MysqlDialect({ pool: boundedPool(pool, options.queryTimeoutMs), onCreateConnection }),
+    });
+  const db = kysely(primaryPool);
+  const read = options.readUrl ? kysely(makePool(options.readUrl)) : db;
   return {
     db,
     read,
@@ -162,12 +186,21 @@ const unavailableCodes = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   // Still a deadlock victim after the reruns of retryOnConflict: contention, so "retry shortly".
   'ER_LOCK_DEADLOCK',
+  databaseTimeoutCode,
 ]);
 
-/** Turns a driver's connection-level failure into a 503; other errors stay as they are. */
+/**
+ * Turns a driver's connection-level failure into a 503; other errors stay as they are. mysql2 marks every
+ * error that ends a connection `fatal`, including the code-less "connection is in closed state" that a
+ * rollback on a dead connection throws, which Kysely then throws in place of the error that broke the
+ * transaction. Causes are followed, since callers may wrap the driver's error.
+ */
 export function asDatabaseOutage(error: unknown): DependencyUnavailableError | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && unavailableCodes.has(code))
-    return new DependencyUnavailableError('database', error);
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, fatal, cause } = e as { code?: unknown; fatal?: unknown; cause?: unknown };
+    if (fatal === true || (typeof code === 'string' && unavailableCodes.has(code)))
+      return new DependencyUnavailableError('database', error);
+    e = cause;
+  }
   return null;
 }

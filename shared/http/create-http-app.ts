@@ -1,9 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { type AllowedMethods, allowedMethods } from './allowed-methods.ts';
 import { mountDocs } from './docs-page.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError, respondWithError } from './error-handler.ts';
@@ -25,6 +27,8 @@ export interface HttpAppOptions {
   routes: OpenAPIHono<AppEnv>[];
   /** Refreshes gauges (pool usage, queue sizes) right before a scrape. */
   beforeScrape?: () => Promise<void> | void;
+  /** Browser origins allowed to call the API (`CORS_ORIGINS`); none: no CORS headers at all. */
+  corsOrigins?: readonly string[];
 }
 
 const readinessTimeoutMs = 1500;
@@ -38,6 +42,13 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestIdMiddleware(options.logger));
   app.use(metricsMiddleware(options.metrics, options.name));
+  // Read at the first request, when every route (also those added after this returns) is registered.
+  let table: AllowedMethods | undefined;
+  const methodsOf: AllowedMethods = (path) => {
+    table ??= allowedMethods(app.routes);
+    return table(path);
+  };
+  if (options.corsOrigins?.length) app.use(corsFor(options.corsOrigins, methodsOf));
   const tooLarge = (c: Context<AppEnv>) =>
     respondWithError(
       c,
@@ -57,7 +68,7 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
     return limitBody(c, next);
   });
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(notFound(methodsOf));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -94,6 +105,30 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   });
   mountDocs(app);
   return app;
+}
+
+/**
+ * hono's cors for the configured origins, on requests that carry an Origin; a preflight for a path this
+ * process does not serve falls through to the 404 instead of hono's blanket 204.
+ */
+function corsFor(origins: readonly string[], methodsOf: AllowedMethods) {
+  const handler = cors({
+    origin: [...origins],
+    allowMethods: (_origin, c) => methodsOf(c.req.path),
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Queue-Token', 'X-Request-Id'],
+    exposeHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed', 'ETag', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
+  return async function corsForOrigins(c: Context<AppEnv>, next: () => Promise<void>) {
+    if (c.req.header('origin') === undefined) {
+      // A shared cache must not hand this answer, made without CORS headers, to a browser's request.
+      await next();
+      c.header('Vary', 'Origin', { append: true });
+      return;
+    }
+    if (c.req.method === 'OPTIONS' && methodsOf(c.req.path).length === 0) return next();
+    return handler(c, next);
+  };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { asDatabaseOutage } from '../db/connect.ts';
 import { AppError, DependencyUnavailableError, type ErrorCode } from '../errors.ts';
 import { isRedisOutage } from '../redis/client.ts';
+import type { AllowedMethods } from './allowed-methods.ts';
 import type { AppEnv } from './env.ts';
 
 export function errorBody(c: Context<AppEnv>, error: AppError) {
@@ -19,10 +20,20 @@ export function errorBody(c: Context<AppEnv>, error: AppError) {
 export function respondWithError(c: Context<AppEnv>, error: AppError): Response {
   if (error.extra.retryAfterSeconds !== undefined)
     c.header('Retry-After', String(error.extra.retryAfterSeconds));
+  if (error.status === 401) c.header('WWW-Authenticate', bearerChallenge(c));
   return c.json(errorBody(c, error), error.status as 400);
 }
 
-/** Anything thrown becomes docs/api.md's error body; known outages become 503, never a bare 500. */
+/**
+ * RFC 6750's challenge: a request that sent no bearer token is only told the scheme; one whose token was
+ * refused also learns that the token is the problem, so a client knows to get a new one.
+ */
+function bearerChallenge(c: Context<AppEnv>): string {
+  const sent = /^Bearer\s+\S/i.test(c.req.header('authorization') ?? '');
+  return sent ? 'Bearer realm="concert", error="invalid_token"' : 'Bearer realm="concert"';
+}
+
+/** Anything thrown becomes the error body of docs/api.md; known outages become 503, never a bare 500. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
@@ -53,5 +64,21 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   return respondWithError(c, appError);
 };
 
-export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  respondWithError(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+/**
+ * No route took the request: 404 for a path this process does not serve, 405 with `Allow` for one it
+ * serves with other methods, and an `OPTIONS` answer listing them (a CORS preflight is answered before).
+ */
+export function notFound(allowed: AllowedMethods): NotFoundHandler<AppEnv> {
+  return function noRoute(c) {
+    const methods = allowed(c.req.path);
+    if (methods.length === 0) {
+      return respondWithError(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+    }
+    c.header('Allow', methods.join(', '));
+    if (c.req.method === 'OPTIONS') return c.body(null, 204);
+    return respondWithError(
+      c,
+      new AppError('METHOD_NOT_ALLOWED', `${c.req.path} answers ${methods.join(', ')}, not ${c.req.method}`),
+    );
+  };
+}

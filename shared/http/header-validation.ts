@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { AppError } from '../errors.ts';
+import { AppError, detailsOf } from '../errors.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -19,10 +19,7 @@ export function validateDeclaredHeaders(schema: z.ZodObject): MiddlewareHandler<
     const result = schema.safeParse(values);
     if (!result.success) {
       throw new AppError('VALIDATION_FAILED', 'Request is not valid', {
-        details: result.error.issues.map((issue) => ({
-          field: issue.path.join('.') || 'header',
-          message: issue.message,
-        })),
+        details: detailsOf(result.error.issues, 'header'),
       });
     }
     c.req.addValidatedData('header', result.data as Record<string, string>);

@@ -14,10 +14,31 @@ export const errorResponseSchema = z
 
 const errorContent = { 'application/json': { schema: errorResponseSchema } };
 
-/** Error responses of docs/api.md for a route's OpenAPI entry; the codes a status may carry go in its text. */
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' as const } },
+};
+/** Headers that come with an error status wherever it is answered. */
+const headersOf: Record<
+  string,
+  Record<string, { description: string; schema: { type: 'integer' | 'string' } }>
+> = {
+  401: {
+    'WWW-Authenticate': {
+      description: 'Bearer challenge; `error="invalid_token"` when a token was sent and refused',
+      schema: { type: 'string' },
+    },
+  },
+  429: retryAfter,
+  503: retryAfter,
+};
+
+/** Error responses of the API reference for a route's OpenAPI entry; a status's codes go in its text. */
 export function errorResponses(statuses: Record<number, string>) {
   return Object.fromEntries(
-    Object.entries(statuses).map(([status, description]) => [status, { description, content: errorContent }]),
+    Object.entries(statuses).map(([status, description]) => [
+      status,
+      { description, content: errorContent, ...(headersOf[status] ? { headers: headersOf[status] } : {}) },
+    ]),
   );
 }
 

@@ -2,17 +2,26 @@ import type { Redis } from 'ioredis';
 import { defineLuaScript } from '../redis/scripts.ts';
 
 /**
- * The stampede guard in front of MySQL: the first claimant of a seat sets `hold:{seat}`; everyone else is
- * answered SEAT_TAKEN without a database round trip. It never decides a sale: a claimant that passes
+ * The stampede guard in front of MySQL: the first claimant of a seat sets `hold:{schedule/seat}`; everyone
+ * else is answered SEAT_TAKEN without a database round trip. It never decides a sale: a claimant that passes
  * still needs the database's conditional write, and a lost guard (Redis failover) only lets more
  * claimants through to the database, which still admits exactly one.
  */
 export interface HoldGuard {
   /** True when this user may go on to the database (guard taken now, or already theirs). */
-  claim(seatId: string, userId: string, ttlMs: number): Promise<boolean>;
+  claim(seat: string, userId: string, ttlMs: number): Promise<boolean>;
   /** Makes the guard say what the database said: who holds the seat, for as long as it does. */
-  settle(seatId: string, holder: string, ttlMs: number): Promise<void>;
-  release(seatId: string, userId: string): Promise<void>;
+  settle(seat: string, holder: string, ttlMs: number): Promise<void>;
+  release(seat: string, userId: string): Promise<void>;
+}
+
+/**
+ * The guard's name for a seat (the `seat` of HoldGuard's methods). It names the schedule asked for too:
+ * a seat asked for through another schedule must reach the database, which answers NOT_FOUND, instead
+ * of being turned away as taken by the guard of the real seat.
+ */
+export function seatGuardKey(scheduleId: string | number, seatId: string | number): string {
+  return `${scheduleId}/${seatId}`;
 }
 
 /**

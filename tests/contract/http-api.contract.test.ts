@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
@@ -165,6 +166,230 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
     });
   });
 
+  describe('HTTP semantics', () => {
+    const accessControl = (res: Answer) =>
+      [...res.headers.keys()].filter((name) => name.startsWith('access-control-')).sort();
+
+    it.each([
+      ['DELETE', '/v1/points', 'GET, HEAD, OPTIONS'],
+      ['GET', '/v1/points/charges', 'OPTIONS, POST'],
+      ['PUT', '/v1/reservations/1', 'DELETE, GET, HEAD, OPTIONS'],
+      ['GET', '/v1/reservations/1/payments', 'OPTIONS, POST'],
+      ['POST', '/v1/concerts', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/v1/admin/queues/1', 'GET, HEAD, OPTIONS, PUT'],
+      ['POST', '/healthz', 'GET, HEAD, OPTIONS'],
+    ])('%s %s: 405 METHOD_NOT_ALLOWED with Allow: %s', async (method, path, allow) => {
+      const res = await api(method, path, { headers: await bearer(uid('verb')) });
+      expect(outcome(res)).toBe('405 METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow')).toBe(allow);
+      const options = await api('OPTIONS', path);
+      expect([options.status, options.headers.get('allow')]).toEqual([204, allow]);
+      expect(accessControl(options)).toEqual([]);
+    });
+
+    it('an unknown path stays 404 NOT_FOUND for every method, OPTIONS included', async () => {
+      for (const method of ['GET', 'POST', 'OPTIONS']) {
+        const res = await api(method, '/v1/points/nowhere');
+        expect(`${method} ${outcome(res)} ${res.headers.get('allow')}`).toBe(`${method} 404 NOT_FOUND null`);
+      }
+    });
+
+    it('refuses a body that is not application/json with 415 UNSUPPORTED_MEDIA_TYPE on every JSON endpoint; the route documents it', async () => {
+      const held = await fundedHolds(server, uid('typed'), 100_000);
+      const user = await bearer(uid('typed'));
+      const admin = await adminHeaders();
+      const cases: [method: string, path: string, headers: Headers, body: unknown][] = [
+        ['POST', '/v1/dev/tokens', {}, { userId: '42' }],
+        ['POST', '/v1/queue/tokens', user, { concertId: held.concertId }],
+        ['POST', '/v1/reservations', held.headers, { scheduleId: held.scheduleId, seatId: held.seatIds[1] }],
+        ['POST', `/v1/reservations/${held.id}/payments`, { ...held.headers, 'idempotency-key': 'typed' }, {}],
+        ['POST', '/v1/points/charges', { ...user, 'idempotency-key': 'typed' }, { amount: 5 }],
+        ['POST', '/v1/admin/concerts', admin, { title: 'T', venue: 'V', schedules: [] }],
+        ['PUT', `/v1/admin/queues/${held.concertId}`, admin, { paused: false }],
+      ];
+      const seen: string[] = [];
+      for (const [method, path, headers, body] of cases) {
+        for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+          const res = await api(method, path, {
+            headers: { ...headers, 'content-type': type },
+            raw: JSON.stringify(body),
+          });
+          seen.push(`${method} ${path} ${type}: ${outcome(res)}`);
+        }
+      }
+      expect(seen).toEqual(
+        cases.flatMap(([method, path]) =>
+          ['text/plain', 'application/x-www-form-urlencoded'].map(
+            (type) => `${method} ${path} ${type}: 415 UNSUPPORTED_MEDIA_TYPE`,
+          ),
+        ),
+      );
+      // Nothing was done: the hold is unpaid, the second seat free, the wallet untouched.
+      expect(await seatStatuses(server, held.headers, held.scheduleId)).toEqual([
+        'HELD',
+        'AVAILABLE',
+        'AVAILABLE',
+        'AVAILABLE',
+      ]);
+      expect(await balanceOf(server, user)).toBe(0);
+      // A JSON media type with parameters is JSON; a payment may come without any body at all.
+      const charged = await api('POST', '/v1/points/charges', {
+        headers: { ...user, 'idempotency-key': 'typed', 'content-type': 'application/json; charset=utf-8' },
+        body: { amount: 5 },
+      });
+      expect(outcome(charged)).toBe('201');
+      const paid = await server.app.request(`/v1/reservations/${held.id}/payments`, {
+        method: 'POST',
+        headers: { ...held.headers, 'idempotency-key': 'bare' },
+      });
+      expect(paid.status).toBe(201);
+
+      const doc = (await api('GET', '/openapi.json')).body as {
+        paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+      };
+      const withBody = Object.entries(doc.paths).flatMap(([path, item]) =>
+        Object.entries(item)
+          .filter(([, operation]) => operation.requestBody !== undefined)
+          .map(([method, operation]) => `${method} ${path} ${'415' in operation.responses}`),
+      );
+      expect(withBody.length).toBeGreaterThanOrEqual(cases.length);
+      expect(withBody.filter((line) => line.endsWith('false'))).toEqual([]);
+    });
+
+    it('reports an unknown body field under its own name, nested ones by their path', async () => {
+      const user = await bearer(uid('extra'));
+      const charge = await api('POST', '/v1/points/charges', {
+        headers: { ...user, 'idempotency-key': 'extra' },
+        body: { amount: 5, bonus: 1, note: 'x' },
+      });
+      expect(outcome(charge)).toBe('400 VALIDATION_FAILED');
+      expect(fieldsOf(charge).sort()).toEqual(['bonus', 'note']);
+      const concert = await api('POST', '/v1/admin/concerts', {
+        headers: await adminHeaders(),
+        body: {
+          title: 'T',
+          venue: 'V',
+          schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 1, price: 1, vip: true }],
+        },
+      });
+      expect(outcome(concert)).toBe('400 VALIDATION_FAILED');
+      expect(fieldsOf(concert)).toEqual(['schedules.0.vip']);
+      const notAnObject = await api('POST', '/v1/points/charges', {
+        headers: { ...user, 'idempotency-key': 'extra' },
+        body: [5],
+      });
+      expect(fieldsOf(notAnObject)).toEqual(['body']);
+    });
+
+    it('answers 401 with WWW-Authenticate: Bearer, and error="invalid_token" when a token was refused', async () => {
+      const challenges: string[] = [];
+      for (const [method, path, body, extra] of [...userEndpoints, ...adminEndpoints]) {
+        const missing = await api(method, path, { headers: { ...extra }, body });
+        const forged = await api(method, path, {
+          headers: { ...extra, authorization: `Bearer ${(await badTokens('x')).forged}` },
+          body,
+        });
+        challenges.push(
+          `${method} ${path}: ${missing.status} ${missing.headers.get('www-authenticate')} / ${forged.status} ${forged.headers.get('www-authenticate')}`,
+        );
+      }
+      expect(challenges).toEqual(
+        [...userEndpoints, ...adminEndpoints].map(
+          ([method, path]) =>
+            `${method} ${path}: 401 Bearer realm="concert" / 401 Bearer realm="concert", error="invalid_token"`,
+        ),
+      );
+    });
+
+    it('sends no CORS headers when CORS_ORIGINS is not set', async () => {
+      const origin = { origin: 'https://tickets.example' };
+      const preflight = await api('OPTIONS', '/v1/points', {
+        headers: { ...origin, 'access-control-request-method': 'GET' },
+      });
+      expect([preflight.status, accessControl(preflight)]).toEqual([204, []]);
+      const read = await api('GET', '/v1/points', { headers: { ...origin, ...(await bearer(uid('cors'))) } });
+      expect([read.status, accessControl(read)]).toEqual([200, []]);
+    });
+
+    it('CORS_ORIGINS: preflight and answers for a listed origin, nothing for another', async () => {
+      const cors = await place.start({ CORS_ORIGINS: 'https://tickets.example, http://localhost:5173' });
+      const preflight = await call(cors, 'OPTIONS', '/v1/reservations/7', {
+        headers: {
+          origin: 'http://localhost:5173',
+          'access-control-request-method': 'DELETE',
+          'access-control-request-headers': 'authorization, x-queue-token',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('DELETE,GET,HEAD,OPTIONS');
+      expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-queue-token');
+      expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
+        'idempotency-key',
+      );
+      expect(preflight.headers.get('vary')).toMatch(/origin/i);
+
+      const origin = { origin: 'https://tickets.example' };
+      const read = await call(cors, 'GET', '/v1/points', {
+        headers: { ...origin, ...(await bearer(uid('c'))) },
+      });
+      expect(read.status).toBe(200);
+      expect(read.headers.get('access-control-allow-origin')).toBe('https://tickets.example');
+      expect(read.headers.get('access-control-expose-headers')).toMatch(/Retry-After/);
+      expect(read.headers.get('vary')).toMatch(/origin/i);
+      const direct = await call(cors, 'GET', '/v1/points', { headers: await bearer(uid('c')) });
+      expect([direct.status, accessControl(direct), direct.headers.get('vary')]).toEqual([200, [], 'Origin']);
+      const refused = await call(cors, 'GET', '/v1/points', { headers: origin });
+      expect(outcome(refused)).toBe('401 UNAUTHENTICATED');
+      expect(refused.headers.get('access-control-allow-origin')).toBe('https://tickets.example');
+
+      const other = { origin: 'https://evil.example' };
+      const otherRead = await call(cors, 'GET', '/v1/points', {
+        headers: { ...other, ...(await bearer(uid('c'))) },
+      });
+      expect(otherRead.headers.get('access-control-allow-origin')).toBeNull();
+      const otherPreflight = await call(cors, 'OPTIONS', '/v1/points', {
+        headers: { ...other, 'access-control-request-method': 'GET' },
+      });
+      expect(otherPreflight.headers.get('access-control-allow-origin')).toBeNull();
+      const unknown = await call(cors, 'OPTIONS', '/v1/nowhere', {
+        headers: { ...origin, 'access-control-request-method': 'GET' },
+      });
+      expect(outcome(unknown)).toBe('404 NOT_FOUND');
+    });
+
+    it('GET /v1/points/history: the cursor is described by a pattern, and every cursor it allows is accepted', async () => {
+      const doc = (await api('GET', '/openapi.json')).body as {
+        paths: Record<string, { get: { parameters: { name: string; schema: object }[] } }>;
+      };
+      const cursor = doc.paths['/v1/points/history']!.get.parameters.find((p) => p.name === 'cursor');
+      expect(cursor?.schema).toHaveProperty('pattern');
+      const allows = new Ajv2020({ strict: false }).compile(cursor!.schema);
+      const candidates = [
+        '0',
+        '1',
+        '42',
+        '999999999999999',
+        'abc',
+        'x'.repeat(64),
+        '-1',
+        '1e3',
+        Buffer.from('l:5').toString('base64url'),
+      ];
+      const valid = candidates.filter((candidate) => allows(candidate));
+      expect(valid).toContain('1');
+      const headers = await bearer(uid('cursor'));
+      const seen: string[] = [];
+      for (const candidate of candidates) {
+        const res = await api('GET', `/v1/points/history?cursor=${encodeURIComponent(candidate)}`, {
+          headers,
+        });
+        seen.push(`${candidate}: ${res.status}`);
+      }
+      expect(seen).toEqual(candidates.map((c) => `${c}: ${valid.includes(c) ? 200 : 400}`));
+    });
+  });
+
   describe('dev tokens', () => {
     it('mints a user or admin token that the API accepts (201)', async () => {
       const user = uid('dev');
@@ -195,7 +420,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       [{ userId: 'x'.repeat(65) }, 'userId'],
       [{ userId: 42 }, 'userId'],
       [{ userId: '42', role: 'root' }, 'role'],
-      [{ userId: '42', extra: true }, ''],
+      [{ userId: '42', extra: true }, 'extra'],
     ])('refuses %j with 400 VALIDATION_FAILED', async (body, field) => {
       const res = await api('POST', '/v1/dev/tokens', { body });
       expect(outcome(res)).toBe('400 VALIDATION_FAILED');
@@ -607,6 +832,24 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
           other.scheduleId,
         ),
       ).toEqual(['AVAILABLE']);
+    });
+
+    it('POST /v1/reservations: 404 NOT_FOUND for a seat of another schedule whether it is sold, held or free', async () => {
+      const { concertId, scheduleId } = await newConcert(server);
+      const other = await fundedHolds(server, uid('owner'), 30_000, 2);
+      expect(outcome(await pay(server, other.headers, other.ids[0]!, 'sell'))).toBe('201');
+      const headers = await admittedUser(server, uid('astray'), concertId);
+      const seen = [];
+      for (const seatId of other.seatIds.slice(0, 3))
+        seen.push(outcome(await api('POST', '/v1/reservations', { headers, body: { scheduleId, seatId } })));
+      expect(seen).toEqual(['404 NOT_FOUND', '404 NOT_FOUND', '404 NOT_FOUND']);
+      const viewer = await admittedUser(server, uid('viewer'), other.concertId);
+      expect(await seatStatuses(server, viewer, other.scheduleId)).toEqual([
+        'SOLD',
+        'HELD',
+        'AVAILABLE',
+        'AVAILABLE',
+      ]);
     });
 
     it.each([

@@ -4,7 +4,7 @@ import { payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
-import { claimTtlMs, createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
+import { claimTtlMs, createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import { manualClock } from '../support/harness.ts';
 import { uniqueSuffix } from '../support/real-services.ts';
 import { charge, freshSchedule, hold, holdDeps, outboxFor } from '../support/reservation-fixture.ts';
@@ -46,7 +46,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const guard = createMemoryHoldGuard(() => clock.now());
     const { scheduleId, seatIds } = await freshSchedule(database, clock);
     const seat = seatIds[4]!;
-    expect(await guard.claim(String(seat), 'ghost', claimTtlMs)).toBe(true);
+    expect(await guard.claim(seatGuardKey(scheduleId, seat), 'ghost', claimTtlMs)).toBe(true);
     expect(await hold(database, clock, 'real', scheduleId, seat, { guard })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
@@ -54,14 +54,14 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     clock.advance(claimTtlMs + 1);
     expect((await hold(database, clock, 'real', scheduleId, seat, { guard })).ok).toBe(true);
     clock.advance(claimTtlMs * 3);
-    expect(await guard.claim(String(seat), 'late', claimTtlMs)).toBe(false);
+    expect(await guard.claim(seatGuardKey(scheduleId, seat), 'late', claimTtlMs)).toBe(false);
     // A contender whose guard forgot the hold (a failover) is refused by the database and repairs the guard.
     const forgetful = createMemoryHoldGuard(() => clock.now());
     expect(await hold(database, clock, 'other', scheduleId, seat, { guard: forgetful })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
     });
-    expect(await forgetful.claim(String(seat), 'next', claimTtlMs)).toBe(false);
+    expect(await forgetful.claim(seatGuardKey(scheduleId, seat), 'next', claimTtlMs)).toBe(false);
   });
 
   it('gives the holder its own hold back on a retry, and answers NOT_FOUND for a seat of another schedule', async () => {

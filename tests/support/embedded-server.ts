@@ -47,6 +47,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       ...(config.devAuth ? [devTokenRoutes(runtime.userTokens)] : []),
     ],
     beforeScrape: runtime.refreshGauges,
+    corsOrigins: config.CORS_ORIGINS,
   });
   return { app, runtime, clock, close: () => runtime.close() };
 }

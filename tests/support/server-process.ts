@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { configSchema } from '../../shared/config.ts';
 
 export interface ServerProcess {
   url: string;
@@ -56,5 +57,83 @@ export async function startServerProcess(
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
+  };
+}
+
+export interface LaunchedProcess {
+  pid: number;
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  /** The exit code (or the signal's name); rejects when the process is still running after `ms`. */
+  exited(ms: number): Promise<number | string>;
+  /** Resolves once /healthz answers 200; rejects when the process exits first or after `ms`. */
+  healthy(ms: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * A server entry (`server/main.ts`, or `scripts/run-function.ts <name>`) as its own process, with its
+ * output kept. Only the settings given here reach it, so the test runner's service URLs cannot leak in.
+ */
+export async function launchProcess(
+  args: string[],
+  env: Record<string, string>,
+  options: { port?: number } = {},
+): Promise<LaunchedProcess> {
+  const inherited = Object.entries(process.env).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && !(entry[0] in configSchema.shape),
+  );
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: new URL('../../', import.meta.url).pathname,
+    env: {
+      ...Object.fromEntries(inherited),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exit = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const within = <T>(ms: number, what: string, work: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms; stderr: ${stderr}`)), ms);
+      work.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+  return {
+    pid: child.pid ?? 0,
+    url,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited: (ms) => within(ms, 'did not exit', exit),
+    async healthy(ms) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
+        const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`no /healthz within ${ms} ms; stderr: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
   };
 }

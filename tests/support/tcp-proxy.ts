@@ -6,9 +6,28 @@ export interface TcpProxy {
   url(serviceUrl: string): string;
   /** The dependency "goes down": open connections are cut and new ones refused (ECONNREFUSED). */
   cut(): Promise<void>;
-  /** The dependency is back on the same port. */
+  /** The dependency is back on the same port (after `cut`, or after `freeze`). */
   restore(): Promise<void>;
+  /**
+   * The dependency hangs, as a stopped (SIGSTOP) server or a partition that drops packets: connections
+   * stay open and new ones are accepted, but nothing goes through either way until `restore`.
+   */
+  freeze(): void;
+  /**
+   * Freezes as soon as a client sends bytes containing `marker` (say, a statement that only runs inside a
+   * transaction), before they reach the server; resolves then. A test can so stop a dependency at an
+   * exact point of the work, instead of after a guessed delay.
+   */
+  freezeOn(marker: string): Promise<void>;
   close(): Promise<void>;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket | null;
+  /** Bytes held back while frozen, each way. */
+  toServer: Buffer[];
+  toClient: Buffer[];
 }
 
 /**
@@ -16,24 +35,48 @@ export interface TcpProxy {
  * so a process sees one dependency stop and restart while the shared server keeps serving other tests.
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
+  const pairs = new Set<Pair>();
   let server: Server | null = null;
   let port = 0;
+  let frozen = false;
+  let trap: { marker: Buffer; sprung: () => void } | null = null;
+
+  const open = (pair: Pair) => {
+    const upstream = connect(target.port, target.host);
+    pair.upstream = upstream;
+    upstream.on('data', (chunk: Buffer) => {
+      if (frozen) pair.toClient.push(chunk);
+      else pair.client.write(chunk);
+    });
+    upstream.on('close', () => pair.client.destroy());
+    upstream.on('error', () => pair.client.destroy());
+  };
+  const flush = (pair: Pair) => {
+    if (!pair.upstream) open(pair);
+    for (const chunk of pair.toServer.splice(0)) pair.upstream!.write(chunk);
+    for (const chunk of pair.toClient.splice(0)) pair.client.write(chunk);
+  };
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const srv = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
+        const pair: Pair = { client, upstream: null, toServer: [], toClient: [] };
+        pairs.add(pair);
+        client.on('data', (chunk: Buffer) => {
+          if (!frozen && trap && chunk.includes(trap.marker)) {
+            frozen = true;
+            trap.sprung();
+            trap = null;
+          }
+          if (frozen) pair.toServer.push(chunk);
+          else pair.upstream!.write(chunk);
+        });
+        client.on('close', () => {
+          pairs.delete(pair);
+          pair.upstream?.destroy();
+        });
+        client.on('error', () => client.destroy());
+        if (!frozen) open(pair);
       });
       srv.once('error', reject);
       srv.listen(port, '127.0.0.1', () => {
@@ -45,10 +88,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
 
   const stop = async () => {
+    frozen = false;
+    trap = null;
     const srv = server;
     server = null;
-    for (const s of sockets) s.destroy();
-    sockets.clear();
+    for (const pair of pairs) {
+      pair.client.destroy();
+      pair.upstream?.destroy();
+    }
+    pairs.clear();
     if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
   };
 
@@ -64,7 +112,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return parsed.toString();
     },
     cut: stop,
+    freeze() {
+      frozen = true;
+    },
+    freezeOn(marker) {
+      return new Promise<void>((resolve) => {
+        trap = { marker: Buffer.from(marker), sprung: resolve };
+      });
+    },
     async restore() {
+      trap = null;
+      if (frozen) {
+        frozen = false;
+        for (const pair of pairs) flush(pair);
+      }
       if (!server) await listen();
     },
     close: stop,

@@ -18,8 +18,8 @@ describe('expire-holds trigger', () => {
     clock.advance(1001);
     const ping = () =>
       app.request('/', { method: 'POST', headers: { 'ce-type': 'dev.knative.sources.ping' } });
-    expect(await (await ping()).json()).toEqual({ expired: 1 });
-    expect(await (await ping()).json()).toEqual({ expired: 0 });
+    expect(await (await ping()).json()).toEqual({ expired: 1, drained: true });
+    expect(await (await ping()).json()).toEqual({ expired: 0, drained: true });
     const seats = await database.db
       .selectFrom('seats')
       .select(['status'])

@@ -13,8 +13,12 @@ export function expireHoldsRoutes(deps: ExpireDeps) {
       summary: 'Expire lapsed holds and emit reservation.expired (PingSource target)',
       responses: {
         200: {
-          description: 'How many holds were expired',
-          content: { 'application/json': { schema: z.object({ expired: z.number().int() }) } },
+          description: 'How many holds were expired, and whether the run reached the end of the backlog',
+          content: {
+            'application/json': {
+              schema: z.object({ expired: z.number().int(), drained: z.boolean() }),
+            },
+          },
         },
         ...errorResponses({ 503: 'DEPENDENCY_UNAVAILABLE' }),
       },

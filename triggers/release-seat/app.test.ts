@@ -1,7 +1,7 @@
 import { CloudEvent } from 'cloudevents';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toHttpBinary } from '../../shared/events/cloudevents.ts';
-import { createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
+import { createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
 import { embeddedDatabase, httpOptions, manualClock } from '../../tests/support/harness.ts';
 import { freshSchedule, hold } from '../../tests/support/reservation-fixture.ts';
@@ -60,7 +60,7 @@ describe('release-seat trigger', () => {
       .executeTakeFirstOrThrow();
     expect(seat).toMatchObject({ status: 'AVAILABLE', held_by: null, reservation_id: null });
     expect(await seatCache.get(String(scheduleId))).toBeNull();
-    expect(await guard.claim(String(seatId), 'bob', 1000)).toBe(true);
+    expect(await guard.claim(seatGuardKey(scheduleId, seatId), 'bob', 1000)).toBe(true);
     expect(await (await post(expiredEvent(held.reservation.id, 'alice'))).json()).toEqual({
       result: 'duplicate',
     });

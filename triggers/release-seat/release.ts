@@ -3,7 +3,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { oncePerEvent } from '../../shared/events/dedupe.ts';
 import type { ReservationEventData } from '../../shared/outbox/events.ts';
-import type { HoldGuard } from '../../shared/seats/hold-guard.ts';
+import { type HoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 
 export interface ReleaseDeps {
@@ -51,6 +51,6 @@ export async function releaseSeat(
   );
   // Idempotent side effects outside the transaction: repeating them on a duplicate is harmless.
   await deps.seatCache.invalidate(event.data.scheduleId);
-  await deps.guard.release(event.data.seatId, event.data.userId);
+  await deps.guard.release(seatGuardKey(event.data.scheduleId, event.data.seatId), event.data.userId);
   return outcome;
 }
