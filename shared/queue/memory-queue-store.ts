@@ -225,6 +225,14 @@ export function createMemoryQueueStore(
       };
     },
 
+    async counts(concertId, now) {
+      const line = lines.get(concertId);
+      if (!line) return { waiting: 0, preRegistered: 0, active: 0 };
+      let active = 0;
+      for (const until of line.active.values()) if (until > now) active++;
+      return { waiting: line.waiting.size, preRegistered: line.pre.size, active };
+    },
+
     async activeUntil(concertId, userId) {
       return lines.get(concertId)?.active.get(userId) ?? null;
     },

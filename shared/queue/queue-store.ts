@@ -61,6 +61,12 @@ export interface QueueSnapshot {
   admitted: string[];
 }
 
+export interface QueueCounts {
+  waiting: number;
+  preRegistered: number;
+  active: number;
+}
+
 export interface QueueStore {
   /** Joins the line, or returns the place already held (idempotent per user and concert). */
   enter(concertId: string, userId: string, now: number): Promise<QueueView>;
@@ -68,6 +74,8 @@ export interface QueueStore {
   status(concertId: string, userId: string, now: number): Promise<QueueView>;
   /** Runs the admission step alone (the periodic trigger, the admin view) and counts the line. */
   admit(concertId: string, now: number): Promise<QueueSnapshot>;
+  /** Counts the line without changing it (gauges): actives whose slot ended by `now` are not counted. */
+  counts(concertId: string, now: number): Promise<QueueCounts>;
   /** The ACTIVE slot's end (ms) or null: the [queue] guard's one lookup. Callers compare with now. */
   activeUntil(concertId: string, userId: string): Promise<number | null>;
   /** Ends an ACTIVE slot (after payment); true when there was one. */

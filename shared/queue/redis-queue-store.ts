@@ -131,6 +131,16 @@ export function createRedisQueueStore(
       };
     },
 
+    async counts(concertId, now) {
+      const [waiting, active, , , pre] = keys(concertId);
+      const [w, a, p] = await Promise.all([
+        redis.zcard(waiting!),
+        redis.zcount(active!, `(${now}`, '+inf'),
+        redis.zcard(pre!),
+      ]);
+      return { waiting: w, preRegistered: p, active: a };
+    },
+
     async activeUntil(concertId, userId) {
       const score = await redis.zscore(keys(concertId)[1]!, userId);
       return score === null ? null : Number(score);

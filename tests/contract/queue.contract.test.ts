@@ -269,6 +269,20 @@ describe.each(targets)('queue store contract: $name', (target) => {
     expect((await store.concerts()).sort()).toEqual([c, other].sort());
   });
 
+  it('counts the line without admitting or expiring anyone', async () => {
+    const store = target.make({ ...defaults, maxActive: 2, activeTtlSeconds: 10 });
+    const c = freshConcert();
+    expect(await store.counts(c, t0)).toEqual({ waiting: 0, preRegistered: 0, active: 0 });
+    for (const u of users(5)) await store.enter(c, u, t0);
+    await store.release(c, 'u1');
+    for (let i = 0; i < 3; i++) {
+      expect(await store.counts(c, t0 + 1000)).toEqual({ waiting: 3, preRegistered: 0, active: 1 });
+    }
+    // A slot past its end is not counted, though only an admission step removes it.
+    expect(await store.counts(c, t0 + 10_000)).toEqual({ waiting: 3, preRegistered: 0, active: 0 });
+    expect((await store.admit(c, t0 + 1000)).admitted).toEqual(['u3']);
+  });
+
   it('answers NONE for a user or a concert it does not know', async () => {
     const store = target.make();
     const c = freshConcert();
