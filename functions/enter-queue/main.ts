@@ -1,6 +1,6 @@
 import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
-import { queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
+import { queueRecordsFor, queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { queueRoutes } from './app.ts';
@@ -9,6 +9,7 @@ import { queueRoutes } from './app.ts';
 export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated } = {}): Mount {
   return (rt) => {
     const onActivated = options.onActivated?.(rt);
+    const records = queueRecordsFor(rt);
     rt.gaugeRefreshers.push(() => refreshQueueGauges(rt));
     return queueRoutes({
       store: queueStoreFor(rt),
@@ -18,6 +19,7 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
       userTokens: rt.userTokens,
       rateLimiter: rt.rateLimiter,
       concertExists: rt.concertExists,
+      ...(records ? { records } : {}),
       ...(onActivated ? { onActivated } : {}),
     });
   };

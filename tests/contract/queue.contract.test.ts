@@ -316,10 +316,16 @@ describe('queue stores agree step by step', () => {
       };
       let keyA = 0;
       let keyB = 0;
-      const memory = createMemoryQueueStore(d, { preKey: () => (keyA = (keyA * 7919 + 13) % 100_003) });
+      let epochA = 0;
+      let epochB = 0;
+      const memory = createMemoryQueueStore(d, {
+        preKey: () => (keyA = (keyA * 7919 + 13) % 100_003),
+        newEpoch: () => `e${++epochA}`,
+      });
       const real = createRedisQueueStore(redis, d, {
         prefix: `qt${uniqueSuffix()}`,
         preKey: () => (keyB = (keyB * 7919 + 13) % 100_003),
+        newEpoch: () => `e${++epochB}`,
       });
       const c = freshConcert();
       const random = mulberry32(seed);
@@ -347,9 +353,24 @@ describe('queue stores agree step by step', () => {
         } else if (r < 0.88) {
           const u = pick();
           [a, b] = [await memory.release(c, u), await real.release(c, u)];
-        } else if (r < 0.92) {
+        } else if (r < 0.9) {
           const u = pick();
           [a, b] = [await memory.activeUntil(c, u), await real.activeUntil(c, u)];
+        } else if (r < 0.92) {
+          // A token of a lost incarnation (e0) or of this one, for a place or an access.
+          const u = pick();
+          const epoch = random() < 0.8 ? 'e0' : 'e1';
+          const claim =
+            random() < 0.6
+              ? {
+                  kind: 'place' as const,
+                  epoch,
+                  seq: random() < 0.2 ? 0 : now * 1000 - Math.floor(random() * 9e6),
+                }
+              : { kind: 'access' as const, epoch, activeUntil: now + Math.floor(random() * 20_000) - 5000 };
+          const restored = await memory.restore(c, u, claim, now);
+          [a, b] = [restored, await real.restore(c, u, claim, now)];
+          if (restored) seen.add('restored');
         } else {
           const patch =
             r < 0.94
@@ -362,7 +383,7 @@ describe('queue stores agree step by step', () => {
         expect(b, `step ${i} at ${now - t0} ms`).toEqual(a);
       }
       // The script did reach every state, so the agreement means something.
-      expect([...seen].sort()).toEqual(['ACTIVE', 'NONE', 'PRE', 'WAITING', 'admitted']);
+      expect([...seen].sort()).toEqual(['ACTIVE', 'NONE', 'PRE', 'WAITING', 'admitted', 'restored']);
     },
   );
 });
