@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
-import type { PreKeySource, QueueDefaults, QueueStore } from '../../shared/queue/queue-store.ts';
+import {
+  type PreKeySource,
+  type QueueDefaults,
+  type QueueStore,
+  seqPerMs,
+} from '../../shared/queue/queue-store.ts';
 import { createRedisQueueStore, queueKeys } from '../../shared/queue/redis-queue-store.ts';
 import { realRedis, uniqueSuffix } from '../support/real-services.ts';
 
@@ -281,6 +286,49 @@ describe.each(targets)('queue store contract: $name', (target) => {
     // A slot past its end is not counted, though only an admission step removes it.
     expect(await store.counts(c, t0 + 10_000)).toEqual({ waiting: 3, preRegistered: 0, active: 0 });
     expect((await store.admit(c, t0 + 1000)).admitted).toEqual(['u3']);
+  });
+
+  it('restores a place lost with the line at its own sequence, once, and an access until its end', async () => {
+    const store = target.make();
+    const c = freshConcert();
+    await store.updateSettings(c, { paused: true });
+    const a = await store.enter(c, 'a', t0);
+    const b = await store.enter(c, 'b', t0 + 10);
+    expect(a.epoch).not.toBe('');
+    expect([a.seq >= t0 * seqPerMs, b.seq >= (t0 + 10) * seqPerMs]).toEqual([true, true]);
+    // A claim of this incarnation lost its entry by the rules: nothing to restore.
+    const same = { kind: 'access' as const, epoch: a.epoch, activeUntil: t0 + 600_000 };
+    expect(await store.restore(c, 'x', same, t0 + 11)).toBe(false);
+    expect(await store.restore(c, 'x', { kind: 'place', epoch: a.epoch, seq: a.seq + 1 }, t0 + 11)).toBe(
+      false,
+    );
+    expect((await store.status(c, 'x', t0 + 11)).state).toBe('NONE');
+
+    // Claims of a lost incarnation come back at their own places, ahead of anyone newer.
+    const lost = 'an-earlier-incarnation';
+    const ahead = (t0 + 5) * seqPerMs;
+    const far = (t0 + 9_000_000) * seqPerMs;
+    expect(await store.restore(c, 'p', { kind: 'place', epoch: lost, seq: far }, t0 + 12)).toBe(true);
+    expect(await store.restore(c, 'q', { kind: 'place', epoch: lost, seq: ahead }, t0 + 12)).toBe(true);
+    const positions = async (users: string[]) =>
+      Promise.all(users.map(async (u) => (await store.status(c, u, t0 + 13)).position));
+    expect(await positions(['a', 'q', 'b', 'p'])).toEqual([1, 2, 3, 4]);
+    // The counter never hands out a number below a restored one.
+    expect((await store.enter(c, 'newer', t0 + 14)).seq).toBeGreaterThan(far);
+    expect(await positions(['p', 'newer'])).toEqual([4, 5]);
+    // Once per incarnation and user: the same token gets nothing back a second time.
+    expect(await store.restore(c, 'q', { kind: 'place', epoch: lost, seq: ahead }, t0 + 15)).toBe(false);
+
+    // An access comes back until its end (not after), taking its holder out of the line.
+    expect(
+      await store.restore(c, 'p', { kind: 'access', epoch: lost, activeUntil: t0 + 9000 }, t0 + 16),
+    ).toBe(true);
+    expect(await store.activeUntil(c, 'p')).toBe(t0 + 9000);
+    expect(await positions(['newer'])).toEqual([4]);
+    expect(await store.restore(c, 'y', { kind: 'access', epoch: lost, activeUntil: t0 + 16 }, t0 + 16)).toBe(
+      false,
+    );
+    expect(await store.epoch(c)).toBe(a.epoch);
   });
 
   it('answers NONE for a user or a concert it does not know', async () => {
