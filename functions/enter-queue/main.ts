@@ -1,6 +1,6 @@
 import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
-import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
-import { queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
+import type { OnActivated } from '../../shared/queue/activated.ts';
+import { queueRecordsFor, queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { queueRoutes } from './app.ts';
@@ -9,7 +9,8 @@ import { queueRoutes } from './app.ts';
 export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated } = {}): Mount {
   return (rt) => {
     const onActivated = options.onActivated?.(rt);
-    rt.gaugeRefreshers.push(() => refreshQueueGauges(rt, onActivated));
+    const records = queueRecordsFor(rt);
+    rt.gaugeRefreshers.push(() => refreshQueueGauges(rt));
     return queueRoutes({
       store: queueStoreFor(rt),
       tokens: queueTokensFor(rt),
@@ -18,22 +19,25 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
       userTokens: rt.userTokens,
       rateLimiter: rt.rateLimiter,
       concertExists: rt.concertExists,
+      ...(records ? { records } : {}),
       ...(onActivated ? { onActivated } : {}),
     });
   };
 }
 
 /**
- * Queue sizes for the scrape: the admission step counts the line as it runs (bounded to 100 concerts); any
- * users it admits are announced like every other admission.
+ * Queue sizes for the scrape (bounded to 100 concerts). Only reads: a scrape must not change the line, so
+ * admission stays with the status polls and the admit-queue trigger.
  */
-async function refreshQueueGauges(rt: Runtime, onActivated: OnActivated | undefined): Promise<void> {
+export async function refreshQueueGauges(
+  rt: Pick<Runtime, 'metrics' | 'clock'> & Parameters<typeof queueStoreFor>[0],
+): Promise<void> {
   const store = queueStoreFor(rt);
+  const now = rt.clock.now();
   for (const concertId of (await store.concerts()).slice(0, 100)) {
-    const snapshot = await store.admit(concertId, rt.clock.now());
-    announceActivated({ onActivated, logger: rt.logger }, concertId, snapshot.admitted);
-    rt.metrics.queueWaiting.set({ concert: concertId }, snapshot.waiting);
-    rt.metrics.queueActive.set({ concert: concertId }, snapshot.active);
+    const counts = await store.counts(concertId, now);
+    rt.metrics.queueWaiting.set({ concert: concertId }, counts.waiting);
+    rt.metrics.queueActive.set({ concert: concertId }, counts.active);
   }
 }
 

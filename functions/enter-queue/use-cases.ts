@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
+import type { QueueRecords } from '../../shared/queue/queue-records.ts';
 import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
 import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
 
@@ -15,6 +16,8 @@ export interface QueueDeps {
   onActivated?: OnActivated;
   /** When given, unknown concerts answer 404; without it any decimal id has a queue. */
   concertExists?: (concertId: string) => Promise<boolean>;
+  /** Says whether a queue token was already used for a payment; without it none counts as used. */
+  records?: Pick<QueueRecords, 'paidSince'>;
 }
 
 export interface QueueAnswer {
@@ -54,7 +57,12 @@ async function answer(
   const { etaSeconds, pollAfterSeconds } = estimate(view, now);
   if (view.state === 'ACTIVE') {
     const accessToken = await deps.tokens.issueAccessToken(
-      { userId: ticket.userId, concertId: ticket.concertId, activeUntil: view.activeUntil },
+      {
+        userId: ticket.userId,
+        concertId: ticket.concertId,
+        activeUntil: view.activeUntil,
+        epoch: view.epoch,
+      },
       now,
     );
     return {
@@ -91,7 +99,7 @@ export async function enterQueue(deps: QueueDeps, input: { userId: string; conce
   const now = deps.clock.now();
   const view = await deps.store.enter(input.concertId, input.userId, now);
   announceActivated(deps, input.concertId, view.admitted);
-  const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq }, now);
+  const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq, epoch: view.epoch }, now);
   return answer(deps, view, input, queueToken, now);
 }
 
@@ -106,18 +114,54 @@ export async function readTicket(deps: QueueDeps, queueToken: string | undefined
   return ticket;
 }
 
+/**
+ * A queue token whose place the line lost with its data (the token is of an earlier incarnation) gets it
+ * back at its own sequence, unless the database says the holder paid for this concert since it was issued.
+ */
+async function restorePlace(deps: QueueDeps, ticket: QueueTicket, epoch: string, now: number) {
+  if (ticket.epoch === '' || ticket.epoch === epoch) return false;
+  if (await deps.records?.paidSince(ticket.concertId, ticket.userId, ticket.issuedAt)) return false;
+  const claim = { kind: 'place' as const, epoch: ticket.epoch, seq: ticket.seq };
+  const restored = await deps.store.restore(ticket.concertId, ticket.userId, claim, now);
+  if (restored) {
+    deps.logger?.info(
+      { concertId: ticket.concertId, userId: ticket.userId, seq: ticket.seq },
+      'queue place restored from its token after the line lost its data',
+    );
+  }
+  return restored;
+}
+
 /** GET /v1/queue/status: where the ticket's holder stands now; counts as a poll. */
 export async function queueStatus(deps: QueueDeps, ticket: QueueTicket, queueToken: string) {
   const now = deps.clock.now();
-  const view = await deps.store.status(ticket.concertId, ticket.userId, now);
+  let view = await deps.store.status(ticket.concertId, ticket.userId, now);
   announceActivated(deps, ticket.concertId, view.admitted);
+  if (view.state === 'NONE' && (await restorePlace(deps, ticket, view.epoch, now))) {
+    view = await deps.store.status(ticket.concertId, ticket.userId, now);
+    announceActivated(deps, ticket.concertId, view.admitted);
+  }
   if (view.state === 'NONE') {
     throw new AppError(
       'QUEUE_TOKEN_INVALID',
       'Your place in the queue has lapsed (not polled in time, or your access ended): enter the queue again',
     );
   }
-  return answer(deps, view, ticket, queueToken, now);
+  // A token of an earlier incarnation, or one given before the place was drawn, is replaced by one that
+  // says where the holder stands now.
+  const current =
+    view.epoch !== ticket.epoch || (view.state === 'WAITING' && view.seq !== ticket.seq)
+      ? await deps.tokens.issueQueueToken(
+          {
+            userId: ticket.userId,
+            concertId: ticket.concertId,
+            seq: view.state === 'WAITING' ? view.seq : ticket.seq,
+            epoch: view.epoch,
+          },
+          now,
+        )
+      : queueToken;
+  return answer(deps, view, ticket, current, now);
 }
 
 export async function queueAdminView(deps: QueueDeps, concertId: string): Promise<QueueAdminView> {

@@ -107,6 +107,11 @@ export interface ProcessedEventsTable {
   processed_at: EpochMs;
 }
 
+export interface QueueLinesTable {
+  concert_id: number;
+  started_at: EpochMs;
+}
+
 export interface DB {
   concerts: ConcertsTable;
   schedules: SchedulesTable;
@@ -119,4 +124,5 @@ export interface DB {
   outbox: OutboxTable;
   outbox_shards: OutboxShardsTable;
   processed_events: ProcessedEventsTable;
+  queue_lines: QueueLinesTable;
 }

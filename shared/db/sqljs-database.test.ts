@@ -29,6 +29,7 @@ describe('embedded database file', () => {
       '0002_outbox_shards',
       '0003_hold_procedure',
       '0004_pay_procedure',
+      '0005_queue_lines',
     ]);
     expect(await readBalance(second.db, 'u')).toBe(70);
     await second.close();

@@ -8,6 +8,7 @@ const view = (over: Partial<QueueView> = {}, settings: Partial<QueueView['settin
   position: 100,
   activeUntil: 0,
   seq: 100,
+  epoch: 'e',
   rate: { count: 0, windowMs: 10_000 },
   admitted: [],
   ...over,

@@ -1,16 +1,19 @@
 import type { Runtime } from '../runtime.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
 import { createQueueAccess, type QueueAccess } from './queue-access.ts';
+import { createQueueRecords, type QueueRecords } from './queue-records.ts';
 import type { QueueDefaults, QueueStore } from './queue-store.ts';
 import { createQueueTokens, type QueueTokens } from './queue-tokens.ts';
 import { createRedisQueueStore } from './redis-queue-store.ts';
 
-type QueueRuntime = Pick<Runtime, 'config' | 'redis' | 'secrets' | 'clock'>;
+type QueueRuntime = Pick<Runtime, 'config' | 'redis' | 'secrets' | 'clock'> &
+  Partial<Pick<Runtime, 'database' | 'logger'>>;
 
 interface QueueParts {
   store: QueueStore;
   tokens: QueueTokens;
   access: QueueAccess;
+  records: QueueRecords | undefined;
 }
 
 const built = new WeakMap<QueueRuntime, QueueParts>();
@@ -32,15 +35,22 @@ function partsFor(rt: QueueRuntime): QueueParts {
   let parts = built.get(rt);
   if (!parts) {
     const defaults = queueDefaults(rt.config);
-    const store = rt.redis ? createRedisQueueStore(rt.redis, defaults) : createMemoryQueueStore(defaults);
+    // The database remembers what a lost line cannot tell: that it had started, and who already paid.
+    const records = rt.database ? createQueueRecords(rt.database.db) : undefined;
+    const options = records ? { registry: records } : {};
+    const store = rt.redis
+      ? createRedisQueueStore(rt.redis, defaults, options)
+      : createMemoryQueueStore(defaults, options);
     const tokens = createQueueTokens({ secret: rt.secrets.queueTokenSecret });
-    parts = { store, tokens, access: createQueueAccess({ tokens, store, clock: rt.clock }) };
+    const access = createQueueAccess({ tokens, store, clock: rt.clock, records, logger: rt.logger });
+    parts = { store, tokens, access, records };
     built.set(rt, parts);
   }
   return parts;
 }
 
 export const queueStoreFor = (rt: QueueRuntime): QueueStore => partsFor(rt).store;
+export const queueRecordsFor = (rt: QueueRuntime): QueueRecords | undefined => partsFor(rt).records;
 export const queueTokensFor = (rt: QueueRuntime): QueueTokens => partsFor(rt).tokens;
 /** The [queue] guard for seat maps, holds and payments: `queueAccessFor(rt).verify(header, user, concert)`. */
 export const queueAccessFor = (rt: QueueRuntime): QueueAccess => partsFor(rt).access;

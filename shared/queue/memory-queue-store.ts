@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import {
   type AdmissionRate,
   admitCap,
@@ -9,9 +9,12 @@ import {
   type QueueSettingsPatch,
   type QueueSnapshot,
   type QueueStore,
+  type QueueStoreOptions,
   type QueueView,
   rateBucketMs,
+  recoveryWindowMs,
   resolveSettings,
+  seqPerMs,
 } from './queue-store.ts';
 import { SeqLine } from './seq-line.ts';
 
@@ -24,6 +27,12 @@ interface Line {
   /** userId → last poll ms, kept in poll order (re-inserted on every touch) so idle users come first. */
   seen: Map<string, number>;
   seq: number;
+  /** '' until the first user: see QueueView.epoch. */
+  epoch: string;
+  /** Admissions wait until then after a loss (recoveryWindowMs). */
+  recoverUntil: number;
+  /** Users whose place was restored in this incarnation: once each. */
+  healed: Set<string>;
   /** userId → random sort key, before the opening */
   pre: Map<string, number>;
   overrides: QueueSettingsPatch;
@@ -37,16 +46,15 @@ interface Line {
 }
 
 export const cryptoPreKey: PreKeySource = () => randomInt(0, 2 ** 48 - 1);
+export const randomEpoch = (): string => randomUUID();
 
 /**
  * The embedded queue: the exact rules of lua/queue-*.lua, in process. One instance per process (see
  * queueStoreFor), since every mounted function must see the same line.
  */
-export function createMemoryQueueStore(
-  defaults: QueueDefaults,
-  options: { preKey?: PreKeySource } = {},
-): QueueStore {
+export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueStoreOptions = {}): QueueStore {
   const preKey = options.preKey ?? cryptoPreKey;
+  const newEpoch = options.newEpoch ?? randomEpoch;
   const lines = new Map<string, Line>();
 
   const lineFor = (concertId: string): Line => {
@@ -58,6 +66,9 @@ export function createMemoryQueueStore(
         nextExpiry: Number.POSITIVE_INFINITY,
         seen: new Map(),
         seq: 0,
+        epoch: '',
+        recoverUntil: 0,
+        healed: new Set(),
         pre: new Map(),
         overrides: {},
         admittedTotal: 0,
@@ -70,6 +81,22 @@ export function createMemoryQueueStore(
       lines.set(concertId, line);
     }
     return line;
+  };
+
+  /** The next `n` sequence numbers: see seqPerMs. */
+  const takeSeq = (line: Line, n: number, now: number) => {
+    const first = Math.max(line.seq + 1, now * seqPerMs);
+    line.seq = first + n - 1;
+    return first;
+  };
+
+  /** Gives a line its incarnation when its first user comes, asking the registry whether it is a loss. */
+  const startLine = async (line: Line, concertId: string, now: number) => {
+    if (line.epoch !== '') return;
+    const known = options.registry ? await options.registry.lineStarted(concertId, now) : false;
+    if (line.epoch !== '') return;
+    line.epoch = newEpoch();
+    if (known) line.recoverUntil = now + recoveryWindowMs;
   };
 
   const touch = (line: Line, userId: string, now: number) => {
@@ -106,11 +133,12 @@ export function createMemoryQueueStore(
     const opened = s.opensAt === null || now >= s.opensAt;
     if (opened && line.pre.size > 0) {
       const order = [...line.pre].sort(([ua, ka], [ub, kb]) => ka - kb || (ua < ub ? -1 : ua > ub ? 1 : 0));
-      for (const [user] of order) line.waiting.push(user, ++line.seq);
+      const first = takeSeq(line, order.length, now);
+      for (const [i, [user]] of order.entries()) line.waiting.push(user, first + i);
       line.pre.clear();
     }
 
-    if (!opened || s.paused) return [];
+    if (!opened || s.paused || now < line.recoverUntil) return [];
     const cap = s.admitPerSecond * 1000;
     let credit = line.creditMilli ?? cap;
     let at = line.creditMilli === null ? now : line.creditAt;
@@ -161,7 +189,7 @@ export function createMemoryQueueStore(
   };
 
   const view = (line: Line, s: QueueSettings, userId: string, now: number, admitted: string[]): QueueView => {
-    const base = { settings: s, rate: rateOf(line, now), admitted };
+    const base = { settings: s, rate: rateOf(line, now), admitted, epoch: line.epoch };
     const until = line.active.get(userId);
     if (until !== undefined) return { ...base, state: 'ACTIVE', position: 0, activeUntil: until, seq: 0 };
     const seq = line.waiting.seq(userId);
@@ -180,6 +208,7 @@ export function createMemoryQueueStore(
     async enter(concertId, userId, now) {
       const key = preKey();
       const line = lineFor(concertId);
+      await startLine(line, concertId, now);
       const s = resolveSettings(defaults, line.overrides);
       const admitted = step(line, s, now);
       const known = view(line, s, userId, now, admitted);
@@ -188,12 +217,19 @@ export function createMemoryQueueStore(
       if (s.opensAt !== null && now < s.opensAt) {
         line.pre.set(userId, key);
         touch(line, userId, now);
-      } else if (!s.paused && line.waiting.size === 0 && line.active.size < s.maxActive) {
+      } else if (
+        !s.paused &&
+        now >= line.recoverUntil &&
+        line.waiting.size === 0 &&
+        line.active.size < s.maxActive
+      ) {
+        const seq = takeSeq(line, 1, now);
         activate(line, userId, now + s.activeTtlSeconds * 1000);
         line.admittedTotal++;
         admitted.push(userId);
+        return { ...view(line, s, userId, now, admitted), seq };
       } else {
-        line.waiting.push(userId, ++line.seq);
+        line.waiting.push(userId, takeSeq(line, 1, now));
         touch(line, userId, now);
       }
       return view(line, s, userId, now, admitted);
@@ -204,7 +240,16 @@ export function createMemoryQueueStore(
       if (!line) {
         const settings = resolveSettings(defaults, {});
         const rate = rateOf(undefined, now);
-        return { state: 'NONE', position: 0, activeUntil: 0, seq: 0, settings, rate, admitted: [] };
+        return {
+          state: 'NONE',
+          position: 0,
+          activeUntil: 0,
+          seq: 0,
+          epoch: '',
+          settings,
+          rate,
+          admitted: [],
+        };
       }
       const s = resolveSettings(defaults, line.overrides);
       return view(line, s, userId, now, step(line, s, now));
@@ -223,6 +268,52 @@ export function createMemoryQueueStore(
         rate: rateOf(line, now),
         admitted,
       };
+    },
+
+    async counts(concertId, now) {
+      const line = lines.get(concertId);
+      if (!line) return { waiting: 0, preRegistered: 0, active: 0 };
+      let active = 0;
+      for (const until of line.active.values()) if (until > now) active++;
+      return { waiting: line.waiting.size, preRegistered: line.pre.size, active };
+    },
+
+    async restore(concertId, userId, claim, now) {
+      const key = preKey();
+      const line = lineFor(concertId);
+      await startLine(line, concertId, now);
+      if (claim.epoch === '' || claim.epoch === line.epoch) return false;
+      if (claim.kind === 'access') {
+        if (claim.activeUntil <= now) return false;
+        line.waiting.remove(userId);
+        line.pre.delete(userId);
+        line.seen.delete(userId);
+        const current = line.active.get(userId);
+        if (current === undefined || current < claim.activeUntil) activate(line, userId, claim.activeUntil);
+        return true;
+      }
+      if (line.healed.has(userId) || line.active.has(userId)) return false;
+      line.healed.add(userId);
+      const s = resolveSettings(defaults, line.overrides);
+      if (s.opensAt !== null && now < s.opensAt) {
+        if (!line.pre.has(userId)) line.pre.set(userId, key);
+      } else {
+        // A place given before the opening has no number of its own: it goes where the opening put them.
+        const seq = claim.seq > 0 ? claim.seq : (s.opensAt ?? 0) * seqPerMs;
+        const current = line.waiting.seq(userId);
+        if (current === undefined || current > seq) {
+          line.waiting.remove(userId);
+          line.waiting.insert(userId, seq);
+        }
+        line.pre.delete(userId);
+        if (line.seq < seq) line.seq = seq;
+      }
+      touch(line, userId, now);
+      return true;
+    },
+
+    async epoch(concertId) {
+      return lines.get(concertId)?.epoch ?? '';
     },
 
     async activeUntil(concertId, userId) {

@@ -1,8 +1,10 @@
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { QueueAccessCheck } from '../http/queue-access.ts';
+import type { Logger } from '../logger.ts';
+import type { QueueRecords } from './queue-records.ts';
 import type { QueueStore } from './queue-store.ts';
-import type { QueueTokens } from './queue-tokens.ts';
+import type { AccessGrant, QueueTokens } from './queue-tokens.ts';
 
 export { queueTokenHeader } from '../http/queue-access.ts';
 
@@ -12,6 +14,8 @@ export interface QueueAccess extends QueueAccessCheck {
    * Lets a [queue] request through, or throws: QUEUE_TOKEN_REQUIRED (no token), QUEUE_TOKEN_INVALID
    * (not genuine, another user's or another concert's), QUEUE_NOT_ACTIVE (expired, released after
    * payment, or issued for an earlier activation). One Redis lookup (ZSCORE) after the JWT check.
+   * An access the line lost with its data (the token is of an earlier incarnation) stays valid until the
+   * token's end unless the database says it was used for a payment; it is put back in the line then.
    */
   verify(
     accessToken: string | undefined,
@@ -26,7 +30,23 @@ export function createQueueAccess(deps: {
   tokens: QueueTokens;
   store: QueueStore;
   clock: Clock;
+  records?: Pick<QueueRecords, 'paidSince'> | undefined;
+  logger?: Logger | undefined;
 }): QueueAccess {
+  const restoreAccess = async (grant: AccessGrant, now: number) => {
+    if (grant.epoch === '' || grant.epoch === (await deps.store.epoch(grant.concertId))) return false;
+    if (await deps.records?.paidSince(grant.concertId, grant.userId, grant.issuedAt)) return false;
+    const claim = { kind: 'access' as const, epoch: grant.epoch, activeUntil: grant.expiresAt };
+    const restored = await deps.store.restore(grant.concertId, grant.userId, claim, now);
+    if (restored) {
+      deps.logger?.info(
+        { concertId: grant.concertId, userId: grant.userId, activeUntil: grant.expiresAt },
+        'queue access restored from its token after the line lost its data',
+      );
+    }
+    return restored;
+  };
+
   return {
     async verify(accessToken, userId, concertId) {
       if (!accessToken) {
@@ -46,13 +66,14 @@ export function createQueueAccess(deps: {
       const activeUntil = await deps.store.activeUntil(concertId, userId);
       // The token's exp is activeUntil rounded up to a second: another value means an earlier activation.
       if (
-        activeUntil === null ||
-        activeUntil <= now ||
-        Math.ceil(activeUntil / 1000) * 1000 !== grant.expiresAt
+        activeUntil !== null &&
+        activeUntil > now &&
+        Math.ceil(activeUntil / 1000) * 1000 === grant.expiresAt
       ) {
-        throw notActive();
+        return { activeUntil };
       }
-      return { activeUntil };
+      if (await restoreAccess(grant, now)) return { activeUntil: grant.expiresAt };
+      throw notActive();
     },
 
     async release(concertId, userId) {

@@ -1,3 +1,5 @@
+import { maxPollSeconds } from './estimate.ts';
+
 /**
  * The waiting room's storage port. Real: Redis sorted sets per concert, one Lua script per operation
  * (redis-queue-store.ts). Embedded: the same rules in process (memory-queue-store.ts). Both pass
@@ -42,8 +44,17 @@ export interface QueueView {
   position: number;
   /** ACTIVE: when the access ends (ms). Else 0. */
   activeUntil: number;
-  /** WAITING: the sequence number that orders the line. Else 0. */
+  /**
+   * WAITING: the sequence number that orders the line; ACTIVE at once on enter: the one it took. Else 0.
+   * Never below a number handed out before, even after the line's data was lost (see nextSeq).
+   */
   seq: number;
+  /**
+   * The line's incarnation: a random id set when the line first gets a user and lost only with the line's
+   * data. Tokens carry it, so a token of an earlier incarnation whose entry is gone is known to have lost
+   * it (restore), while one of this incarnation lost it by the rules (idle, expiry, payment). '' when none.
+   */
+  epoch: string;
   settings: QueueSettings;
   rate: AdmissionRate;
   /** Users this call made ACTIVE (the admission step, or the caller at once): emit queue.activated. */
@@ -61,6 +72,17 @@ export interface QueueSnapshot {
   admitted: string[];
 }
 
+export interface QueueCounts {
+  waiting: number;
+  preRegistered: number;
+  active: number;
+}
+
+/** A token's claim to a place or an access, for `restore`. */
+export type RestoreClaim =
+  | { kind: 'place'; epoch: string; seq: number }
+  | { kind: 'access'; epoch: string; activeUntil: number };
+
 export interface QueueStore {
   /** Joins the line, or returns the place already held (idempotent per user and concert). */
   enter(concertId: string, userId: string, now: number): Promise<QueueView>;
@@ -68,8 +90,19 @@ export interface QueueStore {
   status(concertId: string, userId: string, now: number): Promise<QueueView>;
   /** Runs the admission step alone (the periodic trigger, the admin view) and counts the line. */
   admit(concertId: string, now: number): Promise<QueueSnapshot>;
+  /** Counts the line without changing it (gauges): actives whose slot ended by `now` are not counted. */
+  counts(concertId: string, now: number): Promise<QueueCounts>;
   /** The ACTIVE slot's end (ms) or null: the [queue] guard's one lookup. Callers compare with now. */
   activeUntil(concertId: string, userId: string): Promise<number | null>;
+  /**
+   * Puts a user back whose entry the line lost with its data: only for a claim of an earlier incarnation
+   * (`epoch`). A place goes back at its own sequence (once per incarnation and user, and the counter is
+   * raised to it); an access goes back until its activeUntil. False when the claim is of this incarnation
+   * or already used here. The caller checks first that the database does not say the token was used.
+   */
+  restore(concertId: string, userId: string, claim: RestoreClaim, now: number): Promise<boolean>;
+  /** The line's incarnation ('' before its first user, or after its data was lost). */
+  epoch(concertId: string): Promise<string>;
   /** Ends an ACTIVE slot (after payment); true when there was one. */
   release(concertId: string, userId: string): Promise<boolean>;
   settings(concertId: string): Promise<QueueSettings>;
@@ -77,6 +110,34 @@ export interface QueueStore {
   /** Concerts that ever had a queue: what the admit trigger walks. */
   concerts(): Promise<string[]>;
 }
+
+/** Where a store learns whether a line it starts had been started before (a loss), outside Redis. */
+export interface LineRegistry {
+  lineStarted(concertId: string, now: number): Promise<boolean>;
+}
+
+export interface QueueStoreOptions {
+  preKey?: PreKeySource;
+  /** Without one, every line that starts counts as new. */
+  registry?: LineRegistry;
+  /** Incarnation ids; tests pass a deterministic source. */
+  newEpoch?: () => string;
+}
+
+/**
+ * After a loss, admissions (from the line and at once on enter) wait this long, so the old fans come back
+ * to their places before newcomers take the free slots: a client obeying pollAfterSeconds has polled
+ * again by then, and an active fan's next [queue] request restores the access.
+ */
+export const recoveryWindowMs = maxPollSeconds * 1000;
+
+/**
+ * Sequence numbers never go back: each is at least the caller's clock (ms) times seqPerMs, so a counter
+ * lost with the line restarts above every number handed out before, unless users entered faster than
+ * seqPerMs a millisecond (far beyond what one Redis runs) or the callers' clocks disagree by more than
+ * the time since the loss. Restoring a place also raises the counter to that place's number.
+ */
+export const seqPerMs = 1000;
 
 /** Bounds of one admission step, so a single call never blocks Redis for long. */
 export const admitCap = 1000;

@@ -19,6 +19,35 @@ async function codeOf(promise: Promise<unknown>) {
 }
 
 describe('queue tokens', () => {
+  it("carries the line's incarnation and the issue time, through a fresh verifier as from the cache", async () => {
+    const at = now + 1234;
+    const queueToken = await tokens.issueQueueToken(
+      { userId: 'u1', concertId: '7', seq: 5, epoch: 'e1' },
+      at,
+    );
+    const access = await tokens.issueAccessToken(
+      { userId: 'u1', concertId: '7', activeUntil: now + 600_000, epoch: 'e1' },
+      at,
+    );
+    const fresh = createQueueTokens({ secret, verifiedCacheSize: 0 });
+    for (const verifier of [tokens, fresh]) {
+      expect(await verifier.verifyQueueToken(queueToken, at)).toMatchObject({
+        epoch: 'e1',
+        issuedAt: now + 1000,
+      });
+      expect(await verifier.verifyAccessToken(access, at)).toMatchObject({
+        epoch: 'e1',
+        issuedAt: now + 1000,
+      });
+    }
+    // A token without an incarnation (signed before tokens carried one) can never be restored.
+    const plain = await fresh.issueQueueToken({ userId: 'u1', concertId: '7', seq: 5 }, at);
+    expect((await fresh.verifyQueueToken(plain, at)).epoch).toBe('');
+    // The same place in another incarnation is another token.
+    const again = await tokens.issueQueueToken({ userId: 'u1', concertId: '7', seq: 5, epoch: 'e2' }, at);
+    expect(again).not.toBe(queueToken);
+  });
+
   it('round-trips a queue token and an access token', async () => {
     const queueToken = await tokens.issueQueueToken({ userId: 'u1', concertId: '7', seq: 42 }, now);
     expect(await tokens.verifyQueueToken(queueToken, now + 1000)).toMatchObject({

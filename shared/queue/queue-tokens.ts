@@ -20,14 +20,25 @@ export interface QueueTicket {
   userId: string;
   concertId: string;
   seq: number;
+  /** The line's incarnation the place was given in ('' for tokens that carry none): see QueueView.epoch. */
+  epoch: string;
   jti: string;
+  /** iat in ms (whole seconds). */
+  issuedAt: number;
 }
+
+/** What the queue signs into a queue token; a token without an epoch can never be restored. */
+export type QueueTicketClaims = Pick<QueueTicket, 'userId' | 'concertId' | 'seq'> & { epoch?: string };
 
 /** What an access token says: this user may use this concert's [queue] endpoints until activeUntil. */
 export interface AccessGrant {
   userId: string;
   concertId: string;
   jti: string;
+  /** The line's incarnation that granted the access ('' for tokens that carry none). */
+  epoch: string;
+  /** iat in ms (whole seconds). */
+  issuedAt: number;
   /** exp in ms (whole seconds: JWT NumericDate). */
   expiresAt: number;
   /** Genuine, but past exp: the guard answers QUEUE_NOT_ACTIVE rather than QUEUE_TOKEN_INVALID. */
@@ -35,11 +46,11 @@ export interface AccessGrant {
 }
 
 export interface QueueTokens {
-  issueQueueToken(ticket: Omit<QueueTicket, 'jti'>, now: number): Promise<string>;
+  issueQueueToken(ticket: QueueTicketClaims, now: number): Promise<string>;
   /** Throws QUEUE_TOKEN_INVALID for anything but a genuine, unexpired queue token. */
   verifyQueueToken(token: string, now: number): Promise<QueueTicket>;
   issueAccessToken(
-    grant: { userId: string; concertId: string; activeUntil: number },
+    grant: { userId: string; concertId: string; activeUntil: number; epoch?: string },
     now: number,
   ): Promise<string>;
   /** Throws QUEUE_TOKEN_INVALID unless genuine; an expired genuine token comes back with `expired`. */
@@ -127,11 +138,22 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
       const half = Math.max(1, Math.floor(queueTtl / 2));
       const halfLife = Math.floor(now / 1000 / half);
       const exp = Math.min((halfLife + 2) * half, Math.floor(now / 1000) + queueTtl);
-      const claims = { cid: ticket.concertId, seq: ticket.seq, typ: 'queue' };
+      const epoch = ticket.epoch ?? '';
+      const claims = {
+        cid: ticket.concertId,
+        seq: ticket.seq,
+        typ: 'queue',
+        ...(epoch ? { ep: epoch } : {}),
+      };
+      const { userId, concertId, seq } = ticket;
       return issueOnce(
-        `q\0${ticket.userId}\0${ticket.concertId}\0${ticket.seq}\0${halfLife}`,
-        (jti) => sign(claims, ticket.userId, now, exp, jti),
-        (jti) => ({ typ: 'queue', claims: { ...ticket, jti }, exp }),
+        `q\0${userId}\0${concertId}\0${seq}\0${epoch}\0${halfLife}`,
+        (jti) => sign(claims, userId, now, exp, jti),
+        (jti) => ({
+          typ: 'queue',
+          claims: { userId, concertId, seq, epoch, jti, issuedAt: secondsOf(now) * 1000 },
+          exp,
+        }),
       );
     },
 
@@ -155,12 +177,15 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
 
     issueAccessToken(grant, now) {
       const exp = Math.ceil(grant.activeUntil / 1000);
+      const epoch = grant.epoch ?? '';
+      const claims = { cid: grant.concertId, typ: 'access', ...(epoch ? { ep: epoch } : {}) };
+      const { userId, concertId } = grant;
       return issueOnce(
-        `a\0${grant.userId}\0${grant.concertId}\0${exp}`,
-        (jti) => sign({ cid: grant.concertId, typ: 'access' }, grant.userId, now, exp, jti),
+        `a\0${userId}\0${concertId}\0${exp}\0${epoch}`,
+        (jti) => sign(claims, userId, now, exp, jti),
         (jti) => ({
           typ: 'access',
-          claims: { userId: grant.userId, concertId: grant.concertId, jti, expiresAt: exp * 1000 },
+          claims: { userId, concertId, jti, epoch, issuedAt: secondsOf(now) * 1000, expiresAt: exp * 1000 },
           exp,
         }),
       );
@@ -196,10 +221,14 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
 }
 
 function claimsOf(payload: JWTPayload, typ: 'queue' | 'access') {
-  const { sub, cid, jti } = payload;
+  const { sub, cid, jti, ep, iat } = payload;
   if (payload.typ !== typ) return null;
   if (typeof sub !== 'string' || !userIdPattern.test(sub)) return null;
   if (typeof cid !== 'string' || !concertIdPattern.test(cid)) return null;
   if (typeof jti !== 'string') return null;
-  return { userId: sub, concertId: cid, jti };
+  if (ep !== undefined && typeof ep !== 'string') return null;
+  const issuedAt = typeof iat === 'number' ? iat * 1000 : 0;
+  return { userId: sub, concertId: cid, jti, epoch: ep ?? '', issuedAt };
 }
+
+const secondsOf = (ms: number) => Math.floor(ms / 1000);

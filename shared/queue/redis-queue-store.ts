@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
 import { defineLuaScript } from '../redis/scripts.ts';
-import { cryptoPreKey } from './memory-queue-store.ts';
+import { cryptoPreKey, randomEpoch } from './memory-queue-store.ts';
 import {
-  type PreKeySource,
   type QueueDefaults,
   type QueueSettings,
   type QueueSettingsPatch,
   type QueueSnapshot,
   type QueueState,
   type QueueStore,
+  type QueueStoreOptions,
   type QueueView,
+  recoveryWindowMs,
   resolveSettings,
 } from './queue-store.ts';
 
@@ -31,7 +32,9 @@ type Reply = Array<number | string>;
  */
 export function queueKeys(concertId: string, prefix = 'q'): string[] {
   const base = `${prefix}:{${concertId}}:`;
-  return ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats'].map((k) => base + k);
+  return ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'].map(
+    (k) => base + k,
+  );
 }
 
 function settingsFrom(reply: Reply): QueueSettings {
@@ -47,8 +50,11 @@ function settingsFrom(reply: Reply): QueueSettings {
 }
 
 function admittedFrom(reply: Reply): string[] {
-  return reply.length > 12 ? (reply.slice(12) as string[]) : [];
+  return reply.length > 13 ? (reply.slice(13) as string[]) : [];
 }
+
+/** Reply of a script that found the line without an incarnation and was not told how to start one. */
+const needsStart = (reply: Reply) => reply[0] === -1;
 
 /**
  * The real queue: one EVALSHA per operation (lua/queue-enter.lua, queue-status.lua, queue-admit.lua),
@@ -58,12 +64,14 @@ function admittedFrom(reply: Reply): string[] {
 export function createRedisQueueStore(
   redis: Redis,
   defaults: QueueDefaults,
-  options: { prefix?: string; preKey?: PreKeySource } = {},
+  options: QueueStoreOptions & { prefix?: string } = {},
 ): QueueStore {
   const prefix = options.prefix ?? 'q';
   const preKey = options.preKey ?? cryptoPreKey;
+  const newEpoch = options.newEpoch ?? randomEpoch;
   const concertsKey = `${prefix}:concerts`;
   const enterScript = defineLuaScript('queue-enter');
+  const restoreScript = defineLuaScript('queue-restore');
   const statusScript = defineLuaScript('queue-status');
   const admitScript = defineLuaScript('queue-admit');
   const defaultArgs = [
@@ -91,6 +99,24 @@ export function createRedisQueueStore(
     redis.sadd(concertsKey, concertId).catch(() => registered.delete(concertId));
   };
 
+  /**
+   * Runs a script that may start the line: first without the means to, so the database is asked only
+   * when the line has no incarnation (its first user, or its data was lost), then once more with them.
+   */
+  const startingLine = async (
+    concertId: string,
+    now: number,
+    run: (start: [string, string | number]) => Promise<Reply>,
+  ): Promise<Reply> => {
+    const reply = await run(['', '']);
+    if (!needsStart(reply)) return reply;
+    const known = options.registry ? await options.registry.lineStarted(concertId, now) : false;
+    // The set of concerts went with the data: register this one again.
+    registered.delete(concertId);
+    register(concertId);
+    return run([newEpoch(), known ? now + recoveryWindowMs : 0]);
+  };
+
   const toView = (reply: Reply): QueueView => ({
     state: states[Number(reply[0])] ?? 'NONE',
     position: Number(reply[1]),
@@ -98,6 +124,7 @@ export function createRedisQueueStore(
     seq: Number(reply[3]),
     rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
     settings: settingsFrom(reply),
+    epoch: String(reply[12] ?? ''),
     admitted: admittedFrom(reply),
   });
 
@@ -109,8 +136,20 @@ export function createRedisQueueStore(
   return {
     async enter(concertId, userId, now) {
       register(concertId);
-      const args = [now, ...defaultArgs, userId, preKey()];
-      return toView((await enterScript.run(redis, keys(concertId), args)) as Reply);
+      const key = preKey();
+      const reply = await startingLine(
+        concertId,
+        now,
+        async (start) =>
+          (await enterScript.run(redis, keys(concertId), [
+            now,
+            ...defaultArgs,
+            userId,
+            key,
+            ...start,
+          ])) as Reply,
+      );
+      return toView(reply);
     },
 
     async status(concertId, userId, now) {
@@ -129,6 +168,40 @@ export function createRedisQueueStore(
         settings: settingsFrom(reply),
         admitted: admittedFrom(reply),
       };
+    },
+
+    async counts(concertId, now) {
+      const [waiting, active, , , pre] = keys(concertId);
+      const [w, a, p] = await Promise.all([
+        redis.zcard(waiting!),
+        redis.zcount(active!, `(${now}`, '+inf'),
+        redis.zcard(pre!),
+      ]);
+      return { waiting: w, preRegistered: p, active: a };
+    },
+
+    async restore(concertId, userId, claim, now) {
+      const value = claim.kind === 'place' ? claim.seq : claim.activeUntil;
+      const key = preKey();
+      const reply = await startingLine(
+        concertId,
+        now,
+        async (start) =>
+          (await restoreScript.run(redis, keys(concertId), [
+            now,
+            userId,
+            claim.kind,
+            claim.epoch,
+            value,
+            key,
+            ...start,
+          ])) as Reply,
+      );
+      return reply[0] === 1;
+    },
+
+    async epoch(concertId) {
+      return (await redis.get(keys(concertId)[7]!)) ?? '';
     },
 
     async activeUntil(concertId, userId) {

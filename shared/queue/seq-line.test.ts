@@ -28,4 +28,20 @@ describe('SeqLine', () => {
     line.push('late', 9999);
     expect(line.rank('late')).toBe(1999);
   });
+
+  it('inserts a restored place in order, equal numbers by user id as Redis orders them', () => {
+    const line = new SeqLine();
+    for (let i = 1; i <= 4; i++) line.push(`u${i}`, i * 10);
+    line.shift(1);
+    line.insert('early', 5);
+    line.insert('b', 25);
+    line.insert('a', 25);
+    line.insert('last', 99);
+    expect(line.shift(10)).toEqual(['early', 'u2', 'a', 'b', 'u3', 'u4', 'last']);
+    line.push('x', 100);
+    line.insert('y', 100);
+    expect(line.rank('y')).toBe(1);
+    expect(line.remove('x')).toBe(true);
+    expect(line.rank('y')).toBe(0);
+  });
 });

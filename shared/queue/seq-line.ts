@@ -24,17 +24,29 @@ export class SeqLine {
     this.seqOf.set(userId, seq);
   }
 
+  /**
+   * A place restored in the middle of the line (O(n), rare). Equal numbers are ordered by user id, as a
+   * Redis sorted set orders equal scores. The user must not be in the line.
+   */
+  insert(userId: string, seq: number): void {
+    let index = this.indexOf(seq);
+    while (index < this.seqs.length && this.seqs[index] === seq && this.users[index]! < userId) index++;
+    this.users.splice(index, 0, userId);
+    this.seqs.splice(index, 0, seq);
+    this.seqOf.set(userId, seq);
+  }
+
   /** 0-based number of users ahead, or -1. */
   rank(userId: string): number {
     const seq = this.seqOf.get(userId);
-    return seq === undefined ? -1 : this.indexOf(seq) - this.head;
+    return seq === undefined ? -1 : this.indexOfUser(userId, seq) - this.head;
   }
 
   remove(userId: string): boolean {
     const seq = this.seqOf.get(userId);
     if (seq === undefined) return false;
     this.seqOf.delete(userId);
-    const index = this.indexOf(seq);
+    const index = this.indexOfUser(userId, seq);
     if (index === this.head) {
       this.head++;
       this.compact();
@@ -54,9 +66,16 @@ export class SeqLine {
     return taken;
   }
 
+  private indexOfUser(userId: string, seq: number): number {
+    let index = this.indexOf(seq);
+    while (this.users[index] !== userId && index < this.users.length) index++;
+    return index;
+  }
+
+  /** The first index at or after the head whose number is not below `seq`. */
   private indexOf(seq: number): number {
     let lo = this.head;
-    let hi = this.seqs.length - 1;
+    let hi = this.seqs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.seqs[mid]! < seq) lo = mid + 1;

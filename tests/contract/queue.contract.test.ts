@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
-import type { PreKeySource, QueueDefaults, QueueStore } from '../../shared/queue/queue-store.ts';
+import {
+  type PreKeySource,
+  type QueueDefaults,
+  type QueueStore,
+  seqPerMs,
+} from '../../shared/queue/queue-store.ts';
 import { createRedisQueueStore, queueKeys } from '../../shared/queue/redis-queue-store.ts';
 import { realRedis, uniqueSuffix } from '../support/real-services.ts';
 
@@ -269,6 +274,63 @@ describe.each(targets)('queue store contract: $name', (target) => {
     expect((await store.concerts()).sort()).toEqual([c, other].sort());
   });
 
+  it('counts the line without admitting or expiring anyone', async () => {
+    const store = target.make({ ...defaults, maxActive: 2, activeTtlSeconds: 10 });
+    const c = freshConcert();
+    expect(await store.counts(c, t0)).toEqual({ waiting: 0, preRegistered: 0, active: 0 });
+    for (const u of users(5)) await store.enter(c, u, t0);
+    await store.release(c, 'u1');
+    for (let i = 0; i < 3; i++) {
+      expect(await store.counts(c, t0 + 1000)).toEqual({ waiting: 3, preRegistered: 0, active: 1 });
+    }
+    // A slot past its end is not counted, though only an admission step removes it.
+    expect(await store.counts(c, t0 + 10_000)).toEqual({ waiting: 3, preRegistered: 0, active: 0 });
+    expect((await store.admit(c, t0 + 1000)).admitted).toEqual(['u3']);
+  });
+
+  it('restores a place lost with the line at its own sequence, once, and an access until its end', async () => {
+    const store = target.make();
+    const c = freshConcert();
+    await store.updateSettings(c, { paused: true });
+    const a = await store.enter(c, 'a', t0);
+    const b = await store.enter(c, 'b', t0 + 10);
+    expect(a.epoch).not.toBe('');
+    expect([a.seq >= t0 * seqPerMs, b.seq >= (t0 + 10) * seqPerMs]).toEqual([true, true]);
+    // A claim of this incarnation lost its entry by the rules: nothing to restore.
+    const same = { kind: 'access' as const, epoch: a.epoch, activeUntil: t0 + 600_000 };
+    expect(await store.restore(c, 'x', same, t0 + 11)).toBe(false);
+    expect(await store.restore(c, 'x', { kind: 'place', epoch: a.epoch, seq: a.seq + 1 }, t0 + 11)).toBe(
+      false,
+    );
+    expect((await store.status(c, 'x', t0 + 11)).state).toBe('NONE');
+
+    // Claims of a lost incarnation come back at their own places, ahead of anyone newer.
+    const lost = 'an-earlier-incarnation';
+    const ahead = (t0 + 5) * seqPerMs;
+    const far = (t0 + 9_000_000) * seqPerMs;
+    expect(await store.restore(c, 'p', { kind: 'place', epoch: lost, seq: far }, t0 + 12)).toBe(true);
+    expect(await store.restore(c, 'q', { kind: 'place', epoch: lost, seq: ahead }, t0 + 12)).toBe(true);
+    const positions = async (users: string[]) =>
+      Promise.all(users.map(async (u) => (await store.status(c, u, t0 + 13)).position));
+    expect(await positions(['a', 'q', 'b', 'p'])).toEqual([1, 2, 3, 4]);
+    // The counter never hands out a number below a restored one.
+    expect((await store.enter(c, 'newer', t0 + 14)).seq).toBeGreaterThan(far);
+    expect(await positions(['p', 'newer'])).toEqual([4, 5]);
+    // Once per incarnation and user: the same token gets nothing back a second time.
+    expect(await store.restore(c, 'q', { kind: 'place', epoch: lost, seq: ahead }, t0 + 15)).toBe(false);
+
+    // An access comes back until its end (not after), taking its holder out of the line.
+    expect(
+      await store.restore(c, 'p', { kind: 'access', epoch: lost, activeUntil: t0 + 9000 }, t0 + 16),
+    ).toBe(true);
+    expect(await store.activeUntil(c, 'p')).toBe(t0 + 9000);
+    expect(await positions(['newer'])).toEqual([4]);
+    expect(await store.restore(c, 'y', { kind: 'access', epoch: lost, activeUntil: t0 + 16 }, t0 + 16)).toBe(
+      false,
+    );
+    expect(await store.epoch(c)).toBe(a.epoch);
+  });
+
   it('answers NONE for a user or a concert it does not know', async () => {
     const store = target.make();
     const c = freshConcert();
@@ -302,10 +364,16 @@ describe('queue stores agree step by step', () => {
       };
       let keyA = 0;
       let keyB = 0;
-      const memory = createMemoryQueueStore(d, { preKey: () => (keyA = (keyA * 7919 + 13) % 100_003) });
+      let epochA = 0;
+      let epochB = 0;
+      const memory = createMemoryQueueStore(d, {
+        preKey: () => (keyA = (keyA * 7919 + 13) % 100_003),
+        newEpoch: () => `e${++epochA}`,
+      });
       const real = createRedisQueueStore(redis, d, {
         prefix: `qt${uniqueSuffix()}`,
         preKey: () => (keyB = (keyB * 7919 + 13) % 100_003),
+        newEpoch: () => `e${++epochB}`,
       });
       const c = freshConcert();
       const random = mulberry32(seed);
@@ -333,9 +401,24 @@ describe('queue stores agree step by step', () => {
         } else if (r < 0.88) {
           const u = pick();
           [a, b] = [await memory.release(c, u), await real.release(c, u)];
-        } else if (r < 0.92) {
+        } else if (r < 0.9) {
           const u = pick();
           [a, b] = [await memory.activeUntil(c, u), await real.activeUntil(c, u)];
+        } else if (r < 0.92) {
+          // A token of a lost incarnation (e0) or of this one, for a place or an access.
+          const u = pick();
+          const epoch = random() < 0.8 ? 'e0' : 'e1';
+          const claim =
+            random() < 0.6
+              ? {
+                  kind: 'place' as const,
+                  epoch,
+                  seq: random() < 0.2 ? 0 : now * 1000 - Math.floor(random() * 9e6),
+                }
+              : { kind: 'access' as const, epoch, activeUntil: now + Math.floor(random() * 20_000) - 5000 };
+          const restored = await memory.restore(c, u, claim, now);
+          [a, b] = [restored, await real.restore(c, u, claim, now)];
+          if (restored) seen.add('restored');
         } else {
           const patch =
             r < 0.94
@@ -348,7 +431,7 @@ describe('queue stores agree step by step', () => {
         expect(b, `step ${i} at ${now - t0} ms`).toEqual(a);
       }
       // The script did reach every state, so the agreement means something.
-      expect([...seen].sort()).toEqual(['ACTIVE', 'NONE', 'PRE', 'WAITING', 'admitted']);
+      expect([...seen].sort()).toEqual(['ACTIVE', 'NONE', 'PRE', 'WAITING', 'admitted', 'restored']);
     },
   );
 });

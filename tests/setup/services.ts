@@ -154,6 +154,7 @@ async function startContainers(
   try {
     log(`[services] starting ${CONTAINER_IMAGES.redis}`);
     const redis = await new GenericContainer(CONTAINER_IMAGES.redis)
+      .withCommand(['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec'])
       .withExposedPorts(6379)
       .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
       .start();

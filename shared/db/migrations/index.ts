@@ -3,6 +3,7 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_outbox_shards.ts';
 import * as m0003 from './0003_hold_procedure.ts';
 import * as m0004 from './0004_pay_procedure.ts';
+import * as m0005 from './0005_queue_lines.ts';
 
 /**
  * Numbered migrations, imported statically so each function bundles them into its single file (no
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0002_outbox_shards': m0002,
   '0003_hold_procedure': m0003,
   '0004_pay_procedure': m0004,
+  '0005_queue_lines': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,8 @@
 -- The admission step every queue script runs first (included by luaSource, see shared/redis/scripts.ts).
 -- Mirrors createMemoryQueueStore's `step`.
 -- KEYS: 1 waiting (ZSET user -> seq), 2 active (ZSET user -> activeUntil ms), 3 seen (ZSET user -> last
--- poll ms), 4 seq (INCR), 5 pre (ZSET user -> random key, before opensAt), 6 settings (HASH), 7 stats (HASH).
+-- poll ms), 4 seq (counter), 5 pre (ZSET user -> random key, before opensAt), 6 settings (HASH), 7 stats
+-- (HASH), 8 epoch (the line's incarnation id), 9 healed (SET of users whose place was restored in it).
 -- ARGV: 1 now ms, 2..5 default maxActive, admitPerSecond, activeTtlSeconds, idleTimeoutSeconds.
 local now = tonumber(ARGV[1])
 local conf = redis.call('HMGET', KEYS[6], 'maxActive', 'admitPerSecond', 'activeTtlSeconds',
@@ -13,9 +14,23 @@ local idleTimeout = tonumber(conf[4]) or tonumber(ARGV[5])
 local paused = conf[5] == '1'
 local opensAt = tonumber(conf[6])
 local opened = opensAt == nil or now >= opensAt
-local stats = redis.call('HMGET', KEYS[7], 'credit', 'creditAt', 'rb', 'rc', 'rp')
+local stats = redis.call('HMGET', KEYS[7], 'credit', 'creditAt', 'rb', 'rc', 'rp', 'recoverUntil')
+-- After the line's data was lost, admissions wait for the old fans to come back (recoveryWindowMs).
+local recovering = (tonumber(stats[6]) or 0) > now
 local rb, rc, rp = tonumber(stats[3]), tonumber(stats[4]) or 0, tonumber(stats[5]) or 0
 local admitted = {}
+
+-- The next n sequence numbers: never below the clock times seqPerMs, so a lost counter restarts above
+-- every number handed out before (queue-store.ts, seqPerMs).
+local function takeSeq(n)
+  local first = redis.call('INCRBY', KEYS[4], n) - n + 1
+  local floor = now * 1000
+  if first < floor then
+    first = floor
+    redis.call('SET', KEYS[4], first + n - 1)
+  end
+  return first
+end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 
@@ -29,7 +44,7 @@ end
 if opened and redis.call('EXISTS', KEYS[5]) == 1 then
   -- The opening: pre-registered users take the next sequence numbers in the order of their random keys.
   local pre = redis.call('ZRANGE', KEYS[5], 0, -1)
-  local base = redis.call('INCRBY', KEYS[4], #pre) - #pre
+  local base = takeSeq(#pre) - 1
   for i = 1, #pre, 500 do
     local args = {}
     for j = i, math.min(i + 499, #pre) do
@@ -41,7 +56,7 @@ if opened and redis.call('EXISTS', KEYS[5]) == 1 then
   redis.call('DEL', KEYS[5])
 end
 
-if opened and not paused then
+if opened and not paused and not recovering then
   -- Budget in thousandths of a user: admitPerSecond accrues per second up to one second's worth.
   local cap = admitPerSecond * 1000
   local credit = tonumber(stats[1])

@@ -1,8 +1,18 @@
 -- Joins a concert's waiting line, or returns the place already held: one place per user whatever the
 -- number of tabs. Runs the admission step first, so a newcomer is admitted at once only when nobody
--- waits ahead and a slot is free. ARGV 6: user id, 7: random sort key (used only before opensAt).
+-- waits ahead and a slot is free. ARGV 6: user id, 7: random sort key (used only before opensAt),
+-- 8: an incarnation id and 9: recoverUntil ms, used only to start a line that has none ('' and '': return
+-- {-1} instead, so the caller can ask the database whether the line had been started before).
 -- Returns {state 0 none|1 waiting|2 active|3 pre, position, activeUntil, seq, rate count, rate window ms,
--- maxActive, admitPerSecond, activeTtlSeconds, idleTimeoutSeconds, paused 1|0, opensAt|-1, admitted...}.
+-- maxActive, admitPerSecond, activeTtlSeconds, idleTimeoutSeconds, paused 1|0, opensAt|-1, epoch,
+-- admitted...}.
+local epoch = redis.call('GET', KEYS[8])
+if not epoch then
+  if ARGV[9] == '' then return {-1} end
+  epoch = ARGV[8]
+  redis.call('SET', KEYS[8], epoch)
+  if tonumber(ARGV[9]) > tonumber(ARGV[1]) then redis.call('HSET', KEYS[7], 'recoverUntil', ARGV[9]) end
+end
 --#include queue-admit-step
 
 local user = ARGV[6]
@@ -23,22 +33,27 @@ end
 
 local state, position, activeUntil, seq = view()
 if state == 0 then
+  local taken = 0
   if not opened then
     redis.call('ZADD', KEYS[5], ARGV[7], user)
     redis.call('ZADD', KEYS[3], now, user)
-  elseif not paused and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) < maxActive then
+  elseif not paused and not recovering and redis.call('ZCARD', KEYS[1]) == 0
+    and redis.call('ZCARD', KEYS[2]) < maxActive then
+    -- Admitted at once, yet numbered: the queue token carries a place to restore after a loss.
+    taken = takeSeq(1)
     redis.call('ZADD', KEYS[2], now + activeTtl * 1000, user)
     redis.call('HINCRBY', KEYS[7], 'total', 1)
     admitted[#admitted + 1] = user
   else
-    redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[4]), user)
+    redis.call('ZADD', KEYS[1], takeSeq(1), user)
     redis.call('ZADD', KEYS[3], now, user)
   end
   state, position, activeUntil, seq = view()
+  if taken > 0 then seq = taken end
 end
 
 local count, windowMs = rate()
 local reply = {state, position, activeUntil, seq, count, windowMs, maxActive, admitPerSecond, activeTtl,
-  idleTimeout, paused and 1 or 0, opensAt or -1}
+  idleTimeout, paused and 1 or 0, opensAt or -1, epoch}
 for i = 1, #admitted do reply[#reply + 1] = admitted[i] end
 return reply
