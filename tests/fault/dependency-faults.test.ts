@@ -151,7 +151,7 @@ describe('fault suite: two servers under load while MariaDB, Redis and Kafka fai
       price: 1000,
       buyers: 6,
       stampeders: 12,
-      chargers: 2,
+      chargers: 6,
       runId: Date.now().toString(36),
     });
     const steps: string[] = [];
