@@ -35,13 +35,13 @@ import { bearer, testSecret } from '../support/harness.ts';
 /**
  * Two server processes on MariaDB, Redis and Kafka of this suite's own, under a mixed load (buyers
  * holding seats of their own and paying, a stampede on three hot seats, wallet charges). During it
- * MariaDB is killed with SIGKILL and restarted, then Redis, then Kafka is stopped for 30 s. Afterwards
+ * MariaDB is killed with SIGKILL and restarted, then Redis, then Kafka is stopped for half a minute. Afterwards
  * the database, the Kafka topics, the notification webhook and the release-seat trigger's processed log
  * are compared with what the clients were told. The run is bounded: every phase has a deadline and every
  * process is stopped by pid, also when an assertion fails or the hook times out.
  */
 
-/** The scenario's own limit; the hook's timeout and the clean-up come on top, under three minutes. */
+/** The scenario's own limit; the hook's timeout and the clean-up come on top, within the suite's limit. */
 const budgetMs = 165_000;
 const warmMs = 3_000;
 const downMs = 4_000;
@@ -194,7 +194,7 @@ describe('fault suite: two servers under load while MariaDB, Redis and Kafka fai
     pool = createPool({ uri: urls.databaseUrl, connectionLimit: 2 });
     const query = async (sql: string) => (await pool!.query(sql))[0] as Record<string, unknown>[];
     // After Kafka returns, the dispatchers' consumer groups rejoin only once the members that crashed
-    // during the outage time out (about half a minute), so deliveries resume that late.
+    // during the outage time out (kafkajs' session timeout), so deliveries resume that late.
     await quiesce(query, webhook, Math.min(deadline - 12_000, Date.now() + 50_000), steps);
     await Promise.all(servers.map((s) => s.stop()));
     for (const s of servers) services.untrack(s.pid);
@@ -298,7 +298,7 @@ describe('fault suite: two servers under load while MariaDB, Redis and Kafka fai
   });
 });
 
-/** A concert with two schedules of seats for buyers (one each) and one of three seats for the stampede. */
+/** A concert with two large schedules for buyers (a seat each) and a small one for the stampede. */
 async function createConcert(url: string) {
   const admin = { ...(await bearer('fault-admin', 'admin')), 'content-type': 'application/json' };
   const created = await fetch(`${url}/v1/admin/concerts`, {

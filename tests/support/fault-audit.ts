@@ -206,7 +206,7 @@ export interface WireEvent {
   copies: number;
 }
 
-/** Problems grouped by kind, each kind with its count and a few examples (a broken run finds thousands). */
+/** Problems grouped by kind, each kind with its count and a few examples (a broken run finds a great many). */
 export function summarize(problems: string[][]): string[] {
   return problems
     .filter((list) => list.length > 0)

@@ -15,7 +15,7 @@ export interface Answer {
   server: number;
   sentAt: number;
   doneAt: number;
-  /** 0: no HTTP answer (connection refused or reset, or the client's own timeout). */
+  /** Zero when there was no HTTP answer (connection refused or reset, or the client's own timeout). */
   status: number;
   code: string | undefined;
   retryAfter: string | null;

@@ -67,7 +67,7 @@ export function tail(file: string, lines = 20): string {
   }
 }
 
-/** The server's error-level log lines (pino level ≥ 50), counted by message and error text. */
+/** The server's log lines at pino's error level and above, counted by message and error text. */
 export function errorSummary(file: string): Map<string, number> {
   const counts = new Map<string, number>();
   let text = '';

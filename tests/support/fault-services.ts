@@ -71,7 +71,7 @@ export async function startFaultServices(
     ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])),
     SERVICES_DIR: servicesDir,
     SERVICES_ENV_FILE: path.join(dir, 'services.env'),
-    // C1 only: the broker starts in about half the time on a busy machine, and this one lives a few minutes.
+    // C1 only: the broker starts much sooner on a busy machine, and this one lives only minutes.
     KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m -XX:TieredStopAtLevel=1',
   };
   const pidFile = (name: ServiceName) => path.join(servicesDir, name, `${name}.pid`);
