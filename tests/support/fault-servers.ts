@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configSchema } from '../../shared/config.ts';
 import { freePort } from './fault-services.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,7 +24,7 @@ export async function startAppServer(
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...inherited(), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, out],
   });
   closeSync(out);
@@ -57,6 +58,12 @@ export async function startAppServer(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { url, pid, logFile, stop };
+}
+
+/** The environment without any setting of the app's own, so a shell's DATABASE_READ_URL or key prefix cannot leak in. */
+function inherited(): NodeJS.ProcessEnv {
+  const settings = new Set(Object.keys(configSchema.shape));
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !settings.has(key)));
 }
 
 export function tail(file: string, lines = 20): string {
