@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
+ * Four tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
  * contract suite (embedded and real adapters side by side) and the races, against real MariaDB, Redis
  * and Kafka that the global setup brings up (or takes from DATABASE_URL, REDIS_URL, KAFKA_BROKERS).
+ * `fault`: two server processes under load while their own MariaDB, Redis and Kafka are killed.
  * `deploy`: images, Knative manifests, Terraform and workflows validated offline with real tools.
  */
 export default defineConfig({
@@ -29,6 +30,17 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Suites share the real servers; running files one at a time keeps a 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'fault',
+          // Its own MariaDB, Redis and Kafka, killed and restarted under load (tests/fault/); run alone,
+          // like the integration files, so the machine's other suites do not skew its timings.
+          include: ['tests/fault/**/*.test.ts'],
+          testTimeout: 10_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },
