@@ -27,6 +27,7 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
       '0002_outbox_shards',
       '0003_hold_procedure',
       '0004_pay_procedure',
+      '0005_queue_lines',
     ]);
     expect((await migrateToLatest(database.db)).applied).toEqual([]);
   });
