@@ -118,6 +118,82 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
   const kafkaCheck = (body: Record<string, unknown>) =>
     (body.checks as { name: string; status: string }[]).find((c) => c.name === 'kafka')?.status;
 
+  let concert: { id: string; schedules: { id: string }[] };
+  /** A fan enters the queue and holds the seat at `index`: queue.activated and reservation.created. */
+  const enterAndHold = async (name: string, index: number) => {
+    const scheduleId = concert.schedules[0]!.id;
+    const auth = await bearer(`${name}-${suffix}`);
+    const entered = (await (
+      await fetch(`${server.url}/v1/queue/tokens`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ concertId: concert.id }),
+      })
+    ).json()) as { accessToken: string };
+    const headers = { ...auth, 'x-queue-token': entered.accessToken, 'content-type': 'application/json' };
+    const seats = (await (
+      await fetch(`${server.url}/v1/schedules/${scheduleId}/seats`, { headers })
+    ).json()) as { items: { id: string }[] };
+    const held = await fetch(`${server.url}/v1/reservations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ scheduleId, seatId: seats.items[index]!.id }),
+    });
+    expect(held.status).toBe(201);
+  };
+  const charge = async (key: string) => {
+    const res = await fetch(`${server.url}/v1/points/charges`, {
+      method: 'POST',
+      headers: {
+        ...(await bearer(`ko-${suffix}`)),
+        'content-type': 'application/json',
+        'idempotency-key': `${key}-${suffix}`,
+      },
+      body: JSON.stringify({ amount: 5000 }),
+    });
+    expect(res.status).toBe(201);
+  };
+  /** The relay's own database gets events as a function's transaction would write them. */
+  const writeRelayEvents = async (from: number, count: number) => {
+    const events = Array.from({ length: count }, (_, i) => ({
+      event: {
+        topic: topics.paymentCompleted,
+        key: `r${from + i}`,
+        factId: `${suffix}-${from + i}`,
+        data: {},
+      },
+      now: Date.now(),
+    }));
+    await appendAllToOutbox(relayDb.database.db, events);
+    written.push(...events.map(({ event }) => eventIdFor(event.topic, event.factId)));
+  };
+  const notifiable = async () =>
+    (await serverDb.database.db.selectFrom('outbox').select(['event_id', 'topic']).execute())
+      .filter((row) => (subscriptions.notify as readonly string[]).includes(row.topic))
+      .map((row) => row.event_id)
+      .sort();
+  /** Every event of both outboxes at its consumer, and (after a while for late duplicates) only once. */
+  const expectEachDeliveredOnce = async () => {
+    const notified = await notifiable();
+    await waitFor(
+      () => notified.every((id) => hooks.includes(id)) && written.every((id) => deliveries.includes(id)),
+      90_000,
+      'the events written while Kafka was down',
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    expect([...hooks].sort()).toEqual(notified);
+    expect([...deliveries].sort()).toEqual([...written].sort());
+  };
+  const everyoneReady = () =>
+    waitFor(
+      async () =>
+        (await get(`${server.url}/readyz`)).body.status === 'ready' &&
+        (await get(`${relay.url}/readyz`)).status === 200 &&
+        (await get(`${dispatcher.url}/readyz`)).status === 200,
+      20_000,
+      'every process ready again',
+    );
+
   it('serves without Kafka: the API answers (a charge 201, a hold 201) and /readyz names Kafka', async () => {
     // Today's crash came a few seconds after start: outlive that first.
     await new Promise((r) => setTimeout(r, 6000));
@@ -133,16 +209,9 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
       expect(kafkaCheck(answer.body)).toBe('unavailable');
     }
 
-    const user = await bearer(`ko-${suffix}`);
-    const charge = await fetch(`${server.url}/v1/points/charges`, {
-      method: 'POST',
-      headers: { ...user, 'content-type': 'application/json', 'idempotency-key': `c-${suffix}` },
-      body: JSON.stringify({ amount: 5000 }),
-    });
-    expect(charge.status).toBe(201);
-
+    await charge('first');
     const admin = await bearer('root', 'admin');
-    const concert = (await (
+    concert = (await (
       await fetch(`${server.url}/v1/admin/concerts`, {
         method: 'POST',
         headers: { ...admin, 'content-type': 'application/json' },
@@ -152,37 +221,10 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
           schedules: [{ startsAt: '2030-01-01T19:00:00Z', seatCount: 3, price: 1000 }],
         }),
       })
-    ).json()) as { id: string; schedules: { id: string }[] };
-    const scheduleId = concert.schedules[0]!.id;
-    for (const [i, name] of ['ann', 'ben'].entries()) {
-      const auth = await bearer(`${name}-${suffix}`);
-      const entered = (await (
-        await fetch(`${server.url}/v1/queue/tokens`, {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify({ concertId: concert.id }),
-        })
-      ).json()) as { accessToken: string };
-      const headers = { ...auth, 'x-queue-token': entered.accessToken, 'content-type': 'application/json' };
-      const seats = (await (
-        await fetch(`${server.url}/v1/schedules/${scheduleId}/seats`, { headers })
-      ).json()) as { items: { id: string }[] };
-      const held = await fetch(`${server.url}/v1/reservations`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ scheduleId, seatId: seats.items[i]!.id }),
-      });
-      expect(held.status).toBe(201);
-    }
-
-    // The relay's own database gets events as a function's transaction would write them.
-    const now = Date.now();
-    const events = Array.from({ length: 5 }, (_, i) => ({
-      event: { topic: topics.paymentCompleted, key: `r${i}`, factId: `${suffix}-${i}`, data: { i } },
-      now,
-    }));
-    await appendAllToOutbox(relayDb.database.db, events);
-    written.push(...events.map(({ event }) => eventIdFor(event.topic, event.factId)));
+    ).json()) as typeof concert;
+    await enterAndHold('ann', 0);
+    await enterAndHold('ben', 1);
+    await writeRelayEvents(0, 5);
 
     await new Promise((r) => setTimeout(r, 2000));
     const pending = async (database: Database) =>
@@ -197,20 +239,8 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
   it('once Kafka is up: topics created, every event written meanwhile delivered exactly once', async () => {
     broker = await startKafkaBroker({ port: kafkaPort, controllerPort, dir: kafkaDir });
 
-    const notified = (await serverDb.database.db.selectFrom('outbox').select(['event_id', 'topic']).execute())
-      .filter((row) => (subscriptions.notify as readonly string[]).includes(row.topic))
-      .map((row) => row.event_id)
-      .sort();
-    expect(notified.length).toBeGreaterThanOrEqual(4);
-    await waitFor(
-      () => notified.every((id) => hooks.includes(id)) && written.every((id) => deliveries.includes(id)),
-      90_000,
-      'the events written while Kafka was down',
-    );
-    // Late duplicates would come within a few seconds of the first delivery.
-    await new Promise((r) => setTimeout(r, 3000));
-    expect([...hooks].sort()).toEqual(notified);
-    expect([...deliveries].sort()).toEqual([...written].sort());
+    expect((await notifiable()).length).toBeGreaterThanOrEqual(4);
+    await expectEachDeliveredOnce();
 
     const admin = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -228,13 +258,28 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
       await admin.disconnect();
     }
 
+    await everyoneReady();
+  }, 180_000);
+
+  it('Kafka stopping under running processes: no crash, /readyz follows, what was written meanwhile arrives once', async () => {
+    await broker?.stop();
+    broker = undefined;
     await waitFor(
       async () =>
-        (await get(`${server.url}/readyz`)).body.status === 'ready' &&
-        (await get(`${relay.url}/readyz`)).status === 200 &&
-        (await get(`${dispatcher.url}/readyz`)).status === 200,
+        (await get(`${server.url}/readyz`)).body.status === 'degraded' &&
+        (await get(`${relay.url}/readyz`)).status === 503 &&
+        (await get(`${dispatcher.url}/readyz`)).status === 503,
       20_000,
-      'every process ready again',
+      'Kafka reported down',
     );
+    await charge('second');
+    await enterAndHold('cat', 2);
+    await writeRelayEvents(5, 3);
+    await new Promise((r) => setTimeout(r, 6000));
+    for (const p of [server, relay, dispatcher]) expect((await get(`${p.url}/healthz`)).status).toBe(200);
+
+    broker = await startKafkaBroker({ port: kafkaPort, controllerPort, dir: kafkaDir });
+    await expectEachDeliveredOnce();
+    await everyoneReady();
   }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -40,7 +40,8 @@ export interface KafkaBroker {
 /**
  * A single-node Kafka (KRaft) of a test's own on the given port, data in `dir`, started the way
  * scripts/services/up.sh starts the shared one: for tests that need Kafka absent first and present later
- * at the same address. Ready when the broker logs that it started; `stop()` ends exactly this process.
+ * at the same address, or stopped and started again on the same dir. Ready when the broker logs that it
+ * started; `stop()` ends exactly this process.
  */
 export async function startKafkaBroker(options: {
   port: number;
@@ -105,14 +106,18 @@ export async function startKafkaBroker(options: {
     '-cp',
     `${kafkaLibs()}/*`,
   ];
-  const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
-  execFileSync(
-    'java',
-    [...java, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', config],
-    { stdio: 'ignore', timeout: 120_000 },
-  );
+  // A broker started again on the same dir keeps its topics, offsets and groups, as a restart would.
+  if (!existsSync(path.join(data, 'meta.properties'))) {
+    const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
+    execFileSync(
+      'java',
+      [...java, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', config],
+      { stdio: 'ignore', timeout: 120_000 },
+    );
+  }
 
   const logFile = path.join(dir, 'kafka.out');
+  const offset = existsSync(logFile) ? readFileSync(logFile).length : 0;
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn('java', [...java, 'kafka.Kafka', config], {
     stdio: ['ignore', fd, fd],
@@ -131,7 +136,7 @@ export async function startKafkaBroker(options: {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Kafka exited during startup; see ${logFile}`);
-    if (readFileSync(logFile, 'utf8').includes('Kafka Server started')) break;
+    if (readFileSync(logFile).subarray(offset).includes('Kafka Server started')) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`Kafka did not start in time; see ${logFile}`);
