@@ -317,6 +317,12 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
   };
 }
 
+/** A failure of the Kafka client (broker unreachable, no leader, timeout): an outage, answered with 503. */
+export function isKafkaOutage(error: unknown): boolean {
+  // By name: the error classes are not named exports of kafkajs's CommonJS build under ESM.
+  return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
