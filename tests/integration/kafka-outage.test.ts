@@ -224,11 +224,14 @@ describe('Kafka down at start, back later (real processes, real broker)', () => 
     await enterAndHold('ann', 0);
     await enterAndHold('ben', 1);
     await writeRelayEvents(0, 5);
-    // A PingSource tick to the relay meanwhile: an outage to retry, not an internal error.
+    // A PingSource tick to the relay meanwhile: an outage to retry, named for Kafka (not the database).
     const tick = await fetch(`${relay.url}/`, { method: 'POST', signal: AbortSignal.timeout(20_000) });
     expect(tick.status).toBe(503);
     expect(Number(tick.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await tick.json()) as { error: { code: string } }).error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    expect(((await tick.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: expect.stringMatching(/^kafka /),
+    });
 
     await new Promise((r) => setTimeout(r, 2000));
     const pending = async (database: Database) =>
