@@ -22,7 +22,7 @@ export async function closedPort(): Promise<number> {
 
 /** Where `npm run services:install` put the Kafka jars: asked of lib.sh, so the version is pinned once. */
 function kafkaLibs(): string {
-  return execFileSync(
+  const libs = execFileSync(
     'bash',
     [
       '-c',
@@ -30,6 +30,11 @@ function kafkaLibs(): string {
     ],
     { encoding: 'utf8' },
   );
+  if (!existsSync(path.join(libs, '.complete')))
+    throw new Error(
+      `No Kafka jars in ${libs} to run a broker of the test's own. Run: sudo npm run services:install`,
+    );
+  return libs;
 }
 
 export interface KafkaBroker {
