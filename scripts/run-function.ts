@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import type { Runtime } from '../shared/runtime.ts';
 import type { Mount } from '../shared/serve.ts';
 import { serveFunctions } from '../shared/serve.ts';
 
@@ -24,11 +23,9 @@ if (!name || !match) {
 }
 const module = (await import(new URL(`${match}/main.ts`, root).href)) as {
   mount?: Mount;
-  startRelay?: NonNullable<Parameters<typeof serveFunctions>[0]['onStart']>;
+  startStandaloneRelay?: NonNullable<Parameters<typeof serveFunctions>[0]['onStart']>;
   startStandaloneDispatcher?: NonNullable<Parameters<typeof serveFunctions>[0]['onStart']>;
 };
 // Background work a function's own entry starts (the relay loop, the dispatcher) starts here too.
-const onStart =
-  module.startStandaloneDispatcher ??
-  (module.startRelay ? async (rt: Runtime) => module.startRelay?.(rt) : undefined);
+const onStart = module.startStandaloneDispatcher ?? module.startStandaloneRelay;
 await serveFunctions({ name, mounts: module.mount ? [module.mount] : [], ...(onStart ? { onStart } : {}) });

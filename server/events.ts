@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { appTarget, type Deliver, deadLetterTopic, startDispatcher } from '../shared/events/dispatcher.ts';
+import { reportKafkaReadiness } from '../shared/events/readiness.ts';
 import { startScheduler } from '../shared/events/scheduler.ts';
 import { allTopics, ordering, subscriptions } from '../shared/events/subscriptions.ts';
 import { createHttpApp } from '../shared/http/create-http-app.ts';
@@ -23,9 +24,9 @@ import { releaseDeps } from '../triggers/release-seat/main.ts';
  * Knative; only the delivery differs.
  */
 export async function startEvents(rt: Runtime): Promise<() => Promise<void>> {
-  await rt.bus.ensureTopics([...allTopics, deadLetterTopic]).catch((error: unknown) => {
-    rt.logger.warn({ err: String(error) }, 'could not create topics now; the relay retries publishing');
-  });
+  reportKafkaReadiness(rt, 'degraded');
+  // Kafka down is no reason not to serve: the bus creates the topics when it next reaches Kafka.
+  await rt.bus.ensureTopics([...allTopics, deadLetterTopic]).catch(() => undefined);
   const inProcess = (name: string, routes: OpenAPIHono<AppEnv>): Deliver => {
     return appTarget(
       createHttpApp({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runWindowed } from './kafka-bus.ts';
+import { createKafkaBus, runWindowed } from './kafka-bus.ts';
 
 /** A task per record that finishes when the test says so. */
 function controlled(n: number) {
@@ -76,5 +76,43 @@ describe('runWindowed (unordered delivery of one partition batch)', () => {
     finish[1]!();
     await run;
     expect(started).toEqual([0, 1]);
+  });
+});
+
+describe('createKafkaBus with no broker listening', () => {
+  it('subscribes without throwing, fails publish and readiness fast, and closes cleanly', async () => {
+    const { createServer } = await import('node:net');
+    const { pino } = await import('pino');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const address = srv.address();
+        srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const bus = createKafkaBus({
+      brokers: [`127.0.0.1:${port}`],
+      clientId: 'unit',
+      partitions: 1,
+      replicationFactor: 1,
+      logger: pino({ level: 'silent' }),
+      maxReconnectDelayMs: 200,
+    });
+    try {
+      await expect(bus.ensureTopics(['t'])).rejects.toThrow(/ECONNREFUSED/);
+      const subscription = await bus.subscribe({ groupId: 'g', topics: ['t'], handler: async () => {} });
+      await expect(bus.publish([{ topic: 't', key: 'k', value: 'v' }])).rejects.toThrow();
+      const started = Date.now();
+      await expect(bus.ping()).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(1500);
+      await new Promise((r) => setTimeout(r, 1000));
+      await subscription.stop();
+    } finally {
+      await bus.close();
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });

@@ -15,6 +15,12 @@ import { requestIdMiddleware } from './request-id.ts';
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * What this process is while the check fails: `unavailable` (the default: /readyz answers 503, take it
+   * out of rotation) or `degraded` (it still serves its requests, so /readyz stays 200 and names the
+   * dependency, as the API does while Kafka is away and its events wait in the outbox).
+   */
+  whenDown?: 'unavailable' | 'degraded';
 }
 
 export interface HttpAppOptions {
@@ -73,18 +79,24 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const results = await Promise.all(
-      options.readiness.map(async ({ name, check }) => {
+      options.readiness.map(async ({ name, check, whenDown }) => {
         try {
           await withTimeout(check(), readinessTimeoutMs, name);
-          return { name, ok: true as const };
+          return { name, ok: true as const, status: 'ok' as const };
         } catch (error) {
-          return { name, ok: false as const, error: error instanceof Error ? error.message : String(error) };
+          return {
+            name,
+            ok: false as const,
+            status: whenDown ?? ('unavailable' as const),
+            error: error instanceof Error ? error.message : String(error),
+          };
         }
       }),
     );
-    const ready = results.every((r) => r.ok);
+    const ready = results.every((r) => r.status !== 'unavailable');
+    const status = !ready ? 'unavailable' : results.every((r) => r.ok) ? 'ready' : 'degraded';
     if (!ready) c.header('Retry-After', '2');
-    return c.json({ status: ready ? 'ready' : 'unavailable', checks: results }, ready ? 200 : 503);
+    return c.json({ status, checks: results }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     await options.beforeScrape?.();

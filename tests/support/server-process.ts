@@ -19,13 +19,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The all-in-one server as a real process (as `npm start` runs it), ready when /healthz answers. */
+/**
+ * The all-in-one server as a real process (as `npm start` runs it), ready when /healthz answers. `entry`
+ * runs another script instead, e.g. `['scripts/run-function.ts', 'dispatcher']` for one function alone.
+ */
 export async function startServerProcess(
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  entry: string[] = ['server/main.ts'],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...entry], {
     cwd: new URL('../../', import.meta.url).pathname,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

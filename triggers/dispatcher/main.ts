@@ -1,5 +1,6 @@
 import { ConfigError } from '../../shared/config.ts';
 import { deadLetterTopic, startDispatcher, urlTarget } from '../../shared/events/dispatcher.ts';
+import { reportKafkaReadiness } from '../../shared/events/readiness.ts';
 import { startScheduler } from '../../shared/events/scheduler.ts';
 import { allTopics, ordering, subscriptions } from '../../shared/events/subscriptions.ts';
 import type { Runtime } from '../../shared/runtime.ts';
@@ -28,7 +29,9 @@ export function parseTargets(text: string | undefined, key: string): Map<string,
 export async function startStandaloneDispatcher(rt: Runtime): Promise<() => Promise<void>> {
   const delivery = parseTargets(rt.config.DISPATCH_TARGETS, 'DISPATCH_TARGETS');
   const pings = parseTargets(rt.config.SCHEDULE_TARGETS, 'SCHEDULE_TARGETS');
-  await rt.bus.ensureTopics([...allTopics, deadLetterTopic]);
+  reportKafkaReadiness(rt, 'unavailable');
+  // Kafka down at start: serve /readyz (503) and join the groups when it is back, rather than exit.
+  await rt.bus.ensureTopics([...allTopics, deadLetterTopic]).catch(() => undefined);
   const targets = [...delivery].map(([name, url]) => {
     const topics = subscriptions[name as keyof typeof subscriptions];
     if (!topics)

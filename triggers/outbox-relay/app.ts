@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DependencyUnavailableError } from '../../shared/errors.ts';
+import { isKafkaOutage } from '../../shared/events/kafka-bus.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import { errorResponses } from '../../shared/http/openapi-common.ts';
 import { createRouter } from '../../shared/http/router.ts';
@@ -20,7 +22,14 @@ export function relayRoutes(deps: RelayDeps) {
         ...errorResponses({ 503: 'DEPENDENCY_UNAVAILABLE' }),
       },
     }),
-    async (c) => c.json({ published: await drainOutbox(deps) }, 200),
+    async (c) => {
+      try {
+        return c.json({ published: await drainOutbox(deps) }, 200);
+      } catch (error) {
+        if (isKafkaOutage(error)) throw new DependencyUnavailableError('kafka', error);
+        throw error;
+      }
+    },
   );
   return app;
 }

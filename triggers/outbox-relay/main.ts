@@ -1,3 +1,4 @@
+import { reportKafkaReadiness } from '../../shared/events/readiness.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { relayRoutes } from './app.ts';
@@ -23,9 +24,15 @@ export function startRelay(rt: Runtime): () => Promise<void> {
   });
 }
 
+/** The relay as its own process: without Kafka it has nothing to do, so its /readyz says 503 meanwhile. */
+export async function startStandaloneRelay(rt: Runtime): Promise<() => Promise<void>> {
+  reportKafkaReadiness(rt, 'unavailable');
+  return startRelay(rt);
+}
+
 export const mount: Mount = (rt) => relayRoutes(relayDeps(rt));
 
 if (isEntryPoint(import.meta.url)) {
   // Its own process in Knative (min-scale 1): the loop keeps latency low, PingSource posts are the backstop.
-  await serveFunctions({ name: 'outbox-relay', mounts: [mount], onStart: async (rt) => startRelay(rt) });
+  await serveFunctions({ name: 'outbox-relay', mounts: [mount], onStart: startStandaloneRelay });
 }
