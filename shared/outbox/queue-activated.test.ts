@@ -51,12 +51,4 @@ describe('queue.activated outbox rows', () => {
     await hook('1', users);
     expect(await rows()).toHaveLength(1234);
   });
-
-  it('rejects every caller of a batch the database refused', async () => {
-    const hook = recordActivations(database.db, manualClock());
-    await database.close();
-    const results = await Promise.allSettled([hook('1', ['a']), hook('1', ['b'])]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    database = await embeddedDatabase();
-  });
 });

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/schema.ts';
 import type { OnActivated } from '../queue/activated.ts';
+import type { Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { topics } from './events.ts';
 import { appendAllToOutbox, type OutboxEvent } from './outbox-writer.ts';
@@ -9,28 +10,87 @@ import { appendAllToOutbox, type OutboxEvent } from './outbox-writer.ts';
 /** Rows per INSERT: well under max_allowed_packet with the small queue.activated payloads. */
 const maxRowsPerInsert = 500;
 
+export interface ActivationRecordOptions {
+  logger?: Logger | undefined;
+  /** Backoff between attempts to write rows the database refused, doubling from `first` up to `max`. */
+  retryDelayMs?: { first: number; max: number };
+}
+
+interface Batch {
+  rows: { event: OutboxEvent; now: number }[];
+  done: Deferred;
+}
+
 /**
  * `queue.activated` through the outbox like every other event: admission happens in Redis, so the rows are
  * written right after it and the relay publishes them. At an opening every request admits someone, so the
- * admissions of one turn of the event loop share one INSERT instead of a transaction each (the bench showed
- * a transaction per admission costing an eighth of enter-queue's CPU). Each caller's promise settles when
- * its own rows are written.
+ * admissions of one turn of the event loop share one INSERT instead of a transaction each. Each
+ * caller's promise settles when its own rows are written.
+ *
+ * The admission itself cannot be taken back, so rows the database refuses (an outage) are kept and written
+ * again with backoff until it answers: the fan is ACTIVE either way, and the notice follows late rather
+ * than never. Writing a fact twice is harmless (the insert skips an event id already there).
  */
-export function recordActivations(db: Kysely<DB>, clock: Clock): OnActivated {
-  interface Batch {
-    rows: { event: OutboxEvent; now: number }[];
-    done: Deferred;
-  }
+export function recordActivations(
+  db: Kysely<DB>,
+  clock: Clock,
+  options: ActivationRecordOptions = {},
+): OnActivated {
+  const { first, max } = options.retryDelayMs ?? { first: 250, max: 5000 };
   let pending: Batch | null = null;
+  let refused: Batch[] = [];
+  let retryScheduled = false;
+  let delay = first;
+
+  const write = async (rows: Batch['rows']) => {
+    for (let i = 0; i < rows.length; i += maxRowsPerInsert) {
+      await appendAllToOutbox(db, rows.slice(i, i + maxRowsPerInsert));
+    }
+  };
+
+  const keepForRetry = (batch: Batch, error: unknown) => {
+    if (refused.length === 0 && !retryScheduled) {
+      options.logger?.warn(
+        { err: error instanceof Error ? error.message : String(error), users: batch.rows.length },
+        'queue.activated rows kept in memory until the database answers',
+      );
+    }
+    refused.push(batch);
+    scheduleRetry();
+  };
+
+  const scheduleRetry = () => {
+    if (retryScheduled) return;
+    retryScheduled = true;
+    setTimeout(() => void retry(), delay).unref();
+  };
+
+  const retry = async () => {
+    const batches = refused;
+    refused = [];
+    const rows = batches.flatMap((batch) => batch.rows);
+    try {
+      await write(rows);
+      for (const batch of batches) batch.done.resolve();
+      options.logger?.info(
+        { users: rows.length },
+        'queue.activated rows written after the database came back',
+      );
+      delay = first;
+    } catch {
+      refused = batches.concat(refused);
+      delay = Math.min(delay * 2, max);
+    }
+    retryScheduled = false;
+    if (refused.length > 0) scheduleRetry();
+  };
 
   const flush = async (batch: Batch) => {
     try {
-      for (let i = 0; i < batch.rows.length; i += maxRowsPerInsert) {
-        await appendAllToOutbox(db, batch.rows.slice(i, i + maxRowsPerInsert));
-      }
+      await write(batch.rows);
       batch.done.resolve();
     } catch (error) {
-      batch.done.reject(error);
+      keepForRetry(batch, error);
     }
   };
 
@@ -63,21 +123,16 @@ export function recordActivations(db: Kysely<DB>, clock: Clock): OnActivated {
 interface Deferred {
   promise: Promise<void>;
   resolve(): void;
-  reject(error: unknown): void;
 }
 
 function deferred(): Deferred {
   let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
+  const promise = new Promise<void>((res) => {
     resolve = res;
-    reject = rej;
   });
-  // Every caller gets this promise and reports its failure; an unobserved rejection must not crash.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  return { promise, resolve };
 }
 
 /** The hook every admitting place uses (enter-queue, the status poll, admit-queue). */
-export const activationHookFor = (rt: Pick<Runtime, 'database' | 'clock'>) =>
-  recordActivations(rt.database.db, rt.clock);
+export const activationHookFor = (rt: Pick<Runtime, 'database' | 'clock' | 'logger'>) =>
+  recordActivations(rt.database.db, rt.clock, { logger: rt.logger });
