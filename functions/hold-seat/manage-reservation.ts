@@ -2,6 +2,7 @@ import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import { freedSeat } from '../../shared/seats/freed-seat.ts';
 import { seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import type { HoldDeps } from './hold-seat.ts';
 import { eventData } from './hold-seat.ts';
@@ -58,13 +59,7 @@ export async function cancelReservation(
         .execute();
       await trx
         .updateTable('seats')
-        .set({
-          status: 'AVAILABLE',
-          held_by: null,
-          hold_expires_at: null,
-          reservation_id: null,
-          updated_at: now,
-        })
+        .set(freedSeat(now))
         .where('id', '=', seatId)
         .where('reservation_id', '=', row.id)
         .where('status', '=', 'HELD')

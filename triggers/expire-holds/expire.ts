@@ -7,6 +7,7 @@ import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendAllToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import { freedSeat } from '../../shared/seats/freed-seat.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 
 export interface ExpireDeps {
@@ -89,13 +90,7 @@ async function expireBatch(db: Kysely<DB>, chosen: ReservationRow[], now: number
     db.transaction().execute(async (trx) => {
       await trx
         .updateTable('seats')
-        .set({
-          status: 'AVAILABLE',
-          held_by: null,
-          hold_expires_at: null,
-          reservation_id: null,
-          updated_at: now,
-        })
+        .set(freedSeat(now))
         .where('id', 'in', seatIds)
         .where('reservation_id', 'in', ids)
         .where('status', '=', 'HELD')

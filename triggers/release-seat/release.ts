@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { oncePerEvent } from '../../shared/events/dedupe.ts';
 import type { ReservationEventData } from '../../shared/outbox/events.ts';
+import { freedSeat } from '../../shared/seats/freed-seat.ts';
 import { type HoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 
@@ -35,13 +36,7 @@ export async function releaseSeat(
     async (trx) => {
       await trx
         .updateTable('seats')
-        .set({
-          status: 'AVAILABLE',
-          held_by: null,
-          hold_expires_at: null,
-          reservation_id: null,
-          updated_at: now,
-        })
+        .set(freedSeat(now))
         .where('id', '=', seatId)
         .where('reservation_id', '=', reservationId)
         .where('status', '=', 'HELD')
