@@ -6,6 +6,7 @@ import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
 import type { QueueRecords } from '../../shared/queue/queue-records.ts';
 import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
 import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
+import { restoreFromToken } from '../../shared/queue/restore-from-token.ts';
 
 export interface QueueDeps {
   store: QueueStore;
@@ -119,17 +120,7 @@ export async function readTicket(deps: QueueDeps, queueToken: string | undefined
  * back at its own sequence, unless the database says the holder paid for this concert since it was issued.
  */
 async function restorePlace(deps: QueueDeps, ticket: QueueTicket, epoch: string, now: number) {
-  if (ticket.epoch === '' || ticket.epoch === epoch) return false;
-  if (await deps.records?.paidSince(ticket.concertId, ticket.userId, ticket.issuedAt)) return false;
-  const claim = { kind: 'place' as const, epoch: ticket.epoch, seq: ticket.seq };
-  const restored = await deps.store.restore(ticket.concertId, ticket.userId, claim, now);
-  if (restored) {
-    deps.logger?.info(
-      { concertId: ticket.concertId, userId: ticket.userId, seq: ticket.seq },
-      'queue place restored from its token after the line lost its data',
-    );
-  }
-  return restored;
+  return restoreFromToken(deps, ticket, epoch, { kind: 'place', epoch: ticket.epoch, seq: ticket.seq }, now);
 }
 
 /** GET /v1/queue/status: where the ticket's holder stands now; counts as a poll. */

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/schema.ts';
-import type { OnActivated } from '../queue/activated.ts';
 import type { Logger } from '../logger.ts';
+import type { OnActivated } from '../queue/activated.ts';
 import type { Runtime } from '../runtime.ts';
 import { topics } from './events.ts';
 import { appendAllToOutbox, type OutboxEvent } from './outbox-writer.ts';

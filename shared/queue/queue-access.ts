@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { QueueRecords } from './queue-records.ts';
 import type { QueueStore } from './queue-store.ts';
 import type { AccessGrant, QueueTokens } from './queue-tokens.ts';
+import { restoreFromToken } from './restore-from-token.ts';
 
 export { queueTokenHeader } from '../http/queue-access.ts';
 
@@ -33,19 +34,14 @@ export function createQueueAccess(deps: {
   records?: Pick<QueueRecords, 'paidSince'> | undefined;
   logger?: Logger | undefined;
 }): QueueAccess {
-  const restoreAccess = async (grant: AccessGrant, now: number) => {
-    if (grant.epoch === '' || grant.epoch === (await deps.store.epoch(grant.concertId))) return false;
-    if (await deps.records?.paidSince(grant.concertId, grant.userId, grant.issuedAt)) return false;
-    const claim = { kind: 'access' as const, epoch: grant.epoch, activeUntil: grant.expiresAt };
-    const restored = await deps.store.restore(grant.concertId, grant.userId, claim, now);
-    if (restored) {
-      deps.logger?.info(
-        { concertId: grant.concertId, userId: grant.userId, activeUntil: grant.expiresAt },
-        'queue access restored from its token after the line lost its data',
-      );
-    }
-    return restored;
-  };
+  const restoreAccess = async (grant: AccessGrant, now: number) =>
+    restoreFromToken(
+      deps,
+      grant,
+      await deps.store.epoch(grant.concertId),
+      { kind: 'access', epoch: grant.epoch, activeUntil: grant.expiresAt },
+      now,
+    );
 
   return {
     async verify(accessToken, userId, concertId) {
