@@ -18,6 +18,7 @@ const entries = ['functions', 'triggers'].flatMap((dir) =>
         .map((name) => ({ name, entry: join(root, dir, name, 'main.ts') }))
     : [],
 );
+const topicsEntry = join(root, 'shared', 'events', 'topics-main.ts');
 const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const selected = entries.filter((e) => wanted.size === 0 || wanted.has(e.name));
 if (selected.length === 0) {
@@ -31,8 +32,10 @@ for (const { name, entry } of selected) {
   mkdirSync(outdir, { recursive: true });
   const started = performance.now();
   await build({
-    entryPoints: [entry],
-    outfile: join(outdir, 'index.mjs'),
+    // topics.mjs beside each function, so a Job can create the topics from any function's image.
+    entryPoints: { index: entry, topics: topicsEntry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { type KafkaSecurity, kafkaSaslMechanisms, regionFromBrokers } from './events/kafka-auth.ts';
 
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -101,6 +103,17 @@ export const configSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
   KAFKA_TOPIC_PREFIX: z.string().max(64).default(''),
+  /** `aws-msk-iam` signs OAUTHBEARER tokens with the pod's AWS credentials (IRSA), as MSK's port 9098 wants. */
+  KAFKA_SASL: z.enum(kafkaSaslMechanisms).default('none'),
+  /** Unset: on whenever KAFKA_SASL is, since MSK refuses SASL without TLS. */
+  KAFKA_TLS: flag.optional(),
+  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1')
+    .optional(),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_JWKS_URL: z.url().optional(),
@@ -153,6 +166,7 @@ export interface Config extends RawConfig {
   embedded: boolean;
   devAuth: boolean;
   seedDemo: boolean;
+  kafkaSecurity: KafkaSecurity;
 }
 
 export class ConfigError extends Error {
@@ -189,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.NODE_ENV === 'production' && raw.DEV_AUTH === true) {
     problems.push('DEV_AUTH: must not be enabled in production');
   }
+  problems.push(...kafkaSecurityProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const embedded = !raw.DATABASE_URL && !raw.REDIS_URL && !raw.KAFKA_BROKERS;
@@ -197,5 +212,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedded,
     devAuth: raw.DEV_AUTH ?? embedded,
     seedDemo: raw.SEED_DEMO ?? embedded,
+    kafkaSecurity: kafkaSecurityOf(raw),
   };
+}
+
+function kafkaSecurityOf(raw: RawConfig): KafkaSecurity {
+  const region = raw.AWS_REGION ?? regionFromBrokers(raw.KAFKA_BROKERS ?? '');
+  return {
+    tls: raw.KAFKA_TLS ?? raw.KAFKA_SASL !== 'none',
+    sasl: raw.KAFKA_SASL,
+    ...(raw.KAFKA_TLS_CA_FILE ? { caFile: raw.KAFKA_TLS_CA_FILE } : {}),
+    ...(raw.KAFKA_SASL_USERNAME ? { username: raw.KAFKA_SASL_USERNAME } : {}),
+    ...(raw.KAFKA_SASL_PASSWORD ? { password: raw.KAFKA_SASL_PASSWORD } : {}),
+    ...(region ? { region } : {}),
+  };
+}
+
+function kafkaSecurityProblems(raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const security = kafkaSecurityOf(raw);
+  const scram = raw.KAFKA_SASL === 'scram-sha-512';
+  if (scram && !raw.KAFKA_SASL_USERNAME)
+    problems.push('KAFKA_SASL_USERNAME: required with KAFKA_SASL=scram-sha-512');
+  if (scram && !raw.KAFKA_SASL_PASSWORD)
+    problems.push('KAFKA_SASL_PASSWORD: required with KAFKA_SASL=scram-sha-512');
+  for (const key of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const)
+    if (!scram && raw[key]) problems.push(`${key}: used only with KAFKA_SASL=scram-sha-512`);
+  if (raw.KAFKA_SASL === 'aws-msk-iam' && !security.region)
+    problems.push(
+      'AWS_REGION: required with KAFKA_SASL=aws-msk-iam when the brokers are not MSK host names that name it',
+    );
+  if (raw.KAFKA_SASL === 'aws-msk-iam' && !security.tls)
+    problems.push('KAFKA_TLS: MSK IAM authentication works over TLS only; leave it unset or true');
+  if (raw.KAFKA_TLS_CA_FILE && !security.tls)
+    problems.push('KAFKA_TLS_CA_FILE: set, but TLS is off (KAFKA_TLS=false)');
+  if (raw.KAFKA_TLS_CA_FILE && security.tls && !existsSync(raw.KAFKA_TLS_CA_FILE))
+    problems.push(`KAFKA_TLS_CA_FILE: no file at ${raw.KAFKA_TLS_CA_FILE}`);
+  if (raw.KAFKA_SASL !== 'none' && !raw.KAFKA_BROKERS)
+    problems.push(`KAFKA_SASL: set to ${raw.KAFKA_SASL}, but KAFKA_BROKERS is not, so no Kafka is used`);
+  return problems;
 }

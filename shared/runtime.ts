@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { connectDatabase, type Database, redact } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { EventBus } from './events/bus.ts';
+import { describeKafkaSecurity, kafkaConnection } from './events/kafka-auth.ts';
 import { createKafkaBus } from './events/kafka-bus.ts';
 import { createMemoryBus } from './events/memory-bus.ts';
 import type { ReadinessCheck } from './http/create-http-app.ts';
@@ -120,6 +121,8 @@ export async function createRuntime(
         partitions: config.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: config.KAFKA_REPLICATION_FACTOR,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
+        connection: kafkaConnection(config.kafkaSecurity),
+        securityNote: describeKafkaSecurity(config.kafkaSecurity),
         logger,
       })
     : createMemoryBus({ partitions: config.KAFKA_TOPIC_PARTITIONS });

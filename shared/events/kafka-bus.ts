@@ -1,6 +1,7 @@
 import { type Consumer, Kafka, type KafkaMessage, type LogEntry, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { EventBus } from './bus.ts';
+import type { KafkaConnection } from './kafka-auth.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -15,6 +16,10 @@ export interface KafkaBusOptions {
   topicPrefix?: string;
   /** Longest pause between two tries to connect a consumer while Kafka is unreachable. */
   maxReconnectDelayMs?: number;
+  /** TLS and SASL (kafka-auth.ts); unset: plaintext, as the local broker speaks. */
+  connection?: KafkaConnection;
+  /** How the connection is secured, for the adapter's description. */
+  securityNote?: string;
 }
 
 /**
@@ -31,6 +36,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...options.connection,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 200 },
@@ -41,6 +47,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
   const probe = new Kafka({
     clientId: `${options.clientId}-probe`,
     brokers: options.brokers,
+    ...options.connection,
     connectionTimeout: 1000,
     requestTimeout: 1000,
     retry: { retries: 0 },
@@ -149,7 +156,7 @@ export function createKafkaBus(options: KafkaBusOptions): EventBus {
   };
 
   return {
-    describe: `Kafka (${options.brokers.join(',')})`,
+    describe: `Kafka (${options.brokers.join(',')}${options.securityNote ? `; ${options.securityNote}` : ''})`,
     async ensureTopics(topics) {
       for (const topic of topics) wanted.add(full(topic));
       try {
