@@ -85,6 +85,8 @@ export async function runTopicsCommand(options: {
   printError: (line: string) => void;
   /** Tests only: a token their broker accepts in place of the MSK IAM signer's. */
   oauthToken?: () => Promise<{ value: string }>;
+  /** Tries per request: a Job's pod may start before the brokers answer. */
+  retries?: number;
 }): Promise<number> {
   const { print, printError } = options;
   const unknown = options.argv.filter((a) => a !== '--grow-partitions');
@@ -121,7 +123,7 @@ export async function runTopicsCommand(options: {
     ...kafkaConnection(config.kafkaSecurity, options.oauthToken ? { oauthToken: options.oauthToken } : {}),
     connectionTimeout: 5000,
     requestTimeout: 30_000,
-    retry: { retries: 5, initialRetryTime: 500 },
+    retry: { retries: options.retries ?? 5, initialRetryTime: 500 },
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();

@@ -39,6 +39,8 @@ function kafkaLibs(): string {
 
 export interface KafkaBroker {
   brokers: string;
+  /** The SASL_SSL listener's address, when one was asked for. */
+  secureBrokers?: string;
   stop(): Promise<void>;
 }
 
@@ -53,23 +55,37 @@ export async function startKafkaBroker(options: {
   controllerPort: number;
   dir: string;
   timeoutMs?: number;
+  /** A second listener, SASL_SSL with OAUTHBEARER as MSK's IAM port has, checking tokens unsigned. */
+  secure?: { port: number; keystore: TestKeystore };
 }): Promise<KafkaBroker> {
-  const { port, controllerPort, dir } = options;
+  const { port, controllerPort, dir, secure } = options;
   const data = path.join(dir, 'data');
   mkdirSync(data, { recursive: true });
   const host = '127.0.0.1';
   const config = path.join(dir, 'server.properties');
+  const secureListener = secure ? `,SASL_SSL://${host}:${secure.port}` : '';
+  const secureSettings = secure
+    ? [
+        'listener.name.sasl_ssl.sasl.enabled.mechanisms=OAUTHBEARER',
+        'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+        'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler',
+        'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
+        `listener.name.sasl_ssl.ssl.keystore.location=${secure.keystore.keystore}`,
+        `listener.name.sasl_ssl.ssl.keystore.password=${secure.keystore.password}`,
+      ]
+    : [];
   writeFileSync(
     config,
     [
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.bootstrap.servers=${host}:${controllerPort}`,
-      `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+      `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}${secureListener}`,
+      `advertised.listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}${secureListener}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+      ...secureSettings,
       `log.dirs=${data}`,
       'default.replication.factor=1',
       'min.insync.replicas=1',
@@ -148,5 +164,69 @@ export async function startKafkaBroker(options: {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { brokers: `${host}:${port}`, stop };
+  return { brokers: `${host}:${port}`, ...(secure ? { secureBrokers: `${host}:${secure.port}` } : {}), stop };
+}
+
+export interface TestKeystore {
+  /** PEM of the CA that signed the broker's certificate: what a client trusts. */
+  caFile: string;
+  /** PKCS12 with the broker's key and certificate (for 127.0.0.1), under `password`. */
+  keystore: string;
+  password: string;
+}
+
+/** A throwaway CA and a broker certificate for 127.0.0.1, made with openssl in `dir`, valid for a day. */
+export function makeTestKeystore(dir: string): TestKeystore {
+  mkdirSync(dir, { recursive: true });
+  const at = (name: string) => path.join(dir, name);
+  const password = randomBytes(12).toString('hex');
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=concert test CA',
+  );
+  openssl('req', ...ec, '-keyout', at('broker.key'), '-out', at('broker.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    at('broker.csr'),
+    '-CA',
+    at('ca.pem'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    at('broker.pem'),
+    '-days',
+    '1',
+    '-extfile',
+    at('san.ext'),
+  );
+  openssl(
+    'pkcs12',
+    '-export',
+    '-in',
+    at('broker.pem'),
+    '-inkey',
+    at('broker.key'),
+    '-certfile',
+    at('ca.pem'),
+    '-out',
+    at('broker.p12'),
+    '-passout',
+    `pass:${password}`,
+  );
+  return { caFile: at('ca.pem'), keystore: at('broker.p12'), password };
 }
