@@ -511,7 +511,14 @@ describe('Dockerfile', () => {
       }
       expect(existsSync(join(build, 'dist', fn, 'index.mjs'))).toBe(true);
       cpSync(join(build, 'dist', fn), runtime, { recursive: true });
-      expect(readdirSync(runtime).sort()).toEqual(['index.mjs', 'index.mjs.map', 'lua', 'swagger-ui']);
+      expect(readdirSync(runtime).sort()).toEqual([
+        'index.mjs',
+        'index.mjs.map',
+        'lua',
+        'swagger-ui',
+        'topics.mjs',
+        'topics.mjs.map',
+      ]);
       // The /docs page's assets travel beside the bundle: the image has no node_modules to read them from.
       expect(readdirSync(join(runtime, 'swagger-ui')).sort()).toEqual([
         'swagger-ui-bundle.js',
@@ -536,6 +543,15 @@ describe('Dockerfile', () => {
       expect(missing, start.stderr).toBeUndefined();
       expect(start.stderr).toMatch(/Invalid configuration[\s\S]*PORT/);
       expect(start.status).toBe(78);
+      // The topics Job runs from the same image: it too must load alone and name what is missing.
+      const topics = spawnSync('node', ['topics.mjs'], {
+        cwd: runtime,
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(topics.stderr).toMatch(/KAFKA_BROKERS: required/);
+      expect(topics.status).toBe(78);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
