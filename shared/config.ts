@@ -110,10 +110,8 @@ export const configSchema = z.object({
   KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-  AWS_REGION: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1')
-    .optional(),
+  /** Read only with KAFKA_SASL=aws-msk-iam: other tools on the host may set it for their own use. */
+  AWS_REGION: z.string().min(1).optional(),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_JWKS_URL: z.url().optional(),
@@ -242,6 +240,8 @@ function kafkaSecurityProblems(raw: RawConfig): string[] {
     problems.push(
       'AWS_REGION: required with KAFKA_SASL=aws-msk-iam when the brokers are not MSK host names that name it',
     );
+  else if (raw.KAFKA_SASL === 'aws-msk-iam' && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(security.region ?? ''))
+    problems.push(`AWS_REGION: "${security.region}" is not an AWS region such as eu-west-1`);
   if (raw.KAFKA_SASL === 'aws-msk-iam' && !security.tls)
     problems.push('KAFKA_TLS: MSK IAM authentication works over TLS only; leave it unset or true');
   if (raw.KAFKA_TLS_CA_FILE && !security.tls)

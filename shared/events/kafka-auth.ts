@@ -60,7 +60,7 @@ export function mskIamTokenProvider(options: {
   };
 }
 
-/** The region in an MSK bootstrap host name (`b-1.name.abc.c2.kafka.eu-west-1.amazonaws.com:9098`). */
+/** The region in MSK bootstrap host names (`…kafka.<region>.amazonaws.com`). */
 export function regionFromBrokers(brokers: string): string | undefined {
   return /\.kafka\.([a-z0-9-]+)\.amazonaws\.com(?::\d+)?(?:,|$)/.exec(brokers)?.[1];
 }
