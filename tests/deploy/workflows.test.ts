@@ -266,7 +266,7 @@ describe('knative/deploy.sh against a recording kubectl', () => {
           kubectl,
           `#!/usr/bin/env bash
 echo "$*" >> ${log}
-if [ "$1" = get ]; then echo hold-seat-0000001; exit 0; fi
+if [ "$1" = get ]; then [ -n "$FIRST_DEPLOY" ] || echo hold-seat/hold-seat-0000001; exit 0; fi
 prev=""; for a in "$@"; do if [ "$prev" = -f ]; then cp "$a" ${captured}/$(date +%s%N).yaml; fi; prev="$a"; done
 `,
         );
@@ -318,6 +318,32 @@ prev=""; for a in "$@"; do if [ "$prev" = -f ]; then cp "$a" ${captured}/$(date 
           { revisionName: 'hold-seat-0000001', percent: 90, tag: 'stable' },
           { revisionName: 'hold-seat-abc1234', percent: 10, tag: 'canary' },
         ]);
+
+        // The first prod rollout of a function: no Service answers the lookup, so no canary is possible.
+        rmSync(captured, { recursive: true });
+        mkdirSync(captured);
+        const first = spawnSync('bash', ['knative/deploy.sh', 'prod', digests, '--canary', 'abc1234', '10'], {
+          cwd: repoRoot,
+          env: { ...env, FIRST_DEPLOY: '1' },
+          encoding: 'utf8',
+        });
+        toolLog.push(
+          `ran knative/deploy.sh prod <digests> --canary with no Service yet → exit ${first.status}`,
+        );
+        expect(first.status, first.stderr).toBe(0);
+        expect(first.stdout).toMatch(/first deploy takes 100%/);
+        const direct = readdirSync(captured)
+          .sort()
+          .flatMap((f) =>
+            parseAllDocuments(readFileSync(join(captured, f), 'utf8')).map((d) => d.toJS() as Y),
+          )
+          .find((d) => d?.kind === 'Service' && d.spec.traffic);
+        expect(direct.spec.template.metadata.name).toBe('hold-seat-abc1234');
+        expect(direct.spec.traffic[0]).toEqual({
+          revisionName: 'hold-seat-abc1234',
+          percent: 100,
+          tag: 'stable',
+        });
 
         writeFileSync(join(digests, 'hold-seat'), 'registry/concert/hold-seat:main\n');
         const unpinned = spawnSync('bash', ['knative/deploy.sh', 'prod', digests], {
