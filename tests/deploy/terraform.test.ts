@@ -642,6 +642,9 @@ function readDelivery(): Delivery {
 }
 
 const envDir = (name: string) => join(TF_ROOT, 'envs', name);
+/** An interpolation as hcl2json and GitHub write it: interp('var.x') is the text `${var.x}`. */
+const interp = (expr: string) => `$${'{'}${expr}}`;
+const gh = (expr: string) => `$${'{{'} ${expr} }}`;
 const str = (v: Json | undefined) => (typeof v === 'string' ? v : '');
 const strings = (v: Json | undefined) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
 
@@ -657,7 +660,7 @@ function imageLinks(d: Delivery): string[] {
   if (!ecr) return ['envs/global: no module "ecr"'];
   const prefix = str(ecr.name_prefix);
   const repos = new Set(strings(defaultOf(global, 'functions')).map((f) => `${prefix}/${f}`));
-  if (str(ecr.repositories) !== '${var.functions}')
+  if (str(ecr.repositories) !== interp('var.functions'))
     problems.push('envs/global: ecr.repositories is not var.functions');
   const push = (d.deploy.jobs.build.steps as Yaml[]).find((s) =>
     s.uses?.startsWith('docker/build-push-action'),
@@ -675,7 +678,7 @@ function imageLinks(d: Delivery): string[] {
     }
     if (repo[1] !== prefix)
       problems.push(`workflow pushes to ${repo[1]}/<fn>, Terraform creates ${prefix}/<fn>`);
-    if (repo[2] !== '${{ github.sha }}') problems.push(`workflow tag ${repo[2]} is not the commit SHA`);
+    if (repo[2] !== gh('github.sha')) problems.push(`workflow tag ${repo[2]} is not the commit SHA`);
   }
   // The build matrix is the deployable set: each one needs its repository.
   for (const fn of d.services)
@@ -855,7 +858,7 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     );
     push.with.tags = String(push.with.tags).replace('/concert/', '/concert-prod/');
     expect(imageLinks(renamed).join('\n')).toMatch(/Terraform creates concert\/<fn>/);
-    push.with.tags = '${{ steps.ecr.outputs.registry }}/concert/${{ matrix.function }}:main';
+    push.with.tags = `${gh('steps.ecr.outputs.registry')}/concert/${gh('matrix.function')}:main`;
     expect(imageLinks(renamed).join('\n')).toMatch(/not the commit SHA/);
     expect(imageLinks({ ...d, services: [...d.services, 'dispatcher'] }).join('\n')).toMatch(
       /dispatcher has no ECR/,
