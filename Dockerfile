@@ -5,7 +5,7 @@
 # self-contained ESM file plus the Redis Lua scripts. The runtime stage holds that directory and Node only:
 # no node_modules, no dev dependencies, no sources. The app handles SIGTERM itself (shared/serve.ts drains
 # and closes), so node runs as PID 1 with no init wrapper.
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+ARG NODE_IMAGE=node:24.11-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -8,7 +8,8 @@
 # so the others keep their running revision; shared objects (ConfigMap, dead-letter sink) are applied too.
 # Every rendered object passes knative/validate.ts before kubectl sees it.
 #   (default)   apply: the new template becomes the latest revision and takes 100% once Ready
-#   --canary    the new revision is named <fn>-<sha7> and gets <percent>% (tag canary), the serving one the rest (tag stable)
+#   --canary    the new revision is named <fn>-<sha7> and gets <percent>% (tag canary), the serving one the rest (tag stable);
+#               a function with no Service yet gets 100% at once (its first deploy has nothing to compare with)
 #   --promote   100% to <fn>-<sha7>
 # Needs kustomize, kubectl (current context = the target cluster), node with the repo's npm deps.
 set -euo pipefail
@@ -58,10 +59,19 @@ for fn in "${functions[@]}"; do
       ;;
     --canary)
       sha="${4:?sha7}"; percent="${5:?percent}"
-      stable="$("$KUBECTL" get ksvc "$fn" -n "$namespace" -o jsonpath='{.status.latestReadyRevisionName}')"
-      [ -n "$stable" ] || { echo "$fn: no ready revision to keep as stable" >&2; exit 66; }
-      "$TSX" "$root/knative/canary.ts" --service "$fn" --candidate "$sha" --stable "$stable" --percent "$percent" \
-        < "$work/rendered.yaml" > "$work/$fn.yaml"
+      found="$("$KUBECTL" get ksvc "$fn" -n "$namespace" --ignore-not-found \
+        -o jsonpath='{.metadata.name}/{.status.latestReadyRevisionName}')"
+      if [ -z "$found" ]; then
+        # First rollout of this function: no revision serves yet, so there is nothing to split against.
+        echo "$fn: no Service yet, first deploy takes 100% without a canary"
+        "$TSX" "$root/knative/canary.ts" --service "$fn" --candidate "$sha" --promote \
+          < "$work/rendered.yaml" > "$work/$fn.yaml"
+      else
+        stable="${found#*/}"
+        [ -n "$stable" ] || { echo "$fn: no ready revision to keep as stable" >&2; exit 66; }
+        "$TSX" "$root/knative/canary.ts" --service "$fn" --candidate "$sha" --stable "$stable" --percent "$percent" \
+          < "$work/rendered.yaml" > "$work/$fn.yaml"
+      fi
       "$TSX" "$root/knative/validate.ts" "$work/$fn.yaml"
       "$KUBECTL" apply -n "$namespace" -f "$work/$fn.yaml"
       apply_sources "$fn"

@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { EC2NodeClass } from '@kubernetes-models/karpenter/karpenter.k8s.aws/v1';
+import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import {
   ensureTool,
   IN_CI,
@@ -278,8 +281,10 @@ describe('terraform/', () => {
 
   it('each module names its main resource `this`', (ctx) => {
     tool('hcl2json', ctx);
+    // Stage one's composition has no single main resource, as an environment root has none.
+    const compositions = new Set(['modules/platform']);
     const problems = moduleDirs()
-      .filter((dir) => !isEnv(dir))
+      .filter((dir) => !isEnv(dir) && !compositions.has(relative(TF_ROOT, dir)))
       .filter((dir) => {
         const names = [
           ...resources(dir, 'resource').map(([, name]) => name),
@@ -307,6 +312,8 @@ describe('terraform/', () => {
           ([type]) => type.split('_')[0] ?? type,
         ),
       );
+      // `terraform_remote_state` comes from the built-in provider, which is never declared.
+      used.delete('terraform');
       for (const p of used)
         if (!declared.has(p))
           problems.push(`${rel}: uses provider "${p}" without declaring it in required_providers`);
@@ -604,3 +611,287 @@ function checkBody(body: Obj, schema: Schema, where: string, problems: string[],
     }
   }
 }
+
+////////////////////////////////////////////////////////////////////////////////
+// Delivery: the names Terraform, the workflows and the manifests share, and the two apply stages. Each
+// check returns its problems, so the same function runs on the repository and on a broken copy of it.
+////////////////////////////////////////////////////////////////////////////////
+
+const ENVS = ['dev', 'staging', 'prod'] as const;
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML
+type Yaml = any;
+
+interface Delivery {
+  deploy: Yaml;
+  overlays: Record<string, Yaml>;
+  services: string[];
+}
+
+function readDelivery(): Delivery {
+  const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
+  return {
+    deploy: parseYaml(read('.github/workflows/deploy.yml')),
+    overlays: Object.fromEntries(
+      ENVS.map((e) => [e, parseYaml(read(`knative/overlays/${e}/kustomization.yaml`))]),
+    ),
+    services: readdirSync(join(REPO_ROOT, 'knative/base/services'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort(),
+  };
+}
+
+const envDir = (name: string) => join(TF_ROOT, 'envs', name);
+/** An interpolation as hcl2json and GitHub write it: interp('var.x') is the text `${var.x}`. */
+const interp = (expr: string) => `$${'{'}${expr}}`;
+const gh = (expr: string) => `$${'{{'} ${expr} }}`;
+const str = (v: Json | undefined) => (typeof v === 'string' ? v : '');
+const strings = (v: Json | undefined) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+
+/** The `default` of a variable in a directory. */
+function defaultOf(dir: string, name: string): Json | undefined {
+  return named(dir, 'variable').get(name)?.body.default;
+}
+
+function imageLinks(d: Delivery): string[] {
+  const problems: string[] = [];
+  const global = envDir('global');
+  const ecr = named(global, 'module').get('ecr')?.body;
+  if (!ecr) return ['envs/global: no module "ecr"'];
+  const prefix = str(ecr.name_prefix);
+  const repos = new Set(strings(defaultOf(global, 'functions')).map((f) => `${prefix}/${f}`));
+  if (str(ecr.repositories) !== interp('var.functions'))
+    problems.push('envs/global: ecr.repositories is not var.functions');
+  const push = (d.deploy.jobs.build.steps as Yaml[]).find((s) =>
+    s.uses?.startsWith('docker/build-push-action'),
+  );
+  const tags = String(push?.with?.tags ?? '')
+    .trim()
+    .split(/\s*[\n,]\s*/);
+  for (const tag of tags) {
+    const repo = /^\$\{\{ steps\.ecr\.outputs\.registry \}\}\/(.+)\/\$\{\{ matrix\.function \}\}:(.+)$/.exec(
+      tag,
+    );
+    if (!repo) {
+      problems.push(`workflow pushes ${tag}, not <registry>/<prefix>/<function>:<tag>`);
+      continue;
+    }
+    if (repo[1] !== prefix)
+      problems.push(`workflow pushes to ${repo[1]}/<fn>, Terraform creates ${prefix}/<fn>`);
+    if (repo[2] !== gh('github.sha')) problems.push(`workflow tag ${repo[2]} is not the commit SHA`);
+  }
+  // The build matrix is the deployable set: each one needs its repository.
+  for (const fn of d.services)
+    if (!repos.has(`${prefix}/${fn}`)) problems.push(`Service ${fn} has no ECR repository ${prefix}/${fn}`);
+  for (const env of ENVS) {
+    for (const image of d.overlays[env].images ?? []) {
+      const repo = /\.amazonaws\.com\/(.+)$/.exec(String(image.newName))?.[1] ?? String(image.newName);
+      if (!repos.has(repo)) problems.push(`overlay ${env} pulls ${repo}, which Terraform does not create`);
+    }
+  }
+  return problems;
+}
+
+function roleLinks(d: Delivery): string[] {
+  const problems: string[] = [];
+  const jobs = Object.entries<Yaml>(d.deploy.jobs);
+  const roleVar = (job: Yaml) =>
+    (job.steps as Yaml[])
+      .map((s) => String(s.with?.['role-to-assume'] ?? ''))
+      .map((r) => /vars\.(\w+)/.exec(r)?.[1])
+      .find(Boolean);
+  // The ECR role trusts main: the workflow must build only on main.
+  const trust = JSON.stringify(
+    resources(envDir('global'), 'data').find(([, n]) => n === 'ecr_push_assume')?.[2] ?? {},
+  );
+  if (!trust.includes('ref:refs/heads/main')) problems.push('envs/global: ECR push role does not trust main');
+  if (JSON.stringify(d.deploy.on.push.branches) !== '["main"]')
+    problems.push('deploy runs on more than main');
+  if (roleVar(d.deploy.jobs.build) !== 'AWS_ECR_ROLE_ARN')
+    problems.push('build job does not use AWS_ECR_ROLE_ARN');
+  for (const env of ENVS) {
+    const platform = named(envDir(env), 'module').get('platform')?.body ?? {};
+    const trusted = new Set(strings(platform.github_environments));
+    const wanted = `AWS_DEPLOY_ROLE_ARN_${env.toUpperCase()}`;
+    const users = jobs.filter(([, job]) => roleVar(job) === wanted);
+    if (users.length === 0) problems.push(`no job deploys with ${wanted}`);
+    for (const [name, job] of users) {
+      if (!trusted.has(job.environment))
+        problems.push(
+          `job ${name} (environment ${job.environment}) uses ${wanted}, whose role trusts ${[...trusted].join(', ') || 'nothing'}`,
+        );
+      const runner = `codebuild-${str(platform.name)}-deploy-`;
+      if (!String(job['runs-on']).startsWith(runner))
+        problems.push(`job ${name} runs on ${job['runs-on']}, not the ${env} VPC runner ${runner}...`);
+    }
+    // The namespace the overlay deploys into is the one whose service accounts and deploy role exist.
+    const ns =
+      str(platform.functions_namespace) ||
+      str(defaultOf(join(TF_ROOT, 'modules/platform'), 'functions_namespace'));
+    if (d.overlays[env].namespace !== ns)
+      problems.push(`overlay ${env} deploys to ${d.overlays[env].namespace}, Terraform's namespace is ${ns}`);
+  }
+  return problems;
+}
+
+const K8S_TYPES = /^(helm|kubernetes|kubectl)_/;
+
+/** Module directories a root reaches, through local module sources. */
+function reach(dir: string, seen = new Set<string>()): Set<string> {
+  seen.add(dir);
+  for (const [, { body }] of named(dir, 'module')) {
+    const source = str(body.source);
+    if (source.startsWith('.')) {
+      const next = join(dir, source);
+      if (!seen.has(next)) reach(next, seen);
+    }
+  }
+  return seen;
+}
+
+function stageLinks(): string[] {
+  const problems: string[] = [];
+  for (const env of ENVS) {
+    const infra = envDir(env);
+    const cluster = envDir(`${env}-cluster`);
+    if (!existsSync(cluster)) {
+      problems.push(`no stage two root envs/${env}-cluster`);
+      continue;
+    }
+    // Stage one never talks to Kubernetes: no such provider, no such resource in anything it calls.
+    for (const dir of reach(infra)) {
+      for (const [type, name] of resources(dir, 'resource'))
+        if (K8S_TYPES.test(type))
+          problems.push(`${relative(TF_ROOT, dir)} (stage one of ${env}): ${type}.${name}`);
+      for (const { body } of blocksOf(dir, 'provider'))
+        for (const p of Object.keys(isObj(body) ? body : {}))
+          if (['kubernetes', 'helm', 'kubectl'].includes(p))
+            problems.push(`envs/${env}: provider ${p} in stage one`);
+    }
+    // Stage two creates no cluster, and reads stage one's state by its backend key.
+    for (const dir of reach(cluster))
+      for (const [type] of resources(dir, 'resource'))
+        if (type === 'aws_eks_cluster') problems.push(`envs/${env}-cluster creates a cluster`);
+    const backend = blocksOf(infra, 'terraform')
+      .flatMap(({ body }) => blocks(body))
+      .flatMap((t) => blocks(t.backend))
+      .flatMap((b) => blocks(b.s3))[0];
+    const state = resources(cluster, 'data').find(([type]) => type === 'terraform_remote_state');
+    const config = state ? (blocks(state[2].config)[0] ?? (state[2].config as Obj)) : undefined;
+    if (!state) problems.push(`envs/${env}-cluster does not read stage one's remote state`);
+    else if (str(config?.key) !== str(backend?.key))
+      problems.push(`envs/${env}-cluster reads ${str(config?.key)}, stage one writes ${str(backend?.key)}`);
+    const outputs = named(infra, 'output');
+    const text = filesIn(cluster)
+      .flatMap((f) => expressions(f.json ?? {}))
+      .join('\n');
+    for (const m of text.matchAll(/local\.infra\.(\w+)/g))
+      if (!outputs.has(m[1] ?? ''))
+        problems.push(`envs/${env}-cluster reads output ${m[1]}, which envs/${env} lacks`);
+  }
+  return problems;
+}
+
+/** NodePool and EC2NodeClass as Terraform renders them, with the variables they read filled in. */
+function karpenterManifests(): { kind: string; body: Obj }[] {
+  const dir = join(TF_ROOT, 'modules/cluster-addons');
+  const locals = blocksOf(dir, 'locals').flatMap(({ body }) => blocks(body));
+  const samples: Record<string, Json> = {
+    karpenter_node_role_name: 'concert-prod-karpenter-node',
+    node_subnet_ids: ['subnet-0a1b2c3d4e5f60718'],
+    node_security_group_id: 'sg-0a1b2c3d4e5f60718',
+  };
+  const value = (name: string): Json => samples[name] ?? defaultOf(dir, name) ?? null;
+  const fill = (v: Json): Json => {
+    if (typeof v === 'string') {
+      const forIds = /^\$\{\[for (\w+) in var\.(\w+) : \{ ?(\w+) = \1 ?\}\]\}$/.exec(v);
+      if (forIds) {
+        const list = value(forIds[2] ?? '');
+        return (Array.isArray(list) ? list : []).map((x) => ({ [forIds[3] ?? 'id']: x }));
+      }
+      const whole = /^\$\{var\.(\w+)\}$/.exec(v);
+      if (whole) return value(whole[1] ?? '');
+      return v.replace(/\$\{var\.(\w+)\}/g, (_, n: string) => String(value(n)));
+    }
+    if (Array.isArray(v)) return v.map(fill);
+    if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
+    return v;
+  };
+  return locals.flatMap((l) =>
+    Object.values(l)
+      .filter(isObj)
+      .filter(
+        (o) =>
+          typeof o.kind === 'string' &&
+          typeof o.apiVersion === 'string' &&
+          o.apiVersion.startsWith('karpenter'),
+      )
+      .map((o) => ({ kind: str(o.kind), body: fill(o) as Obj })),
+  );
+}
+
+function karpenterProblems(manifests: { kind: string; body: Obj }[]): string[] {
+  const problems: string[] = [];
+  for (const { kind, body } of manifests) {
+    try {
+      if (kind === 'NodePool') new NodePool(body as never).validate();
+      else if (kind === 'EC2NodeClass') new EC2NodeClass(body as never).validate();
+      else problems.push(`unexpected Karpenter kind ${kind}`);
+    } catch (err) {
+      problems.push(`${kind}: ${(err as Error).message}`);
+    }
+  }
+  const kinds = manifests.map((m) => m.kind).sort();
+  if (JSON.stringify(kinds) !== '["EC2NodeClass","NodePool"]')
+    problems.push(`Karpenter manifests: ${kinds.join(', ')}`);
+  return problems;
+}
+
+describe('delivery: names shared by Terraform, workflows and manifests; two apply stages', () => {
+  it('the workflow pushes commit-SHA tags only to the repositories Terraform creates, which the overlays pull', (ctx) => {
+    tool('hcl2json', ctx);
+    const d = readDelivery();
+    fail('image links', imageLinks(d));
+    const renamed = structuredClone(d);
+    const push = (renamed.deploy.jobs.build.steps as Yaml[]).find((s) =>
+      s.uses?.startsWith('docker/build-push-action'),
+    );
+    push.with.tags = String(push.with.tags).replace('/concert/', '/concert-prod/');
+    expect(imageLinks(renamed).join('\n')).toMatch(/Terraform creates concert\/<fn>/);
+    push.with.tags = `${gh('steps.ecr.outputs.registry')}/concert/${gh('matrix.function')}:main`;
+    expect(imageLinks(renamed).join('\n')).toMatch(/not the commit SHA/);
+    expect(imageLinks({ ...d, services: [...d.services, 'dispatcher'] }).join('\n')).toMatch(
+      /dispatcher has no ECR/,
+    );
+  });
+
+  it('deploy jobs assume the role Terraform trusts for their GitHub environment, on the runner in its VPC, into its namespace', (ctx) => {
+    tool('hcl2json', ctx);
+    const d = readDelivery();
+    fail('role links', roleLinks(d));
+    const moved = structuredClone(d);
+    moved.deploy.jobs.canary.environment = 'production';
+    expect(roleLinks(moved).join('\n')).toMatch(/environment production/);
+    const hosted = structuredClone(d);
+    hosted.deploy.jobs.prod['runs-on'] = 'ubuntu-24.04';
+    expect(roleLinks(hosted).join('\n')).toMatch(/not the prod VPC runner/);
+    const ns = structuredClone(d);
+    ns.overlays.staging.namespace = 'concert';
+    expect(roleLinks(ns).join('\n')).toMatch(/overlay staging deploys to concert/);
+  });
+
+  it('stage one has no Kubernetes provider or resource; stage two reads its remote state and only its outputs', (ctx) => {
+    tool('hcl2json', ctx);
+    fail('stages', stageLinks());
+  });
+
+  it('Karpenter NodePool and EC2NodeClass validate against the published Karpenter schemas', (ctx) => {
+    tool('hcl2json', ctx);
+    const manifests = karpenterManifests();
+    fail('Karpenter schema', karpenterProblems(manifests));
+    const broken = structuredClone(manifests);
+    const pool = broken.find((m) => m.kind === 'NodePool')?.body as Yaml;
+    pool.spec.disruption.consolidationPolicy = 'Sometimes';
+    expect(karpenterProblems(broken).join('\n')).toMatch(/consolidationPolicy/);
+  });
+});

@@ -92,18 +92,34 @@ describe('GitHub workflows', () => {
     }
   });
 
-  it('every action is pinned at least to a major version', () => {
-    for (const [file, wf] of [
-      ['ci.yml', ci],
-      ['deploy.yml', deploy],
-    ] as const) {
-      for (const [name, job] of Object.entries<Y>(wf.jobs)) {
-        for (const step of job.steps ?? []) {
-          if (!step.uses || step.uses.startsWith('./')) continue;
-          expect(step.uses, `${file} ${name}`).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
-        }
+  it('every action is pinned by a full commit SHA, with its version in a comment', () => {
+    const pinned = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/;
+    for (const file of ['ci.yml', 'deploy.yml']) {
+      const text = read(`.github/workflows/${file}`);
+      const uses = [...text.matchAll(/^\s*(?:- )?uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length, file).toBeGreaterThan(0);
+      for (const [, ref = '', rest = ''] of uses) {
+        if (ref.startsWith('./')) continue;
+        expect(ref, file).toMatch(pinned);
+        expect(rest, `${file} ${ref}`).toMatch(/# v\d+\.\d+\.\d+$/);
       }
     }
+    expect('actions/checkout@v4').not.toMatch(pinned);
+  });
+
+  it('Node: workflows test and deploy on the LTS the image runs; engines does not exclude it', () => {
+    const image = /ARG NODE_IMAGE=node:(\d+)\./.exec(read('Dockerfile'))?.[1];
+    expect(['22', '24']).toContain(image);
+    expect(ci.env.NODE_VERSION).toBe(image);
+    for (const job of Object.values<Y>(deploy.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (step.uses?.startsWith('actions/setup-node'))
+          expect(String(step.with['node-version'])).toBe(image);
+      }
+    }
+    const engines = JSON.parse(read('package.json')).engines.node as string;
+    expect(engines).toMatch(/^>=2[24]$/);
+    expect(Number(image)).toBeGreaterThanOrEqual(Number(engines.slice(2)));
   });
 
   it('ci: lint, typecheck, unit, integration with MySQL/Redis/Kafka services, audit, image per function unpushed', () => {
@@ -146,6 +162,18 @@ describe('GitHub workflows', () => {
     expect(cmd('dev')).toMatch(/knative\/deploy\.sh dev digests/);
     expect(cmd('canary')).toMatch(/knative\/deploy\.sh prod digests --canary "\$\{GITHUB_SHA::7\}" 10/);
     expect(cmd('prod')).toMatch(/knative\/deploy\.sh prod digests --promote/);
+  });
+
+  it('deploy: one immutable tag per image, the commit SHA, in the repository Terraform names concert/<fn>', () => {
+    const push = (deploy.jobs.build.steps as Y[]).find((s) => s.uses?.startsWith('docker/build-push-action'));
+    const tags = String(push.with.tags)
+      .trim()
+      .split(/\s*[\n,]\s*/);
+    expect(tags).toEqual([
+      `${gh('steps.ecr.outputs.registry')}/concert/${gh('matrix.function')}:${gh('github.sha')}`,
+    ]);
+    const digest = (deploy.jobs.build.steps as Y[]).find((s) => s.name === 'Record the digest');
+    expect(digest.env.REF).toMatch(/\/concert\/\$\{\{ matrix\.function \}\}@/);
   });
 
   describe('change detection (the detect step, run on a scratch git history)', () => {
@@ -197,6 +225,11 @@ describe('GitHub workflows', () => {
           'functions/hold-seat/main.ts': '1',
           'functions/pay/main.ts': '1',
           'triggers/notify/main.ts': '1',
+          // Runs only locally: no Knative Service, no repository, so never built for a deploy.
+          'triggers/dispatcher/main.ts': '1',
+          'knative/base/services/hold-seat.yaml': '1',
+          'knative/base/services/pay.yaml': '1',
+          'knative/base/services/notify.yaml': '1',
           'shared/x.ts': '1',
           'README.md': '1',
         });
@@ -233,7 +266,7 @@ describe('knative/deploy.sh against a recording kubectl', () => {
           kubectl,
           `#!/usr/bin/env bash
 echo "$*" >> ${log}
-if [ "$1" = get ]; then echo hold-seat-0000001; exit 0; fi
+if [ "$1" = get ]; then [ -n "$FIRST_DEPLOY" ] || echo hold-seat/hold-seat-0000001; exit 0; fi
 prev=""; for a in "$@"; do if [ "$prev" = -f ]; then cp "$a" ${captured}/$(date +%s%N).yaml; fi; prev="$a"; done
 `,
         );
@@ -286,6 +319,32 @@ prev=""; for a in "$@"; do if [ "$prev" = -f ]; then cp "$a" ${captured}/$(date 
           { revisionName: 'hold-seat-abc1234', percent: 10, tag: 'canary' },
         ]);
 
+        // The first prod rollout of a function: no Service answers the lookup, so no canary is possible.
+        rmSync(captured, { recursive: true });
+        mkdirSync(captured);
+        const first = spawnSync('bash', ['knative/deploy.sh', 'prod', digests, '--canary', 'abc1234', '10'], {
+          cwd: repoRoot,
+          env: { ...env, FIRST_DEPLOY: '1' },
+          encoding: 'utf8',
+        });
+        toolLog.push(
+          `ran knative/deploy.sh prod <digests> --canary with no Service yet → exit ${first.status}`,
+        );
+        expect(first.status, first.stderr).toBe(0);
+        expect(first.stdout).toMatch(/first deploy takes 100%/);
+        const direct = readdirSync(captured)
+          .sort()
+          .flatMap((f) =>
+            parseAllDocuments(readFileSync(join(captured, f), 'utf8')).map((d) => d.toJS() as Y),
+          )
+          .find((d) => d?.kind === 'Service' && d.spec.traffic);
+        expect(direct.spec.template.metadata.name).toBe('hold-seat-abc1234');
+        expect(direct.spec.traffic[0]).toEqual({
+          revisionName: 'hold-seat-abc1234',
+          percent: 100,
+          tag: 'stable',
+        });
+
         writeFileSync(join(digests, 'hold-seat'), 'registry/concert/hold-seat:main\n');
         const unpinned = spawnSync('bash', ['knative/deploy.sh', 'prod', digests], {
           cwd: repoRoot,
@@ -337,8 +396,9 @@ function dockerfileProblems(text: string): string[] {
   if (froms.length !== 2) p.push(`expected 2 stages (build, runtime), got ${froms.length}`);
   const runtime = froms.length - 1;
   const runtimeImage = image(froms[runtime]?.args ?? '');
-  if (!/^node:20\.\d+(\.\d+)?-(bookworm-)?slim(@sha256:[0-9a-f]{64})?$/.test(runtimeImage)) {
-    p.push(`runtime base ${runtimeImage} is not node:20.<minor>-slim`);
+  // A supported LTS line only: 20 reached its end of life, so an image on it fails here.
+  if (!/^node:(22|24)\.\d+(\.\d+)?-(bookworm-)?slim(@sha256:[0-9a-f]{64})?$/.test(runtimeImage)) {
+    p.push(`runtime base ${runtimeImage} is not node:<22|24>.<minor>-slim`);
   }
   const stage = (n: number) => all.filter((i) => i.stage === n);
   const buildRuns = stage(0)
@@ -404,12 +464,17 @@ describe('Dockerfile', () => {
     expect(utils.validate('FROM node:20\nCMD node index.mjs\nEXPOSE eighty\n').length).toBeGreaterThan(0);
   });
 
-  it('follows the image rules: two stages, node:20.<minor>-slim, only dist/$FUNCTION, non-root, PORT, exec CMD', () => {
+  it('follows the image rules: two stages, node:<LTS>.<minor>-slim, only dist/$FUNCTION, non-root, PORT, exec CMD', () => {
     expect(dockerfileProblems(text)).toEqual([]);
   });
 
   it.each([
-    ['unpinned minor', (t: string) => t.replace('node:20.20-bookworm-slim', 'node:20-slim'), /not node:20/],
+    ['unpinned minor', (t: string) => t.replace('node:24.11-bookworm-slim', 'node:24-slim'), /is not node:/],
+    [
+      'an end-of-life Node',
+      (t: string) => t.replace('node:24.11-bookworm-slim', 'node:20.20-bookworm-slim'),
+      /is not node:/,
+    ],
     ['root user', (t: string) => t.replace('USER 1000:1000', 'USER root'), /numeric non-root/],
     [
       'shell-form CMD',

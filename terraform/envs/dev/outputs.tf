@@ -43,11 +43,6 @@ output "kafka_consumer_group_prefix" {
   value       = try(module.platform.kafka_consumer_group_prefix, null)
 }
 
-output "ecr_repository_urls" {
-  description = "Image repository URL per function"
-  value       = try(module.platform.ecr_repository_urls, null)
-}
-
 output "secret_names" {
   description = "Secrets Manager name per short secret name"
   value       = try(module.platform.secret_names, null)
@@ -76,4 +71,79 @@ output "alb_zone_id" {
 output "knative_domain" {
   description = "Domain of the Knative services"
   value       = try(module.platform.knative_domain, null)
+}
+
+output "region" {
+  description = "AWS region of the stack"
+  value       = try(module.platform.region, null)
+}
+
+output "cluster_endpoint" {
+  description = "Kubernetes API endpoint (private: reach it from inside the VPC)"
+  value       = try(module.platform.cluster_endpoint, null)
+}
+
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the Kubernetes API"
+  value       = try(module.platform.cluster_certificate_authority_data, null)
+}
+
+output "cluster_arn" {
+  description = "EKS cluster ARN"
+  value       = try(module.platform.cluster_arn, null)
+}
+
+output "vpc_id" {
+  description = "VPC of the cluster"
+  value       = try(module.platform.vpc_id, null)
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets of the nodes"
+  value       = try(module.platform.private_subnet_ids, null)
+}
+
+output "node_security_group_id" {
+  description = "Security group of the nodes"
+  value       = try(module.platform.node_security_group_id, null)
+}
+
+output "oidc_provider_arn" {
+  description = "IAM OIDC provider of the cluster"
+  value       = try(module.platform.oidc_provider_arn, null)
+}
+
+output "oidc_issuer" {
+  description = "OIDC issuer of the cluster, without scheme"
+  value       = try(module.platform.oidc_issuer, null)
+}
+
+output "target_group_arn" {
+  description = "ALB target group of the Knative ingress"
+  value       = try(module.platform.target_group_arn, null)
+}
+
+output "kafka_source_role_arn" {
+  description = "IRSA role of the Knative Kafka source data plane"
+  value       = try(module.platform.kafka_source_role_arn, null)
+}
+
+output "karpenter_queue_name" {
+  description = "Interruption queue of Karpenter"
+  value       = try(module.platform.karpenter_queue_name, null)
+}
+
+output "karpenter_node_role_name" {
+  description = "IAM role of the nodes Karpenter launches"
+  value       = try(module.platform.karpenter_node_role_name, null)
+}
+
+output "deploy_role_arn" {
+  description = "`AWS_DEPLOY_ROLE_ARN` of this stack's GitHub environments"
+  value       = try(module.platform.deploy_role_arn, null)
+}
+
+output "deploy_runner_project" {
+  description = "CodeBuild project of the in-VPC deploy runner (`DEPLOY_RUNNER` of the GitHub environments)"
+  value       = try(module.platform.deploy_runner_project, null)
 }

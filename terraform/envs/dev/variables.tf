@@ -46,3 +46,21 @@ variable "supplied_secret_values" {
   default     = {}
   sensitive   = true
 }
+
+variable "github_repository" {
+  description = "GitHub repository whose deploy workflow may assume this stack's deploy role, as `owner/name`"
+  type        = string
+  default     = ""
+
+  # Empty by default so the file needs no organisation's name; an apply without it stops here.
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "Set github_repository to the GitHub repository as owner/name (TF_VAR_github_repository)."
+  }
+}
+
+variable "codeconnections_arn" {
+  description = "CodeConnections connection to GitHub for the in-VPC deploy runner (created and authorised once per account)"
+  type        = string
+  default     = ""
+}

@@ -10,42 +10,6 @@ provider "aws" {
   }
 }
 
-# The cluster providers authenticate with short-lived tokens from the caller's AWS identity; nothing is stored.
-provider "kubernetes" {
-  host                   = module.platform.cluster_endpoint
-  cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
-
-  exec {
-    api_version = "client.authentication.k8s.io/v1beta1"
-    command     = "aws"
-    args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
-  }
-}
-
-provider "helm" {
-  kubernetes = {
-    host                   = module.platform.cluster_endpoint
-    cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
-    exec = {
-      api_version = "client.authentication.k8s.io/v1beta1"
-      command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
-    }
-  }
-}
-
-provider "kubectl" {
-  host                   = module.platform.cluster_endpoint
-  cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
-  load_config_file       = false
-
-  exec {
-    api_version = "client.authentication.k8s.io/v1beta1"
-    command     = "aws"
-    args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
-  }
-}
-
 # prod: sized from the ADR (c5.large x20 at peak -> c7i.xlarge up to 20 nodes, db.r6g.xlarge -> db.r7g.xlarge
 # primary and replicas, cache.r6g.large -> cache.r7g.large x3), NAT per zone, longer backups.
 module "platform" {
@@ -67,9 +31,8 @@ module "platform" {
   node_desired_size          = 5
   node_max_size              = 20
 
-  knative_domain      = var.knative_domain
-  knative_ha_replicas = 3
-  certificate_arn     = var.certificate_arn
+  knative_domain  = var.knative_domain
+  certificate_arn = var.certificate_arn
 
   waf_rate_limit_per_minute = 600
   deletion_protection       = true
@@ -91,4 +54,10 @@ module "platform" {
   msk_broker_volume_size   = 500
 
   supplied_secret_values = var.supplied_secret_values
+
+  # Each environment has its own cluster; the overlay knative/overlays/prod deploys into this namespace.
+  functions_namespace = "concert"
+  github_repository   = var.github_repository
+  github_environments = ["prod-canary", "prod"]
+  codeconnections_arn = var.codeconnections_arn
 }

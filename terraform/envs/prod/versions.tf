@@ -6,18 +6,6 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 6.25"
     }
-    helm = {
-      source  = "hashicorp/helm"
-      version = "~> 3.1"
-    }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = "~> 2.38"
-    }
-    kubectl = {
-      source  = "alekc/kubectl"
-      version = "~> 2.1"
-    }
     random = {
       source  = "hashicorp/random"
       version = "~> 3.7"

@@ -2,7 +2,7 @@ data "aws_partition" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  addons    = toset(["vpc-cni", "coredns", "kube-proxy"])
+  addons    = toset(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"])
 }
 
 ################################################################################

@@ -54,6 +54,14 @@ resource "kubectl_manifest" "serving" {
   server_side_apply = true
   wait              = true
 
+  # Kourier's namespace and Service exist only once the operator reports Serving ready.
+  wait_for {
+    condition {
+      type   = "Ready"
+      status = "True"
+    }
+  }
+
   depends_on = [helm_release.this]
 }
 
@@ -72,25 +80,20 @@ resource "kubectl_manifest" "eventing" {
   server_side_apply = true
   wait              = true
 
-  depends_on = [helm_release.this]
+  depends_on = [helm_release.this, kubernetes_service_account_v1.kafka_source]
 }
 
 # Lets the Kafka source data plane authenticate to MSK with IAM (SASL OAUTHBEARER signed by its IRSA role).
-resource "kubernetes_annotations" "kafka_source" {
-  api_version = "v1"
-  kind        = "ServiceAccount"
-  force       = true
-
+# Created, annotated, before the KnativeEventing resource: the operator then finds it in place, and the data
+# plane pods start with the role's token instead of racing an annotation added after them.
+resource "kubernetes_service_account_v1" "kafka_source" {
   metadata {
     name      = var.kafka_source_service_account
     namespace = kubernetes_namespace_v1.eventing.metadata[0].name
+    annotations = {
+      "eks.amazonaws.com/role-arn" = var.kafka_source_role_arn
+    }
   }
-
-  annotations = {
-    "eks.amazonaws.com/role-arn" = var.kafka_source_role_arn
-  }
-
-  depends_on = [kubectl_manifest.eventing]
 }
 
 resource "kubectl_manifest" "target_group_binding" {

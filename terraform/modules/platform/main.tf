@@ -144,14 +144,6 @@ module "msk" {
   tags                  = local.tags
 }
 
-module "ecr" {
-  source = "../ecr"
-
-  name_prefix  = var.name
-  repositories = keys(var.functions)
-  kms_key_arn  = module.kms_data.key_arn
-  tags         = local.tags
-}
 
 ################################################################################
 # Public entry: WAF -> ALB -> Kourier
@@ -181,16 +173,6 @@ module "ingress" {
   tags                   = local.tags
 }
 
-module "eks_addons" {
-  source = "../eks-addons"
-
-  cluster_name      = module.eks.cluster_name
-  vpc_id            = module.vpc.vpc_id
-  oidc_provider_arn = module.eks.oidc_provider_arn
-  oidc_issuer       = module.eks.oidc_issuer
-  target_group_arns = [module.ingress.target_group_arn]
-  tags              = local.tags
-}
 
 ################################################################################
 # IRSA: one role per function, only what it needs
@@ -281,40 +263,55 @@ module "kafka_source_irsa" {
   tags              = local.tags
 }
 
-module "knative" {
-  source = "../knative"
+################################################################################
+# Nodes for an opening: Karpenter's AWS side (controller role, node role, interruption queue). Its controller,
+# NodePool and EC2NodeClass are installed by stage two, once this cluster exists.
+################################################################################
 
-  operator_chart_version           = var.knative_operator_chart_version
-  domain                           = var.knative_domain
-  high_availability_replicas       = var.knative_ha_replicas
-  target_group_arn                 = module.ingress.target_group_arn
-  kafka_source_role_arn            = module.kafka_source_irsa.role_arn
-  kafka_source_service_account     = "knative-kafka-source-data-plane"
-  load_balancer_controller_release = module.eks_addons.load_balancer_controller_release
+module "karpenter" {
+  #checkov:skip=CKV_TF_1:A registry module pinned with ~> as the project's roots pin every registry module; the registry serves versioned releases, not git refs.
+  source  = "terraform-aws-modules/eks/aws//modules/karpenter"
+  version = "~> 21.10"
+
+  cluster_name = module.eks.cluster_name
+  namespace    = "kube-system"
+
+  node_iam_role_use_name_prefix = false
+  node_iam_role_name            = "${var.name}-karpenter-node"
+  node_iam_role_additional_policies = {
+    AmazonSSMManagedInstanceCore = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  }
+
+  tags = local.tags
 }
 
 ################################################################################
-# Where the functions run: their namespace and one annotated service account each
+# Delivery: the role each GitHub environment deploys with, and the in-VPC runner it deploys from
 ################################################################################
 
-resource "kubernetes_namespace_v1" "this" {
-  metadata {
-    name   = var.functions_namespace
-    labels = { "app.kubernetes.io/part-of" = "concert" }
-  }
+module "deploy_role" {
+  source = "../github-deploy-role"
+
+  name                = "${var.name}-deploy"
+  github_repository   = var.github_repository
+  github_environments = var.github_environments
+  cluster_name        = module.eks.cluster_name
+  cluster_arn         = module.eks.cluster_arn
+  namespace           = var.functions_namespace
+  tags                = local.tags
 }
 
-resource "kubernetes_service_account_v1" "function" {
-  for_each = var.functions
+module "deploy_runner" {
+  source = "../deploy-runner"
 
-  metadata {
-    name      = each.key
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
-    labels    = { "app.kubernetes.io/part-of" = "concert", "app.kubernetes.io/name" = each.key }
-    annotations = {
-      "eks.amazonaws.com/role-arn" = module.function_irsa[each.key].role_arn
-    }
-  }
-
-  automount_service_account_token = true
+  name                      = "${var.name}-deploy"
+  github_repository         = var.github_repository
+  codeconnections_arn       = var.codeconnections_arn
+  vpc_id                    = module.vpc.vpc_id
+  subnet_ids                = module.vpc.private_subnet_ids
+  cluster_security_group_id = module.eks.cluster_security_group_id
+  kms_key_arn               = module.kms_data.key_arn
+  logs_kms_key_arn          = module.kms_logs.key_arn
+  log_retention_in_days     = var.log_retention_in_days
+  tags                      = local.tags
 }

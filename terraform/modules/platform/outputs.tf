@@ -63,11 +63,6 @@ output "kafka_replication_factor" {
   value       = try(module.msk.replication_factor, null)
 }
 
-output "ecr_repository_urls" {
-  description = "Image repository URL per function"
-  value       = try(module.ecr.repository_urls, {})
-}
-
 output "secret_names" {
   description = "Secrets Manager name per short secret name (for ExternalSecrets)"
   value       = try(module.secrets.secret_names, {})
@@ -80,7 +75,7 @@ output "function_role_arns" {
 
 output "functions_namespace" {
   description = "Namespace of the functions; each function's Knative Service sets `serviceAccountName` to its own name"
-  value       = try(kubernetes_namespace_v1.this.metadata[0].name, null)
+  value       = var.functions_namespace
 }
 
 output "kafka_consumer_group_prefix" {
@@ -100,5 +95,69 @@ output "alb_zone_id" {
 
 output "knative_domain" {
   description = "Domain of the Knative services"
-  value       = try(module.knative.domain, null)
+  value       = var.knative_domain
+}
+
+################################################################################
+# Read by stage two (envs/<env>-cluster) through this root's remote state
+################################################################################
+
+output "cluster_arn" {
+  description = "EKS cluster ARN"
+  value       = try(module.eks.cluster_arn, null)
+}
+
+output "vpc_id" {
+  description = "VPC of the cluster"
+  value       = try(module.vpc.vpc_id, null)
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets of the nodes (Karpenter's EC2NodeClass selects them)"
+  value       = try(module.vpc.private_subnet_ids, [])
+}
+
+output "node_security_group_id" {
+  description = "Security group of the nodes (the cluster security group)"
+  value       = try(module.eks.cluster_security_group_id, null)
+}
+
+output "oidc_provider_arn" {
+  description = "IAM OIDC provider of the cluster (IRSA)"
+  value       = try(module.eks.oidc_provider_arn, null)
+}
+
+output "oidc_issuer" {
+  description = "OIDC issuer of the cluster, without scheme"
+  value       = try(module.eks.oidc_issuer, null)
+}
+
+output "target_group_arn" {
+  description = "ALB target group of the Knative ingress (TargetGroupBinding)"
+  value       = try(module.ingress.target_group_arn, null)
+}
+
+output "kafka_source_role_arn" {
+  description = "IRSA role of the Knative Kafka source data plane"
+  value       = try(module.kafka_source_irsa.role_arn, null)
+}
+
+output "karpenter_queue_name" {
+  description = "Interruption queue of Karpenter"
+  value       = try(module.karpenter.queue_name, null)
+}
+
+output "karpenter_node_role_name" {
+  description = "IAM role of the nodes Karpenter launches"
+  value       = try(module.karpenter.node_iam_role_name, null)
+}
+
+output "deploy_role_arn" {
+  description = "Role the GitHub environments of this cluster deploy with (`AWS_DEPLOY_ROLE_ARN`)"
+  value       = try(module.deploy_role.role_arn, null)
+}
+
+output "deploy_runner_project" {
+  description = "CodeBuild project the deploy jobs run on, inside the VPC"
+  value       = try(module.deploy_runner.project_name, null)
 }

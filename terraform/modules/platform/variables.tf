@@ -90,22 +90,10 @@ variable "node_max_size" {
   default     = 6
 }
 
-variable "knative_operator_chart_version" {
-  description = "Version of the Knative Operator chart"
-  type        = string
-  default     = "v1.22.3"
-}
-
 variable "knative_domain" {
   description = "Public domain of the Knative services (the ACM certificate must cover `*.<namespace>.<domain>`)"
   type        = string
   default     = "example.com"
-}
-
-variable "knative_ha_replicas" {
-  description = "Replicas of the Knative control plane and gateway"
-  type        = number
-  default     = 2
 }
 
 variable "functions_namespace" {
@@ -267,4 +255,26 @@ variable "tags" {
   description = "Tags added to every resource"
   type        = map(string)
   default     = {}
+}
+
+################################################################################
+# Delivery
+################################################################################
+
+variable "github_repository" {
+  description = "GitHub repository that deploys this stack, as `owner/name`"
+  type        = string
+  default     = ""
+}
+
+variable "github_environments" {
+  description = "GitHub environments whose jobs deploy to this cluster (their `environment:` in .github/workflows/deploy.yml)"
+  type        = list(string)
+  default     = []
+}
+
+variable "codeconnections_arn" {
+  description = "CodeConnections connection to GitHub that the in-VPC deploy runner registers through"
+  type        = string
+  default     = ""
 }

@@ -6,18 +6,6 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0"
     }
-    helm = {
-      source  = "hashicorp/helm"
-      version = ">= 3.0"
-    }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = ">= 2.30"
-    }
-    kubectl = {
-      source  = "alekc/kubectl"
-      version = ">= 2.1"
-    }
     random = {
       source  = "hashicorp/random"
       version = ">= 3.6"

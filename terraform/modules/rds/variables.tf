@@ -25,13 +25,13 @@ variable "client_cidrs" {
 variable "engine_version" {
   description = "MySQL engine version (major.minor; minor upgrades are automatic)"
   type        = string
-  default     = "8.0"
+  default     = "8.4"
 }
 
 variable "parameter_group_family" {
   description = "Parameter group family matching `engine_version`"
   type        = string
-  default     = "mysql8.0"
+  default     = "mysql8.4"
 }
 
 variable "instance_class" {
