@@ -91,14 +91,15 @@ export function knativeService(r: Resolved) {
       template: {
         metadata: { labels: labels(r), annotations: autoscalingAnnotations(r) },
         spec: {
-          // One service account per function, created with its IAM role (IRSA) by terraform/modules/platform.
-          serviceAccountName: r.name,
+          // One service account per function, created with its IAM role (IRSA) by terraform/modules/platform;
+          // a Service that runs another function's image has that function's rights, so it takes its account.
+          serviceAccountName: r.image,
           containerConcurrency: r.autoscaling.containerConcurrency,
           timeoutSeconds: r.timeoutSeconds,
           containers: [
             {
               name: r.name,
-              image: imageName(r.name),
+              image: imageName(r.image),
               ports: [{ name: 'http1', containerPort: 8080 }],
               env: [
                 { name: 'SERVICE_NAME', value: r.name },
@@ -108,6 +109,7 @@ export function knativeService(r: Resolved) {
                   name: key,
                   valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional } : {}) } },
                 })),
+                ...Object.entries(r.env).map(([name, value]) => ({ name, value })),
               ],
               envFrom: [{ configMapRef: { name: configMapName } }],
               resources: r.resources,
@@ -344,11 +346,13 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
         },
       ],
       // The deploy workflow pins each image by digest here (`kustomize edit set image`) before applying.
-      images: names.map((name) => ({
-        name: imageName(name),
-        newName: `${e.registry}/${name}`,
-        newTag: e.imageTag,
-      })),
+      images: names
+        .filter((name) => !spec.services[name]?.image)
+        .map((name) => ({
+          name: imageName(name),
+          newName: `${e.registry}/${name}`,
+          newTag: e.imageTag,
+        })),
       patches,
     }),
   ];
