@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { splitTraffic } from './canary.ts';
+import { gateway, httpRoute, referenceGrant } from './router.ts';
 import {
   type EnvironmentName,
   environmentNames,
@@ -23,7 +24,10 @@ export const header =
   '# `npx tsx knative/generate.ts`. Hand edits here are overwritten (and fail tests/deploy/knative.test.ts).\n';
 
 /** Directories the generator owns entirely: a file in them that it no longer writes is stale. */
-export const generatedDirs = ['base', 'overlays', 'examples'];
+export const generatedDirs = ['base', 'overlays', 'examples', 'gateway'];
+
+/** Envoy Gateway's class: the Gateway API implementation that serves the public host (docs/deploy.md). */
+export const gatewayClassName = 'eg';
 
 export const annotation = {
   class: 'autoscaling.knative.dev/class',
@@ -286,7 +290,16 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
     }),
   );
 
-  for (const env of environmentNames) files.set(...overlay(spec, env, names));
+  for (const env of environmentNames) {
+    files.set(...overlay(spec, env, names));
+    files.set(`overlays/${env}/http-route.yaml`, yaml(httpRoute(spec.environments[env]!.namespace)));
+  }
+  // Once per cluster, outside the overlays: kustomize would move them into the environment's namespace.
+  files.set('gateway/gateway.yaml', yaml(gateway(gatewayClassName)));
+  files.set(
+    'gateway/reference-grant.yaml',
+    yaml(referenceGrant(environmentNames.map((env) => spec.environments[env]!.namespace))),
+  );
 
   for (const [path, content] of canaryExample(spec)) files.set(path, content);
   return files;
@@ -337,7 +350,7 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
       kind: 'Kustomization',
       namespace: e.namespace,
       labels: [{ pairs: { 'concert.dev/environment': env }, includeSelectors: false }],
-      resources: ['../../base'],
+      resources: ['../../base', 'http-route.yaml'],
       configMapGenerator: [
         {
           name: configMapName,
