@@ -88,6 +88,8 @@ export function knativeService(r: Resolved) {
         ...labels(r),
         // Triggers are reached only by their sources inside the cluster.
         ...(r.kind === 'trigger' ? { 'networking.knative.dev/visibility': 'cluster-local' } : {}),
+        // deploy.sh rolls a new image out to every Service that runs it, not only the function's own.
+        ...(r.image !== r.name ? { 'concert.dev/image': r.image } : {}),
       },
       annotations: { 'concert.dev/description': r.description },
     },
