@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -18,6 +20,7 @@ import { createHttpApp } from '../../shared/http/create-http-app.ts';
 import type { Mount } from '../../shared/serve.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
 import { testSecret } from '../support/harness.ts';
+import { ensureGoTool, goTools, repoRoot, tryTool } from './knative-tools.ts';
 
 /**
  * The public host: every operation of the generated OpenAPI document, sent through the generated HTTPRoute
@@ -245,4 +248,46 @@ describe('the public HTTPRoute', () => {
 it('the route table uses only path matches whose precedence the spec defines', () => {
   const kinds = new Set(routeTable.flatMap((r) => r.matches.map((m: RouteMatch) => m.path.type)));
   expect([...kinds].every((k) => k === 'Exact' || k === 'PathPrefix')).toBe(true);
+});
+
+describe('queue-stream rollout', () => {
+  const kustomize = tryTool(() => ensureGoTool(goTools.kustomize));
+
+  it.skipIf(!('tool' in kustomize))(
+    'deploying enter-queue also applies queue-stream, which runs its image',
+    () => {
+      if (!('tool' in kustomize)) return;
+      const tmp = mkdtempSync(join(tmpdir(), 'router-deploy-'));
+      try {
+        const log = join(tmp, 'kubectl.log');
+        const kubectl = join(tmp, 'kubectl');
+        writeFileSync(kubectl, `#!/usr/bin/env bash\necho "$*" >> ${log}\n`);
+        chmodSync(kubectl, 0o755);
+        const digests = join(tmp, 'digests');
+        mkdirSync(digests);
+        const ref = `registry.invalid/concert/enter-queue@sha256:${'c'.repeat(64)}`;
+        writeFileSync(join(digests, 'enter-queue'), `${ref}\n`);
+        const result = spawnSync('bash', ['knative/deploy.sh', 'prod', digests], {
+          cwd: repoRoot,
+          env: {
+            ...process.env,
+            KUBECTL: kubectl,
+            KUSTOMIZE: kustomize.tool,
+            TSX: join(repoRoot, 'node_modules/.bin/tsx'),
+          },
+          encoding: 'utf8',
+        });
+        expect(result.status, result.stderr).toBe(0);
+        const applies = readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((c) => c.startsWith('apply'))
+          .map((c) => c.replace(/-f \S+/, '-f X'));
+        expect(applies).toContain(
+          'apply -n concert -f X -l concert.dev/image=enter-queue,app.kubernetes.io/name!=enter-queue',
+        );
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  );
 });
