@@ -52,10 +52,19 @@ apply_sources() {
   fi
 }
 
+# Services that run this function's image with other settings (queue-stream runs enter-queue's): the new
+# digest reaches them too, without a canary of their own (they take it when the function is promoted).
+apply_image_siblings() {
+  if grep -q "concert.dev/image: $1\$" "$work/rendered.yaml"; then
+    "$KUBECTL" apply -n "$namespace" -f "$work/rendered.yaml" -l "concert.dev/image=$1,app.kubernetes.io/name!=$1"
+  fi
+}
+
 for fn in "${functions[@]}"; do
   case "$mode" in
     apply)
       "$KUBECTL" apply -n "$namespace" -f "$work/rendered.yaml" -l "app.kubernetes.io/name=$fn"
+      apply_image_siblings "$fn"
       ;;
     --canary)
       sha="${4:?sha7}"; percent="${5:?percent}"
@@ -83,6 +92,7 @@ for fn in "${functions[@]}"; do
       "$TSX" "$root/knative/validate.ts" "$work/$fn.yaml"
       "$KUBECTL" apply -n "$namespace" -f "$work/$fn.yaml"
       apply_sources "$fn"
+      apply_image_siblings "$fn"
       ;;
     *) echo "unknown mode $mode" >&2; exit 64 ;;
   esac

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { splitTraffic } from './canary.ts';
+import { gateway, httpRoute, referenceGrant } from './router.ts';
 import {
   type EnvironmentName,
   environmentNames,
@@ -23,7 +24,10 @@ export const header =
   '# `npx tsx knative/generate.ts`. Hand edits here are overwritten (and fail tests/deploy/knative.test.ts).\n';
 
 /** Directories the generator owns entirely: a file in them that it no longer writes is stale. */
-export const generatedDirs = ['base', 'overlays', 'examples'];
+export const generatedDirs = ['base', 'overlays', 'examples', 'gateway'];
+
+/** Envoy Gateway's class: the Gateway API implementation that serves the public host (docs/deploy.md). */
+export const gatewayClassName = 'eg';
 
 export const annotation = {
   class: 'autoscaling.knative.dev/class',
@@ -84,6 +88,8 @@ export function knativeService(r: Resolved) {
         ...labels(r),
         // Triggers are reached only by their sources inside the cluster.
         ...(r.kind === 'trigger' ? { 'networking.knative.dev/visibility': 'cluster-local' } : {}),
+        // deploy.sh rolls a new image out to every Service that runs it, not only the function's own.
+        ...(r.image !== r.name ? { 'concert.dev/image': r.image } : {}),
       },
       annotations: { 'concert.dev/description': r.description },
     },
@@ -91,14 +97,15 @@ export function knativeService(r: Resolved) {
       template: {
         metadata: { labels: labels(r), annotations: autoscalingAnnotations(r) },
         spec: {
-          // One service account per function, created with its IAM role (IRSA) by terraform/modules/platform.
-          serviceAccountName: r.name,
+          // One service account per function, created with its IAM role (IRSA) by terraform/modules/platform;
+          // a Service that runs another function's image has that function's rights, so it takes its account.
+          serviceAccountName: r.image,
           containerConcurrency: r.autoscaling.containerConcurrency,
           timeoutSeconds: r.timeoutSeconds,
           containers: [
             {
               name: r.name,
-              image: imageName(r.name),
+              image: imageName(r.image),
               ports: [{ name: 'http1', containerPort: 8080 }],
               env: [
                 { name: 'SERVICE_NAME', value: r.name },
@@ -108,6 +115,7 @@ export function knativeService(r: Resolved) {
                   name: key,
                   valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional } : {}) } },
                 })),
+                ...Object.entries(r.env).map(([name, value]) => ({ name, value })),
               ],
               envFrom: [{ configMapRef: { name: configMapName } }],
               resources: r.resources,
@@ -284,7 +292,16 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
     }),
   );
 
-  for (const env of environmentNames) files.set(...overlay(spec, env, names));
+  for (const env of environmentNames) {
+    files.set(...overlay(spec, env, names));
+    files.set(`overlays/${env}/http-route.yaml`, yaml(httpRoute(spec.environments[env]!.namespace)));
+  }
+  // Once per cluster, outside the overlays: kustomize would move them into the environment's namespace.
+  files.set('gateway/gateway.yaml', yaml(gateway(gatewayClassName)));
+  files.set(
+    'gateway/reference-grant.yaml',
+    yaml(referenceGrant(environmentNames.map((env) => spec.environments[env]!.namespace))),
+  );
 
   for (const [path, content] of canaryExample(spec)) files.set(path, content);
   return files;
@@ -335,7 +352,7 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
       kind: 'Kustomization',
       namespace: e.namespace,
       labels: [{ pairs: { 'concert.dev/environment': env }, includeSelectors: false }],
-      resources: ['../../base'],
+      resources: ['../../base', 'http-route.yaml'],
       configMapGenerator: [
         {
           name: configMapName,
@@ -344,11 +361,13 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
         },
       ],
       // The deploy workflow pins each image by digest here (`kustomize edit set image`) before applying.
-      images: names.map((name) => ({
-        name: imageName(name),
-        newName: `${e.registry}/${name}`,
-        newTag: e.imageTag,
-      })),
+      images: names
+        .filter((name) => !spec.services[name]?.image)
+        .map((name) => ({
+          name: imageName(name),
+          newName: `${e.registry}/${name}`,
+          newTag: e.imageTag,
+        })),
       patches,
     }),
   ];

@@ -62,6 +62,10 @@ const kafka = z.strictObject({
 const service = tunables.extend({
   kind: z.enum(['function', 'trigger']),
   description: z.string().min(1),
+  /** Runs another function's image (same code, other settings) instead of its own. */
+  image: z.string().optional(),
+  /** Literal variables for this service only, after the shared ones. */
+  env: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).optional(),
   ping: ping.optional(),
   kafka: kafka.optional(),
 });
@@ -100,6 +104,8 @@ export interface Resolved {
   name: string;
   kind: 'function' | 'trigger';
   description: string;
+  image: string;
+  env: Record<string, string>;
   autoscaling: Autoscaling;
   resources: Resources;
   timeoutSeconds: number;
@@ -137,6 +143,9 @@ export function parseSpec(text: string): Spec {
     }
     if (s.kind === 'function' && (s.ping || s.kafka))
       problems.push(`services.${name}: a function has no source`);
+    if (s.image && spec.services[s.image]?.image) {
+      problems.push(`services.${name}: image ${s.image} is not a service with its own image`);
+    } else if (s.image && !spec.services[s.image]) problems.push(`services.${name}: no service ${s.image}`);
     for (const env of [undefined, ...environmentNames]) {
       const r = resolve(spec, name, env);
       problems.push(
@@ -184,6 +193,8 @@ export function resolve(spec: Spec, name: string, env?: EnvironmentName): Resolv
     name,
     kind: s.kind,
     description: s.description,
+    image: s.image ?? name,
+    env: s.env ?? {},
     autoscaling: merge<Autoscaling>(d.autoscaling, ...layers.map((l) => l?.autoscaling)),
     resources: {
       requests: merge(d.resources.requests, ...layers.map((l) => l?.resources?.requests)),

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1';
 import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1';
 import { PingSource as PingSourceV1beta2 } from '@kubernetes-models/knative/sources.knative.dev/v1beta2';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { crdSearchDirs, crdSources, fetchCommand, findCrdFile, missingCrdMessage } from './crd-sources.ts';
+import {
+  crdSearchDirs,
+  crdSources,
+  fetchCommand,
+  findCrdFile,
+  goModuleCrdSources,
+  goModuleDir,
+  missingCrdMessage,
+} from './crd-sources.ts';
 
 /**
  * Offline admission for the rendered manifests, since no cluster is reachable from here:
@@ -245,21 +254,26 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   const compiled = (fn: ValidateFunction) => (doc: Manifest) => (fn(doc) ? [] : (fn.errors ?? []));
   const checkEnvelope = compiled(ajv.compile(envelope));
 
+  const addCrd = (path: string, only?: string[]) => {
+    const crd = parseAllDocuments(readFileSync(path, 'utf8'))
+      .map((d) => d.toJS() as Manifest)
+      .find((d) => d?.kind === 'CustomResourceDefinition');
+    if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
+    for (const version of crd.spec.versions as Manifest[]) {
+      if (!version.served) continue;
+      const key = `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
+      if (only && !only.includes(key)) continue;
+      const strict = strictify(version.schema.openAPIV3Schema);
+      checks.set(key, compiled(ajv.compile(strict.schema)));
+      sources[key] = { kind: 'crd', path };
+      openPaths[key] = strict.openPaths;
+    }
+  };
+
   for (const source of crdSources) {
     const path = findCrdFile(source.file, dirs);
     if (path) {
-      const crd = parseAllDocuments(readFileSync(path, 'utf8'))
-        .map((d) => d.toJS() as Manifest)
-        .find((d) => d?.kind === 'CustomResourceDefinition');
-      if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
-      for (const version of crd.spec.versions as Manifest[]) {
-        if (!version.served) continue;
-        const key = `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
-        const strict = strictify(version.schema.openAPIV3Schema);
-        checks.set(key, compiled(ajv.compile(strict.schema)));
-        sources[key] = { kind: 'crd', path };
-        openPaths[key] = strict.openPaths;
-      }
+      addCrd(path);
       continue;
     }
     for (const key of source.kinds) {
@@ -271,6 +285,11 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
         sources[key] = { kind: 'missing', message: missingCrdMessage(source, dirs) };
       }
     }
+  }
+  for (const source of goModuleCrdSources) {
+    const dir = goModuleDir(source.module, source.version);
+    if (typeof dir === 'string') addCrd(join(dir, source.file), source.kinds);
+    else for (const key of source.kinds) sources[key] = { kind: 'missing', message: dir.error };
   }
   for (const [key, schema] of Object.entries(handSchemas)) checks.set(key, compiled(ajv.compile(schema)));
 

@@ -127,6 +127,8 @@ export const configSchema = z.object({
   QUEUE_ADMIT_PER_SECOND: int(1, 100_000).default(50),
   QUEUE_ACTIVE_TTL_SECONDS: int(10, 86_400).default(600),
   QUEUE_IDLE_TIMEOUT_SECONDS: int(5, 86_400).default(300),
+  /** enter-queue only: `stream` serves just the SSE stream, as the `queue-stream` Knative Service runs it. */
+  QUEUE_ROUTES: z.enum(['all', 'stream']).default('all'),
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),

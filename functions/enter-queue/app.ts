@@ -86,62 +86,71 @@ const userErrors = errorResponses({
   503: 'DEPENDENCY_UNAVAILABLE',
 });
 
-export function queueRoutes(deps: EnterQueueDeps) {
+/**
+ * `stream` serves only `GET /v1/queue/stream`: the Knative Service `queue-stream` runs this image that way so
+ * the long-lived streams scale on open connections, apart from the short polls (knative/router.ts).
+ */
+export type QueueRouteSet = 'all' | 'stream';
+
+export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all') {
   const app = createRouter();
+  const all = routeSet === 'all';
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
   const admin = [authenticate(deps.userTokens, { role: 'admin' })];
   const streamOptions = { ...defaultStreamOptions, ...deps.stream };
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/queue/tokens',
-      summary: 'Enter the waiting queue of a concert (the same place on every call)',
-      security: bearerSecurity,
-      middleware: user,
-      request: {
-        body: {
-          required: true,
-          content: { 'application/json': { schema: z.object({ concertId: idString }).strict() } },
+  if (all)
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/queue/tokens',
+        summary: 'Enter the waiting queue of a concert (the same place on every call)',
+        security: bearerSecurity,
+        middleware: user,
+        request: {
+          body: {
+            required: true,
+            content: { 'application/json': { schema: z.object({ concertId: idString }).strict() } },
+          },
         },
-      },
-      responses: {
-        201: {
-          description: 'A place in line, or ACTIVE',
-          content: { 'application/json': { schema: queueAnswerSchema } },
+        responses: {
+          201: {
+            description: 'A place in line, or ACTIVE',
+            content: { 'application/json': { schema: queueAnswerSchema } },
+          },
+          ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 404: 'NOT_FOUND' }),
+          ...userErrors,
         },
-        ...errorResponses({ 400: 'VALIDATION_FAILED, MALFORMED_JSON', 404: 'NOT_FOUND' }),
-        ...userErrors,
+      }),
+      async (c) => {
+        const { concertId } = c.req.valid('json');
+        return c.json(await enterQueue(deps, { userId: c.get('user').id, concertId }), 201);
       },
-    }),
-    async (c) => {
-      const { concertId } = c.req.valid('json');
-      return c.json(await enterQueue(deps, { userId: c.get('user').id, concertId }), 201);
-    },
-  );
+    );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/queue/status',
-      summary: 'Where the caller stands in line; admits waiting users as slots free',
-      security: bearerSecurity,
-      middleware: user,
-      request: { headers: queueTokenHeaders },
-      responses: {
-        200: { description: 'Status', content: { 'application/json': { schema: queueAnswerSchema } } },
-        ...errorResponses({
-          403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID (forged, expired, another user, or the place lapsed)',
-        }),
-        ...userErrors,
+  if (all)
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/queue/status',
+        summary: 'Where the caller stands in line; admits waiting users as slots free',
+        security: bearerSecurity,
+        middleware: user,
+        request: { headers: queueTokenHeaders },
+        responses: {
+          200: { description: 'Status', content: { 'application/json': { schema: queueAnswerSchema } } },
+          ...errorResponses({
+            403: 'QUEUE_TOKEN_REQUIRED, QUEUE_TOKEN_INVALID (forged, expired, another user, or the place lapsed)',
+          }),
+          ...userErrors,
+        },
+      }),
+      async (c) => {
+        const queueToken = c.req.valid('header')[queueTokenHeader];
+        const ticket = await readTicket(deps, queueToken, c.get('user').id);
+        return c.json(await queueStatus(deps, ticket, queueToken!), 200);
       },
-    }),
-    async (c) => {
-      const queueToken = c.req.valid('header')[queueTokenHeader];
-      const ticket = await readTicket(deps, queueToken, c.get('user').id);
-      return c.json(await queueStatus(deps, ticket, queueToken!), 200);
-    },
-  );
+    );
 
   app.openapi(
     createRoute({
@@ -177,65 +186,67 @@ export function queueRoutes(deps: EnterQueueDeps) {
 
   const concertParam = z.object({ concertId: idString });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/admin/queues/{concertId}',
-      summary: 'Queue counts and settings of a concert (admin)',
-      security: bearerSecurity,
-      middleware: admin,
-      request: { params: concertParam },
-      responses: {
-        200: {
-          description: 'Counts and settings',
-          content: { 'application/json': { schema: adminViewSchema } },
+  if (all)
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/admin/queues/{concertId}',
+        summary: 'Queue counts and settings of a concert (admin)',
+        security: bearerSecurity,
+        middleware: admin,
+        request: { params: concertParam },
+        responses: {
+          200: {
+            description: 'Counts and settings',
+            content: { 'application/json': { schema: adminViewSchema } },
+          },
+          ...errorResponses({
+            400: 'VALIDATION_FAILED',
+            401: 'UNAUTHENTICATED',
+            403: 'FORBIDDEN',
+            404: 'NOT_FOUND',
+            503: 'DEPENDENCY_UNAVAILABLE',
+          }),
         },
-        ...errorResponses({
-          400: 'VALIDATION_FAILED',
-          401: 'UNAUTHENTICATED',
-          403: 'FORBIDDEN',
-          404: 'NOT_FOUND',
-          503: 'DEPENDENCY_UNAVAILABLE',
-        }),
-      },
-    }),
-    async (c) => c.json(await queueAdminView(deps, c.req.valid('param').concertId), 200),
-  );
+      }),
+      async (c) => c.json(await queueAdminView(deps, c.req.valid('param').concertId), 200),
+    );
 
-  app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/admin/queues/{concertId}',
-      summary: 'Change queue settings of a concert (admin; every field optional)',
-      security: bearerSecurity,
-      middleware: admin,
-      request: {
-        params: concertParam,
-        body: { required: true, content: { 'application/json': { schema: settingsBody } } },
-      },
-      responses: {
-        200: {
-          description: 'Counts and settings',
-          content: { 'application/json': { schema: adminViewSchema } },
+  if (all)
+    app.openapi(
+      createRoute({
+        method: 'put',
+        path: '/v1/admin/queues/{concertId}',
+        summary: 'Change queue settings of a concert (admin; every field optional)',
+        security: bearerSecurity,
+        middleware: admin,
+        request: {
+          params: concertParam,
+          body: { required: true, content: { 'application/json': { schema: settingsBody } } },
         },
-        ...errorResponses({
-          400: 'VALIDATION_FAILED, MALFORMED_JSON',
-          401: 'UNAUTHENTICATED',
-          403: 'FORBIDDEN',
-          404: 'NOT_FOUND',
-          503: 'DEPENDENCY_UNAVAILABLE',
-        }),
+        responses: {
+          200: {
+            description: 'Counts and settings',
+            content: { 'application/json': { schema: adminViewSchema } },
+          },
+          ...errorResponses({
+            400: 'VALIDATION_FAILED, MALFORMED_JSON',
+            401: 'UNAUTHENTICATED',
+            403: 'FORBIDDEN',
+            404: 'NOT_FOUND',
+            503: 'DEPENDENCY_UNAVAILABLE',
+          }),
+        },
+      }),
+      async (c) => {
+        const { opensAt, ...rest } = c.req.valid('json');
+        const patch = {
+          ...rest,
+          ...(opensAt === undefined ? {} : { opensAt: opensAt === null ? null : Date.parse(opensAt) }),
+        };
+        return c.json(await updateQueueSettings(deps, c.req.valid('param').concertId, patch), 200);
       },
-    }),
-    async (c) => {
-      const { opensAt, ...rest } = c.req.valid('json');
-      const patch = {
-        ...rest,
-        ...(opensAt === undefined ? {} : { opensAt: opensAt === null ? null : Date.parse(opensAt) }),
-      };
-      return c.json(await updateQueueSettings(deps, c.req.valid('param').concertId, patch), 200);
-    },
-  );
+    );
   return app;
 }
 

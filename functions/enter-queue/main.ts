@@ -11,17 +11,20 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
     const onActivated = options.onActivated?.(rt);
     const records = queueRecordsFor(rt);
     rt.gaugeRefreshers.push(() => refreshQueueGauges(rt));
-    return queueRoutes({
-      store: queueStoreFor(rt),
-      tokens: queueTokensFor(rt),
-      clock: rt.clock,
-      logger: rt.logger,
-      userTokens: rt.userTokens,
-      rateLimiter: rt.rateLimiter,
-      concertExists: rt.concertExists,
-      ...(records ? { records } : {}),
-      ...(onActivated ? { onActivated } : {}),
-    });
+    return queueRoutes(
+      {
+        store: queueStoreFor(rt),
+        tokens: queueTokensFor(rt),
+        clock: rt.clock,
+        logger: rt.logger,
+        userTokens: rt.userTokens,
+        rateLimiter: rt.rateLimiter,
+        concertExists: rt.concertExists,
+        ...(records ? { records } : {}),
+        ...(onActivated ? { onActivated } : {}),
+      },
+      rt.config.QUEUE_ROUTES,
+    );
   };
 }
 

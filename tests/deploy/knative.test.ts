@@ -39,7 +39,7 @@ import {
  */
 
 const spec = loadSpec();
-const functions = ['enter-queue', 'list-seats', 'hold-seat', 'pay', 'charge-points'];
+const functions = ['enter-queue', 'queue-stream', 'list-seats', 'hold-seat', 'pay', 'charge-points'];
 const triggers = ['expire-holds', 'admit-queue', 'outbox-relay', 'release-seat', 'notify'];
 let validator: Validator;
 const started = Date.now();
@@ -140,7 +140,8 @@ describe.skipIf(!('tool' in kustomize))('kustomize overlays', () => {
     (env) => {
       const docs = rendered.get(env)!;
       const count = (kind: string) => docs.filter((d) => d.kind === kind).length;
-      expect(count('Service')).toBe(10);
+      expect(count('Service')).toBe(11);
+      expect(count('HTTPRoute')).toBe(1);
       expect(count('PingSource')).toBe(3);
       expect(count('KafkaSource')).toBe(2);
       expect(count('KafkaSink')).toBe(1);
@@ -158,7 +159,7 @@ describe.skipIf(!('tool' in kustomize))('kustomize overlays', () => {
       const name = doc.metadata.name as string;
       const r = resolve(spec, name, env);
       const template = doc.spec.template;
-      expect(template.spec.containers[0].image).toBe(`${e.registry}/${name}:${e.imageTag}`);
+      expect(template.spec.containers[0].image).toBe(`${e.registry}/${r.image}:${e.imageTag}`);
       expect(template.metadata.annotations[annotation.maxScale]).toBe(String(r.autoscaling.maxScale));
       expect(template.metadata.annotations[annotation.minScale]).toBe(String(r.autoscaling.minScale));
       expect(template.spec.containerConcurrency).toBe(r.autoscaling.containerConcurrency);
