@@ -634,10 +634,17 @@ function readDelivery(): Delivery {
     overlays: Object.fromEntries(
       ENVS.map((e) => [e, parseYaml(read(`knative/overlays/${e}/kustomization.yaml`))]),
     ),
-    services: readdirSync(join(REPO_ROOT, 'knative/base/services'))
-      .filter((f) => f.endsWith('.yaml'))
-      .map((f) => f.replace(/\.yaml$/, ''))
-      .sort(),
+    // A Service that runs another function's image (label concert.dev/image) needs no repository of its own.
+    services: [
+      ...new Set(
+        readdirSync(join(REPO_ROOT, 'knative/base/services'))
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => {
+            const service = parseYaml(read(`knative/base/services/${f}`));
+            return String(service.metadata?.labels?.['concert.dev/image'] ?? f.replace(/\.yaml$/, ''));
+          }),
+      ),
+    ].sort(),
   };
 }
 
