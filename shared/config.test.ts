@@ -85,6 +85,12 @@ describe('loadConfig', () => {
           /^DATABASE_URL: ssl-mode "REQUIRED" is not supported; use VERIFY_IDENTITY or VERIFY_CA/,
         ),
       ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@10.0.0.7/c?ssl-mode=VERIFY_IDENTITY' })).toEqual([
+        expect.stringMatching(
+          /^DATABASE_URL: ssl-mode=VERIFY_IDENTITY needs the host name .*not an IP address/,
+        ),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@10.0.0.7/c?ssl-mode=VERIFY_CA' })).toEqual([]);
       expect(problemsOf({ DATABASE_URL: `${tls}&ssl={}` })).toEqual([
         expect.stringMatching(/^DATABASE_URL: has both ssl-mode and ssl/),
       ]);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const flag = z
@@ -47,6 +48,10 @@ export function databaseUrlProblem(value: string): string | null {
   if (mode !== null && !databaseSslModes.some((known) => known === mode.toUpperCase())) {
     // An unverified mode is not offered: whoever can intercept the link could read it anyway.
     return `ssl-mode "${mode}" is not supported; use ${databaseSslModes.join(' or ')} (or leave it out for no TLS)`;
+  }
+  if (mode?.toUpperCase() === 'VERIFY_IDENTITY' && isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    // mysql2 names no server for an IP address, so no certificate would be checked against it.
+    return 'ssl-mode=VERIFY_IDENTITY needs the host name the certificate carries, not an IP address (or use VERIFY_CA)';
   }
   if (mode !== null && url.searchParams.has('ssl')) {
     return 'has both ssl-mode and ssl; keep ssl-mode (with DATABASE_CA_FILE for a private CA)';
