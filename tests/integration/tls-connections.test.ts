@@ -26,15 +26,17 @@ describe('TLS to the database and Redis', () => {
   const dir = mkdtempSync(join(process.env.SERVICES_DIR ?? join(root, '.services'), 'tls-'));
   // Unix socket paths are short; the data stays in `dir`.
   const socket = join(tmpdir(), `concert-tls-${randomBytes(4).toString('hex')}.sock`);
-  const password = `db-${randomBytes(12).toString('hex')}`;
-  const authToken = `token-${randomBytes(12).toString('hex')}`;
+  // With characters a template must percent-encode, as generated RDS passwords and AUTH tokens have.
+  const password = `db-${randomBytes(12).toString('hex')}&#!`;
+  const authToken = `token-${randomBytes(12).toString('hex')}&#!`;
+  const inUrl = encodeURIComponent;
   const ca = join(dir, 'ca.pem');
   const children: ChildProcess[] = [];
   let dbPort = 0;
   let redisPort = 0;
 
   const databaseUrl = (host: string, query: string) =>
-    `mysql://concert:${password}@${host}:${dbPort}/concert${query}`;
+    `mysql://concert:${inUrl(password)}@${host}:${dbPort}/concert${query}`;
   const asRootSql = (statement: string) =>
     run(
       'mariadb',
@@ -159,7 +161,7 @@ describe('TLS to the database and Redis', () => {
       DATABASE_READ_URL: databaseUrl('localhost', '?ssl-mode=VERIFY_IDENTITY'),
       DATABASE_CA_FILE: ca,
       DB_POOL_SIZE: '2',
-      REDIS_URL: `rediss://:${authToken}@localhost:${redisPort}`,
+      REDIS_URL: `rediss://:${inUrl(authToken)}@localhost:${redisPort}`,
       REDIS_CA_FILE: ca,
     });
     try {
@@ -238,14 +240,14 @@ describe('TLS to the database and Redis', () => {
         redis.disconnect();
       }
     };
-    expect(await redisAnswer(`redis://:${authToken}@localhost:${redisPort}`)).not.toBe('PONG');
-    expect(await redisAnswer(`rediss://:${authToken}@localhost:${redisPort}`)).toMatch(
+    expect(await redisAnswer(`redis://:${inUrl(authToken)}@localhost:${redisPort}`)).not.toBe('PONG');
+    expect(await redisAnswer(`rediss://:${inUrl(authToken)}@localhost:${redisPort}`)).toMatch(
       /self-signed|certificate/i,
     );
     expect(await redisAnswer(`rediss://:wrong-token@localhost:${redisPort}`, ca)).toMatch(
       /WRONGPASS|invalid/i,
     );
-    expect(await redisAnswer(`rediss://:${authToken}@localhost:${redisPort}`, ca)).toBe('PONG');
+    expect(await redisAnswer(`rediss://:${inUrl(authToken)}@localhost:${redisPort}`, ca)).toBe('PONG');
   });
 
   it('sets READ COMMITTED on each connection, and says so, where the server has another default', async () => {
