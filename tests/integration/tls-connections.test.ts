@@ -23,7 +23,9 @@ const asRoot = process.getuid?.() === 0;
  * and refuse plain connections as those do, so a client that silently skipped TLS could not pass.
  */
 describe('TLS to the database and Redis', () => {
-  const dir = mkdtempSync(join(process.env.SERVICES_DIR ?? join(root, '.services'), 'tls-'));
+  const parent = process.env.SERVICES_DIR ?? join(root, '.services');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'tls-'));
   // Unix socket paths are short; the data stays in `dir`.
   const socket = join(tmpdir(), `concert-tls-${randomBytes(4).toString('hex')}.sock`);
   // With characters a template must percent-encode, as generated RDS passwords and AUTH tokens have.
@@ -47,7 +49,6 @@ describe('TLS to the database and Redis', () => {
     );
 
   beforeAll(async () => {
-    mkdirSync(dir, { recursive: true });
     await makeCertificates(dir);
     [dbPort, redisPort] = [await freePort(), await freePort()];
 
@@ -165,6 +166,7 @@ describe('TLS to the database and Redis', () => {
       REDIS_CA_FILE: ca,
     });
     try {
+      // Redis listens on TLS alone (`--port 0`), so every Redis answer below came over it.
       expect((await call(server, 'GET', '/readyz')).status).toBe(200);
       const user = await bearer(`tls-${randomBytes(4).toString('hex')}`);
       const charge = await call(server, 'POST', '/v1/points/charges', {
@@ -188,8 +190,6 @@ describe('TLS to the database and Redis', () => {
         expect(session.rows[0]).toMatchObject({ isolation: 'READ-COMMITTED', sets: '0' });
         expect(session.rows[0]?.cipher).not.toBe('');
       }
-      const tlsClient = await server.runtime.redis!.call('client', 'info');
-      expect(String(tlsClient)).toMatch(/\bid=\d+/);
     } finally {
       await server.close();
     }
