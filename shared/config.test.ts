@@ -91,6 +91,7 @@ describe('loadConfig', () => {
         ),
       ]);
       expect(problemsOf({ DATABASE_URL: 'mysql://u:p@10.0.0.7/c?ssl-mode=VERIFY_CA' })).toEqual([]);
+      expect(problemsOf({ DATABASE_URL: tls, DATABASE_CA_FILE: 'aws-rds' })).toEqual([]);
       expect(problemsOf({ DATABASE_URL: `${tls}&ssl={}` })).toEqual([
         expect.stringMatching(/^DATABASE_URL: has both ssl-mode and ssl/),
       ]);

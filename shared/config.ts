@@ -21,6 +21,9 @@ const checked = (problemOf: (value: string) => string | null) =>
 const databaseForm =
   'expected mysql://user:password@host:3306/database[?ssl-mode=VERIFY_IDENTITY] (MySQL or MariaDB)';
 
+/** `DATABASE_CA_FILE`'s name for the RDS and RDS Proxy CAs that mysql2's maintainers publish. */
+export const awsRdsCa = 'aws-rds';
+
 /** The `ssl-mode` values of a database URL, as MySQL's own client names them; both verify the chain. */
 export const databaseSslModes = ['VERIFY_IDENTITY', 'VERIFY_CA'] as const;
 export type DatabaseSslMode = (typeof databaseSslModes)[number];
@@ -107,7 +110,10 @@ export const configSchema = z.object({
 
   DATABASE_URL: checked(databaseUrlProblem),
   DATABASE_READ_URL: checked(databaseUrlProblem),
-  /** PEM bundle the database's certificate must chain to (RDS's public bundle); unset: Node's trusted roots. */
+  /**
+   * PEM bundle the database's certificate must chain to, or `aws-rds` for the RDS and RDS Proxy CAs
+   * (a direct replica endpoint needs the RDS ones); unset: Node's trusted roots.
+   */
   DATABASE_CA_FILE: z.string().trim().min(1).optional(),
   DB_DRIVER: z.enum(['mysql2', 'planetscale']).default('mysql2'),
   DB_POOL_SIZE: int(1, 500).default(10),
@@ -220,7 +226,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   for (const key of ['DATABASE_CA_FILE', 'REDIS_CA_FILE'] as const) {
     const file = raw[key];
-    if (file && !readablePem(file)) problems.push(`${key}: ${file} is not a readable PEM file`);
+    if (file && !(key === 'DATABASE_CA_FILE' && file === awsRdsCa) && !readablePem(file))
+      problems.push(`${key}: ${file} is not a readable PEM file`);
   }
   if (raw.REDIS_SENTINELS && !raw.REDIS_URL) {
     problems.push('REDIS_SENTINELS: needs REDIS_URL as well (it carries the password and database number)');

