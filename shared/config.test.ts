@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -71,6 +74,54 @@ describe('loadConfig', () => {
         expect.stringMatching(/^DATABASE_READ_URL: scheme "http:"/),
       ]);
       expect(problemsOf({ DATABASE_URL: 'mariadb://u:p@db:3306/concert' })).toEqual([]);
+    });
+
+    it('takes TLS for the database from ssl-mode, as MySQL clients name it, and refuses the unverified kinds', () => {
+      const tls = 'mysql://u:p@proxy.example:3306/concert?ssl-mode=VERIFY_IDENTITY';
+      expect(problemsOf({ DATABASE_URL: tls, DATABASE_READ_URL: tls.replace('IDENTITY', 'CA') })).toEqual([]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@db/c?ssl-mode=verify_identity' })).toEqual([]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@db/c?ssl-mode=REQUIRED' })).toEqual([
+        expect.stringMatching(
+          /^DATABASE_URL: ssl-mode "REQUIRED" is not supported; use VERIFY_IDENTITY or VERIFY_CA/,
+        ),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@10.0.0.7/c?ssl-mode=VERIFY_IDENTITY' })).toEqual([
+        expect.stringMatching(
+          /^DATABASE_URL: ssl-mode=VERIFY_IDENTITY needs the host name .*not an IP address/,
+        ),
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'mysql://u:p@10.0.0.7/c?ssl-mode=VERIFY_CA' })).toEqual([]);
+      expect(problemsOf({ DATABASE_URL: tls, DATABASE_CA_FILE: 'aws-rds' })).toEqual([]);
+      expect(problemsOf({ DATABASE_URL: `${tls}&ssl={}` })).toEqual([
+        expect.stringMatching(/^DATABASE_URL: has both ssl-mode and ssl/),
+      ]);
+    });
+
+    it('wants a readable PEM for a CA file, and TLS on every URL it is meant for', () => {
+      const pem = join(mkdtempSync(join(tmpdir(), 'concert-ca-')), 'ca.pem');
+      writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const tls = 'mysql://u:p@db/c?ssl-mode=VERIFY_IDENTITY';
+      expect(
+        problemsOf({
+          DATABASE_URL: tls,
+          DATABASE_CA_FILE: pem,
+          REDIS_URL: 'rediss://:t@r:6379',
+          REDIS_CA_FILE: pem,
+        }),
+      ).toEqual([]);
+      expect(
+        problemsOf({
+          DATABASE_URL: tls,
+          DATABASE_READ_URL: 'mysql://u:p@replica/c',
+          DATABASE_CA_FILE: pem,
+          REDIS_URL: 'redis://r:6379',
+          REDIS_CA_FILE: `${pem}.missing`,
+        }),
+      ).toEqual([
+        expect.stringMatching(/^DATABASE_READ_URL: DATABASE_CA_FILE is set but this URL has no ssl-mode/),
+        'REDIS_URL: REDIS_CA_FILE is set but the URL is not rediss:// (TLS)',
+        `REDIS_CA_FILE: ${pem}.missing is not a readable PEM file`,
+      ]);
     });
 
     it('accepts the Redis forms ioredis connects to and refuses others with them listed', () => {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type KafkaSecurity, kafkaSaslMechanisms, regionFromBrokers } from './events/kafka-auth.ts';
 
@@ -18,7 +19,21 @@ const checked = (problemOf: (value: string) => string | null) =>
     })
     .optional();
 
-const databaseForm = 'expected mysql://user:password@host:3306/database (MySQL or MariaDB)';
+const databaseForm =
+  'expected mysql://user:password@host:3306/database[?ssl-mode=VERIFY_IDENTITY] (MySQL or MariaDB)';
+
+/** `DATABASE_CA_FILE`'s name for the RDS and RDS Proxy CAs that mysql2's maintainers publish. */
+export const awsRdsCa = 'aws-rds';
+
+/** The `ssl-mode` values of a database URL, as MySQL's own client names them; both verify the chain. */
+export const databaseSslModes = ['VERIFY_IDENTITY', 'VERIFY_CA'] as const;
+export type DatabaseSslMode = (typeof databaseSslModes)[number];
+
+/** The TLS mode a database URL asks for, or null for none (the URL is assumed valid). */
+export function databaseSslMode(value: string): DatabaseSslMode | null {
+  const mode = new URL(value).searchParams.get('ssl-mode')?.toUpperCase();
+  return databaseSslModes.find((known) => known === mode) ?? null;
+}
 
 // The value is not echoed: it may hold a password.
 export function databaseUrlProblem(value: string): string | null {
@@ -33,6 +48,18 @@ export function databaseUrlProblem(value: string): string | null {
   }
   if (!url.hostname) return `has no host; ${databaseForm}`;
   if (url.pathname.length <= 1) return `names no database; ${databaseForm}`;
+  const mode = url.searchParams.get('ssl-mode');
+  if (mode !== null && !databaseSslModes.some((known) => known === mode.toUpperCase())) {
+    // An unverified mode is not offered: whoever can intercept the link could read it anyway.
+    return `ssl-mode "${mode}" is not supported; use ${databaseSslModes.join(' or ')} (or leave it out for no TLS)`;
+  }
+  if (mode?.toUpperCase() === 'VERIFY_IDENTITY' && isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    // mysql2 names no server for an IP address, so no certificate would be checked against it.
+    return 'ssl-mode=VERIFY_IDENTITY needs the host name the certificate carries, not an IP address (or use VERIFY_CA)';
+  }
+  if (mode !== null && url.searchParams.has('ssl')) {
+    return 'has both ssl-mode and ssl; keep ssl-mode (with DATABASE_CA_FILE for a private CA)';
+  }
   return null;
 }
 
@@ -84,6 +111,11 @@ export const configSchema = z.object({
 
   DATABASE_URL: checked(databaseUrlProblem),
   DATABASE_READ_URL: checked(databaseUrlProblem),
+  /**
+   * PEM bundle the database's certificate must chain to, or `aws-rds` for the RDS and RDS Proxy CAs
+   * (a direct replica endpoint needs the RDS ones); unset: Node's trusted roots.
+   */
+  DATABASE_CA_FILE: z.string().trim().min(1).optional(),
   DB_DRIVER: z.enum(['mysql2', 'planetscale']).default('mysql2'),
   DB_POOL_SIZE: int(1, 500).default(10),
   DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
@@ -92,6 +124,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('./data'),
 
   REDIS_URL: checked(redisUrlProblem),
+  /** PEM bundle a `rediss://` server's certificate must chain to; unset: Node's trusted roots. */
+  REDIS_CA_FILE: z.string().trim().min(1).optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_KEY_PREFIX: z.string().max(64).default(''),
   /** `host:port,host:port`: find the Redis primary through Sentinel (the ADR's failover) instead of REDIS_URL's host. */
@@ -191,6 +225,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (raw.DATABASE_READ_URL && !raw.DATABASE_URL)
     problems.push('DATABASE_READ_URL: needs DATABASE_URL as well');
+  for (const key of ['DATABASE_URL', 'DATABASE_READ_URL'] as const) {
+    const url = raw[key];
+    if (raw.DATABASE_CA_FILE && url && !databaseSslMode(url)) {
+      // A CA file beside a plain URL reads as TLS configured while the link is not.
+      problems.push(
+        `${key}: DATABASE_CA_FILE is set but this URL has no ssl-mode=VERIFY_IDENTITY (or VERIFY_CA)`,
+      );
+    }
+  }
+  if (raw.REDIS_CA_FILE && raw.REDIS_URL && !raw.REDIS_URL.startsWith('rediss://')) {
+    problems.push('REDIS_URL: REDIS_CA_FILE is set but the URL is not rediss:// (TLS)');
+  }
+  for (const key of ['DATABASE_CA_FILE', 'REDIS_CA_FILE'] as const) {
+    const file = raw[key];
+    if (file && !(key === 'DATABASE_CA_FILE' && file === awsRdsCa) && !readablePem(file))
+      problems.push(`${key}: ${file} is not a readable PEM file`);
+  }
   if (raw.REDIS_SENTINELS && !raw.REDIS_URL) {
     problems.push('REDIS_SENTINELS: needs REDIS_URL as well (it carries the password and database number)');
   }
@@ -253,4 +304,12 @@ function kafkaSecurityProblems(raw: RawConfig): string[] {
   if (raw.KAFKA_SASL !== 'none' && !raw.KAFKA_BROKERS)
     problems.push(`KAFKA_SASL: set to ${raw.KAFKA_SASL}, but KAFKA_BROKERS is not, so no Kafka is used`);
   return problems;
+}
+
+function readablePem(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').includes('-----BEGIN CERTIFICATE-----');
+  } catch {
+    return false;
+  }
 }

@@ -76,8 +76,15 @@ export async function createRuntime(
     poolSize: config.DB_POOL_SIZE,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+    caFile: config.DATABASE_CA_FILE,
     dataDir: config.DATA_DIR,
     processName: overrides.processName,
+    onIsolationFallback: (serverLevel) =>
+      logger.warn(
+        { serverLevel },
+        'database default isolation is not READ COMMITTED: each connection sets it, which pins it in RDS Proxy; ' +
+          'set transaction_isolation=READ-COMMITTED on the server (parameter group, my.cnf)',
+      ),
   });
   if (config.DB_MIGRATE) {
     const { applied } = await migrateToLatest(database.db);
@@ -89,6 +96,7 @@ export async function createRuntime(
         url: config.REDIS_URL,
         commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
         keyPrefix: config.REDIS_KEY_PREFIX,
+        caFile: config.REDIS_CA_FILE,
         sentinelMaster: config.REDIS_SENTINEL_MASTER,
         ...(config.REDIS_SENTINELS
           ? {

@@ -28,6 +28,8 @@ find_program mariadb mysql >/dev/null || want mariadb-client
 find_program mariadb-admin mysqladmin >/dev/null || want mariadb-client
 find_program redis-server >/dev/null || want redis-server
 find_program redis-cli >/dev/null || want redis-tools
+# The TLS integration test makes its CA and server certificates with it.
+find_program openssl >/dev/null || want openssl
 need_java=0
 if [[ "$(java_major)" -lt 17 ]]; then need_java=1; fi
 need_jars=1

@@ -187,6 +187,7 @@ missing_prerequisites() {
   find_program mariadb-admin mysqladmin >/dev/null || echo "program: mariadb-admin (apt: mariadb-client)"
   find_program redis-server >/dev/null || echo "program: redis-server (apt: redis-server)"
   find_program redis-cli >/dev/null || echo "program: redis-cli (apt: redis-tools)"
+  find_program openssl >/dev/null || echo "program: openssl (apt: openssl)"
   if [[ "$(java_major)" -lt 17 ]]; then echo "program: java >= 17 (apt: openjdk-17-jre-headless)"; fi
   [[ -f "${KAFKA_LIBS_MARKER}" ]] || echo "kafka jars: ${KAFKA_LIBS} (Maven Central)"
 }

@@ -119,6 +119,9 @@ bind-address=${SERVICES_HOST}
 skip-name-resolve
 character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
+# The isolation the app needs (ADR 1) as the server's default, as the RDS parameter group sets it:
+# the app does not set it per connection, which would pin connections in RDS Proxy.
+transaction-isolation=READ-COMMITTED
 # Load tests open many pooled connections.
 max_connections=1000
 max_allowed_packet=64M

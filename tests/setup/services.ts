@@ -172,7 +172,11 @@ async function startContainers(
         MYSQL_USER: 'concert',
         MYSQL_PASSWORD: 'concert',
       })
-      .withCommand(['--max-connections=1000', '--innodb-flush-log-at-trx-commit=2'])
+      .withCommand([
+        '--max-connections=1000',
+        '--innodb-flush-log-at-trx-commit=2',
+        '--transaction-isolation=READ-COMMITTED',
+      ])
       .withExposedPorts(3306)
       .withWaitStrategy(Wait.forLogMessage(/ready for connections.*port: 3306/))
       .withStartupTimeout(3 * MINUTE)

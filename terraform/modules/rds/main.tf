@@ -92,7 +92,8 @@ resource "aws_db_parameter_group" "this" {
     value = "utf8mb4_0900_ai_ci"
   }
 
-  # The functions set READ COMMITTED per session; this makes it the default for any other client too.
+  # The isolation the functions need (ADR 1). They do not set it per session: a SET pins the connection
+  # to its client in RDS Proxy, which then cannot multiplex it.
   parameter {
     name  = "transaction_isolation"
     value = "READ-COMMITTED"
