@@ -25,7 +25,7 @@ export interface ServeOptions {
 export async function serveFunctions(options: ServeOptions): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, options.name);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
