@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isFunctionName, requiredKeys } from './needs.ts';
+import { isFunctionName, migrateTask, requiredKeys } from './needs.ts';
 
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -102,6 +102,9 @@ export const configSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
   KAFKA_TOPIC_PREFIX: z.string().max(64).default(''),
+  /** How the client authenticates: IAM on MSK (TLS, port 9098), SCRAM, or nothing on a local broker. */
+  KAFKA_SASL: z.enum(['aws-msk-iam', 'scram-sha-512', 'none']).default('none'),
+  KAFKA_TLS: flag.default(false),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_JWKS_URL: z.url().optional(),
@@ -169,7 +172,9 @@ export class ConfigError extends Error {
  */
 function productionProblems(raw: RawConfig, service: string | undefined): string[] {
   const keys =
-    service && isFunctionName(service) ? requiredKeys(service) : ['AUTH_JWT_SECRET', 'QUEUE_TOKEN_SECRET'];
+    service && (isFunctionName(service) || service === migrateTask)
+      ? requiredKeys(service)
+      : ['AUTH_JWT_SECRET', 'QUEUE_TOKEN_SECRET'];
   const set = raw as Record<string, unknown>;
   return keys.flatMap((key) => {
     if (set[key] !== undefined) return [];

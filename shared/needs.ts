@@ -36,6 +36,9 @@ export const needKeys: Record<Need, { key: string; required: boolean }[]> = {
   ],
 };
 
+/** `index.mjs --migrate` (the pre-rollout Job) needs only the database. */
+export const migrateTask = 'migrate';
+
 export const isFunctionName = (name: string): name is FunctionName => Object.hasOwn(needs, name);
 
 /** Every variable a function is handed, in a stable order. */
@@ -43,7 +46,8 @@ export function keysOf(name: FunctionName): { key: string; required: boolean }[]
   return needs[name].flatMap((need: Need) => needKeys[need]);
 }
 
-export function requiredKeys(name: FunctionName): string[] {
+export function requiredKeys(name: FunctionName | typeof migrateTask): string[] {
+  if (name === migrateTask) return ['DATABASE_URL'];
   return keysOf(name)
     .filter((k) => k.required)
     .map((k) => k.key);
