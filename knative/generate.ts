@@ -111,7 +111,8 @@ function jobSecrets(region: string, environment: string) {
 const jobSecretKeys = ['DATABASE_URL'];
 
 function secretsOf(r: Resolved, region: string, environment: string) {
-  const owned = labels(r);
+  // deploy.sh applies a function's secrets by this label before its Service, in every mode.
+  const owned = { ...labels(r), 'concert.dev/secrets-for': r.name };
   return [
     secretStore(r.name, r.name, region, owned),
     externalSecret(r.name, r.name, secretKeysOf(r.name), environment, owned),
