@@ -10,10 +10,10 @@ import { type FunctionName, isFunctionName, keysOf } from '../shared/needs.ts';
 export const externalSecretsApi = 'external-secrets.io/v1';
 
 /**
- * TLS on every database connection (RDS Proxy refuses plain ones). The query form is the one
- * shared/db/connect.ts reads; it is kept in this one constant so the URL form changes in one place.
+ * TLS on every database connection (RDS Proxy refuses plain ones), the certificate chain and host name
+ * checked: the `ssl-mode` parameter as MySQL's own client names it, which shared/db/connect.ts reads.
  */
-export const databaseTlsQuery = '?ssl=true';
+export const databaseTlsQuery = '?ssl-mode=VERIFY_IDENTITY';
 
 /** One value read from Secrets Manager: the secret's short name (after `concert/<env>/`) and its JSON property. */
 export interface RemoteValue {

@@ -70,7 +70,7 @@ describe.skipIf(!('tool' in kustomize))('wiring across layers', () => {
       expect(names).not.toContain(key);
     }
     const es = find(wiring.get('prod')!, 'ExternalSecret', 'hold-seat');
-    expect(es.spec.target.template.data.DATABASE_URL).toMatch(/^mysql:\/\/.*\?ssl=true$/);
+    expect(es.spec.target.template.data.DATABASE_URL).toMatch(/^mysql:\/\/.*\?ssl-mode=VERIFY_IDENTITY$/);
     expect(es.spec.target.template.data.REDIS_URL).toMatch(/^rediss:\/\/:\{\{ \.redisToken \}\}@/);
   });
 

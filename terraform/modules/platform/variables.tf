@@ -135,9 +135,9 @@ variable "functions" {
 }
 
 variable "event_topics" {
-  description = "Kafka topics of the domain events (docs/api.md): the outbox relay writes them, the Kafka source reads them"
+  description = "Kafka topics of the domain events (docs/api.md) and `dead-letter` (what the Kafka sources gave up on, kept by the relay): the outbox relay writes them, the Kafka source reads them"
   type        = list(string)
-  default     = ["reservation.created", "reservation.expired", "reservation.cancelled", "payment.completed", "queue.activated"]
+  default     = ["reservation.created", "reservation.expired", "reservation.cancelled", "payment.completed", "queue.activated", "dead-letter"]
 }
 
 variable "kafka_consumer_group_prefix" {
