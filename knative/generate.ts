@@ -205,10 +205,10 @@ export function source(r: Resolved, bootstrapServers: string[]) {
         consumerGroup: k.consumerGroup,
         initialOffset: k.initialOffset,
         ordering: k.ordering,
-        // MSK accepts only IAM on 9098: the source's data plane signs with its own IRSA role
-        // (terraform/modules/knative annotates its service account), so the Secret names only the mechanism.
+        // MSK accepts only IAM on 9098: SASL/OAUTHBEARER with eventing-kafka-broker's MSK token provider,
+        // which signs with the data plane's own IRSA role (terraform/modules/knative annotates its account).
         net: {
-          sasl: { enable: true, type: { secretKeyRef: { name: kafkaAuthSecret, key: 'saslType' } } },
+          sasl: { enable: true, type: { secretKeyRef: { name: kafkaAuthSecret, key: 'type' } } },
           tls: { enable: true },
         },
         delivery: {
@@ -232,7 +232,12 @@ export function kafkaAuth() {
     kind: 'Secret',
     metadata: { name: kafkaAuthSecret, labels: { 'app.kubernetes.io/component': 'kafka-auth' } },
     type: 'Opaque',
-    stringData: { saslType: 'AWS_MSK_IAM', protocol: 'SASL_SSL' },
+    stringData: {
+      protocol: 'SASL_SSL',
+      'sasl.mechanism': 'OAUTHBEARER',
+      type: 'OAUTHBEARER',
+      tokenProvider: 'MSKAccessTokenProvider',
+    },
   };
 }
 
