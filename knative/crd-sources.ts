@@ -37,6 +37,37 @@ export const crdSources: CrdSource[] = [
   },
 ];
 
+/**
+ * CRDs taken from a Go module's release as the Go module proxy serves its zip (a registry, reachable where
+ * GitHub is not; the proxy here serves the zip but not the version's metadata, so `go mod download` cannot
+ * fetch it): External Secrets Operator, at the version the chart in terraform installs.
+ */
+export interface GoModuleCrd {
+  file: string;
+  kinds: string[];
+  module: string;
+  version: string;
+  /** Path of the CRD inside the module. */
+  path: string;
+}
+
+const eso = { module: 'github.com/external-secrets/external-secrets', version: 'v1.0.0' };
+
+export const goModuleCrds: GoModuleCrd[] = [
+  {
+    file: 'external-secrets.io_externalsecrets.yaml',
+    kinds: ['external-secrets.io/v1/ExternalSecret'],
+    ...eso,
+    path: 'config/crds/bases/external-secrets.io_externalsecrets.yaml',
+  },
+  {
+    file: 'external-secrets.io_secretstores.yaml',
+    kinds: ['external-secrets.io/v1/SecretStore'],
+    ...eso,
+    path: 'config/crds/bases/external-secrets.io_secretstores.yaml',
+  },
+];
+
 export const repoRoot = new URL('../', import.meta.url).pathname;
 
 /** Filled by `npm run knative:crds`; ignored by git like the other fetched tools. */

@@ -5,7 +5,7 @@
 #
 # <digests-dir> holds one file per function to roll out, named after it, containing the image reference
 # pushed by CI (<registry>/concert/<fn>@sha256:...). Only those Services (and their sources) are applied,
-# so the others keep their running revision; shared objects (ConfigMap, dead-letter sink) are applied too.
+# so the others keep their running revision; shared objects (ConfigMap, Kafka auth, pre-rollout Jobs) are applied too.
 # Every rendered object passes knative/validate.ts before kubectl sees it.
 #   (default)   apply: the new template becomes the latest revision and takes 100% once Ready
 #   --canary    the new revision is named <fn>-<sha7> and gets <percent>% (tag canary), the serving one the rest (tag stable);
@@ -43,8 +43,14 @@ done
 "$TSX" "$root/knative/validate.ts" "$work/rendered.yaml"
 
 selector="app.kubernetes.io/name in ($(IFS=,; echo "${functions[*]}"))"
-# Objects without a name label: the ConfigMap and the dead-letter KafkaSink.
+# Jobs are immutable and run once per rollout: the last run goes, the new one is applied with the other
+# objects without a name label (ConfigMap, the Kafka sources' auth Secret, the Jobs' ExternalSecret), and
+# the migrations and topics must complete before any Service sees a new revision.
+"$KUBECTL" delete job -n "$namespace" -l app.kubernetes.io/component=pre-rollout --ignore-not-found
 "$KUBECTL" apply -n "$namespace" -f "$work/rendered.yaml" -l '!app.kubernetes.io/name'
+"$KUBECTL" wait -n "$namespace" --for=condition=complete job -l app.kubernetes.io/component=pre-rollout --timeout=600s
+# Each function's SecretStore and ExternalSecret, whatever the mode, so its Secret exists when its pods start.
+"$KUBECTL" apply -n "$namespace" -f "$work/rendered.yaml" -l "concert.dev/secrets-for in ($(IFS=,; echo "${functions[*]}"))"
 
 apply_sources() {
   if grep -q "concert.dev/source-for: $1\$" "$work/rendered.yaml"; then

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { crdCacheDir, crdSources } from './crd-sources.ts';
+import { ensureGoModuleCrds } from './fetch-go-crds.ts';
 
 /**
  * `npm run knative:crds [-- --out <dir>] [--force]`: downloads the pinned upstream CRD files that
@@ -60,6 +61,12 @@ async function main(argv: string[]): Promise<void> {
         error instanceof Error ? `${error.message}${error.cause ? ` (${error.cause})` : ''}` : error;
       console.error(`failed     ${source.file}: ${reason}`);
     }
+  }
+  try {
+    for (const path of await ensureGoModuleCrds(out)) console.log(`extracted  ${path}`);
+  } catch (error) {
+    failed++;
+    console.error(`failed     Go module CRDs: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (failed > 0) {
     console.error(

@@ -1,8 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { isFunctionName, keysOf } from '../shared/needs.ts';
 import { splitTraffic } from './canary.ts';
 import { gateway, httpRoute, referenceGrant } from './router.ts';
+import { externalSecret, remoteData, secretKeysOf, secretStore, targetSecretName } from './secrets.ts';
 import {
   type EnvironmentName,
   environmentNames,
@@ -29,6 +31,10 @@ export const generatedDirs = ['base', 'overlays', 'examples', 'gateway'];
 /** Envoy Gateway's class: the Gateway API implementation that serves the public host (docs/deploy.md). */
 export const gatewayClassName = 'eg';
 
+const placeholderBootstrap = ['kafka-bootstrap.invalid:9098'];
+/** The base is rendered with dev's secret paths and region; every overlay replaces both. */
+const baseEnvironment: EnvironmentName = 'dev';
+
 export const annotation = {
   class: 'autoscaling.knative.dev/class',
   metric: 'autoscaling.knative.dev/metric',
@@ -40,20 +46,18 @@ export const annotation = {
   scaleToZeroPodRetentionPeriod: 'autoscaling.knative.dev/scale-to-zero-pod-retention-period',
 } as const;
 
-/** Secret keys every function reads (shared/config.ts); the Secret itself is synced from AWS Secrets Manager. */
-export const secretName = 'concert-secrets';
-export const secretKeys: { key: string; optional: boolean }[] = [
-  { key: 'DATABASE_URL', optional: false },
-  { key: 'DATABASE_READ_URL', optional: true },
-  { key: 'REDIS_URL', optional: false },
-  { key: 'KAFKA_BROKERS', optional: false },
-  { key: 'AUTH_JWT_SECRET', optional: true },
-  { key: 'AUTH_JWKS_URL', optional: true },
-  { key: 'QUEUE_TOKEN_SECRET', optional: false },
-];
 export const configMapName = 'concert-config';
 export const kafkaAuthSecret = 'concert-kafka-auth';
-export const deadLetterSinkName = 'concert-dead-letter';
+/** Where a KafkaSource puts what failed every retry: the relay republishes it on the dead-letter topic. */
+export const deadLetterSink = { service: 'outbox-relay', path: '/dead-letter' };
+/** The pre-rollout Jobs read their variables from this Secret and sign in as this function's account. */
+export const jobsOwner = 'concert-jobs';
+export const jobsServiceAccount = 'outbox-relay';
+/** How the functions and the Jobs reach MSK: TLS and IAM (SASL/OAUTHBEARER) on port 9098. */
+export const kafkaClientEnv = [
+  { name: 'KAFKA_SASL', value: 'aws-msk-iam' },
+  { name: 'KAFKA_TLS', value: 'true' },
+];
 export const imageName = (name: string) => `concert/${name}`;
 
 function autoscalingAnnotations(r: Resolved): Record<string, string> {
@@ -78,7 +82,50 @@ const labels = (r: Resolved) => ({
 /** deploy.sh applies a trigger's sources by this label. */
 const sourceLabels = (r: Resolved) => ({ ...labels(r), 'concert.dev/source-for': r.name });
 
-export function knativeService(r: Resolved) {
+const usesKafka = (r: Resolved) =>
+  isFunctionName(r.image) && keysOf(r.image).some((k) => k.key === 'KAFKA_BROKERS');
+/** Index of KAFKA_BROKERS in a Kafka client's env list, which the overlays replace per environment. */
+export const kafkaBrokersEnvIndex = 4;
+
+function serviceEnv(r: Resolved, bootstrapServers: string[]) {
+  return [
+    { name: 'SERVICE_NAME', value: r.name },
+    { name: 'KAFKA_CLIENT_ID', value: `concert-${r.name}` },
+    { name: 'DB_POOL_SIZE', value: String(r.dbPoolSize) },
+    // The migration Job runs before the rollout; a pod that migrated at start would race its siblings.
+    { name: 'DB_MIGRATE', value: '0' },
+    ...(usesKafka(r)
+      ? [{ name: 'KAFKA_BROKERS', value: bootstrapServers.join(',') }, ...kafkaClientEnv]
+      : []),
+    // A Service that runs another function's image reads that function's Secret: same code, same keys.
+    ...secretKeysOf(r.image).map((key) => ({
+      name: key,
+      valueFrom: { secretKeyRef: { name: targetSecretName(r.image), key } },
+    })),
+    ...Object.entries(r.env).map(([name, value]) => ({ name, value })),
+  ];
+}
+
+const jobLabels = { 'app.kubernetes.io/component': 'pre-rollout' };
+
+function jobSecrets(region: string, environment: string) {
+  return [
+    secretStore(jobsOwner, jobsServiceAccount, region, jobLabels),
+    externalSecret(jobsOwner, jobsOwner, jobSecretKeys, environment, jobLabels),
+  ];
+}
+const jobSecretKeys = ['DATABASE_URL'];
+
+function secretsOf(r: Resolved, region: string, environment: string) {
+  // deploy.sh applies a function's secrets by this label before its Service, in every mode.
+  const owned = { ...labels(r), 'concert.dev/secrets-for': r.name };
+  return [
+    secretStore(r.name, r.name, region, owned),
+    externalSecret(r.name, r.name, secretKeysOf(r.name), environment, owned),
+  ];
+}
+
+export function knativeService(r: Resolved, bootstrapServers: string[] = placeholderBootstrap) {
   return {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
@@ -107,16 +154,7 @@ export function knativeService(r: Resolved) {
               name: r.name,
               image: imageName(r.image),
               ports: [{ name: 'http1', containerPort: 8080 }],
-              env: [
-                { name: 'SERVICE_NAME', value: r.name },
-                { name: 'KAFKA_CLIENT_ID', value: `concert-${r.name}` },
-                { name: 'DB_POOL_SIZE', value: String(r.dbPoolSize) },
-                ...secretKeys.map(({ key, optional }) => ({
-                  name: key,
-                  valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional } : {}) } },
-                })),
-                ...Object.entries(r.env).map(([name, value]) => ({ name, value })),
-              ],
+              env: serviceEnv(r, bootstrapServers),
               envFrom: [{ configMapRef: { name: configMapName } }],
               resources: r.resources,
               readinessProbe: {
@@ -166,7 +204,6 @@ export function source(r: Resolved, bootstrapServers: string[]) {
   }
   if (r.kafka) {
     const k = r.kafka;
-    const secretKey = (key: string) => ({ secretKeyRef: { name: kafkaAuthSecret, key } });
     return {
       apiVersion: 'sources.knative.dev/v1beta1',
       kind: 'KafkaSource',
@@ -177,14 +214,10 @@ export function source(r: Resolved, bootstrapServers: string[]) {
         consumerGroup: k.consumerGroup,
         initialOffset: k.initialOffset,
         ordering: k.ordering,
-        // MSK with SASL/SCRAM over TLS (port 9096); the secret holds user, password and saslType.
+        // MSK accepts only IAM on 9098: SASL/OAUTHBEARER with eventing-kafka-broker's MSK token provider,
+        // which signs with the data plane's own IRSA role (terraform/modules/knative annotates its account).
         net: {
-          sasl: {
-            enable: true,
-            user: secretKey('user'),
-            password: secretKey('password'),
-            type: secretKey('saslType'),
-          },
+          sasl: { enable: true, type: { secretKeyRef: { name: kafkaAuthSecret, key: 'type' } } },
           tls: { enable: true },
         },
         delivery: {
@@ -192,9 +225,7 @@ export function source(r: Resolved, bootstrapServers: string[]) {
           backoffPolicy: k.delivery.backoffPolicy,
           backoffDelay: k.delivery.backoffDelay,
           ...(k.delivery.timeout ? { timeout: k.delivery.timeout } : {}),
-          deadLetterSink: {
-            ref: { apiVersion: 'eventing.knative.dev/v1alpha1', kind: 'KafkaSink', name: deadLetterSinkName },
-          },
+          deadLetterSink: { ...sinkTo(deadLetterSink.service), uri: deadLetterSink.path },
         },
         sink: sinkTo(r.name),
       },
@@ -203,28 +234,103 @@ export function source(r: Resolved, bootstrapServers: string[]) {
   return undefined;
 }
 
-/** Events that failed every retry land on one topic, kept for inspection and replay. */
-export function deadLetterSink(bootstrapServers: string[]) {
+/** Holds no credential (IAM signs), so it is a plain Secret and not synced from Secrets Manager. */
+export function kafkaAuth() {
   return {
-    apiVersion: 'eventing.knative.dev/v1alpha1',
-    kind: 'KafkaSink',
-    metadata: { name: deadLetterSinkName, labels: { 'app.kubernetes.io/component': 'dead-letter' } },
-    spec: {
-      topic: 'concert.dead-letter',
-      bootstrapServers,
-      numPartitions: 3,
-      replicationFactor: 3,
-      contentMode: 'binary',
-      auth: { secret: { ref: { name: kafkaAuthSecret } } },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: kafkaAuthSecret, labels: { 'app.kubernetes.io/component': 'kafka-auth' } },
+    type: 'Opaque',
+    stringData: {
+      protocol: 'SASL_SSL',
+      'sasl.mechanism': 'OAUTHBEARER',
+      type: 'OAUTHBEARER',
+      tokenProvider: 'MSKAccessTokenProvider',
     },
   };
 }
 
-const yaml = (value: unknown) => header + stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
-const placeholderBootstrap = ['kafka-bootstrap.invalid:9096'];
+const jobSecurity = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 
-function overlayPatch(r: Resolved) {
+/**
+ * The Jobs deploy.sh runs and waits for before it applies any Service: the schema migrations (the
+ * functions run with DB_MIGRATE=0) and the Kafka topics (MSK does not create them on first use).
+ */
+export function preRolloutJobs(bootstrapServers: string[]) {
+  const job = (name: string, args: string[], env: unknown[]) => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: `concert-${name}`, labels: { 'app.kubernetes.io/component': 'pre-rollout' } },
+    spec: {
+      backoffLimit: 3,
+      activeDeadlineSeconds: 600,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/component': 'pre-rollout' } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: jobsServiceAccount,
+          containers: [
+            {
+              name,
+              // The relay's image: it holds the migrations and the topics command (dist/topics).
+              image: imageName(jobsServiceAccount),
+              args,
+              env,
+              resources: {
+                requests: { cpu: '100m', memory: '128Mi' },
+                limits: { cpu: '500m', memory: '256Mi' },
+              },
+              securityContext: jobSecurity,
+            },
+          ],
+        },
+      },
+    },
+  });
+  const fromJobsSecret = (key: string) => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: targetSecretName(jobsOwner), key } },
+  });
   return [
+    job(
+      'migrate',
+      ['node', 'index.mjs', '--migrate'],
+      [{ name: 'DB_MIGRATE', value: '1' }, fromJobsSecret('DATABASE_URL')],
+    ),
+    job(
+      'topics',
+      ['node', 'topics/index.mjs'],
+      [
+        { name: 'KAFKA_BROKERS', value: bootstrapServers.join(',') },
+        ...kafkaClientEnv,
+        { name: 'KAFKA_CLIENT_ID', value: 'concert-topics' },
+      ],
+    ),
+  ];
+}
+
+const yaml = (value: unknown) => header + stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+const yamlAll = (values: unknown[]) =>
+  header + values.map((v) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+
+function overlayPatch(r: Resolved, bootstrapServers: string[]) {
+  return [
+    ...(usesKafka(r)
+      ? [
+          {
+            op: 'replace',
+            path: `/spec/template/spec/containers/0/env/${kafkaBrokersEnvIndex}`,
+            value: { name: 'KAFKA_BROKERS', value: bootstrapServers.join(',') },
+          },
+        ]
+      : []),
     { op: 'replace', path: '/spec/template/metadata/annotations', value: autoscalingAnnotations(r) },
     {
       op: 'replace',
@@ -248,17 +354,25 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
   const base = names.map((name) => resolve(spec, name));
 
   const resources: string[] = [];
+  const region = spec.environments[baseEnvironment]!.region;
   for (const r of base) {
     files.set(`base/services/${r.name}.yaml`, yaml(knativeService(r)));
     resources.push(`services/${r.name}.yaml`);
+    if (r.image === r.name) {
+      files.set(`base/secrets/${r.name}.yaml`, yamlAll(secretsOf(r, region, baseEnvironment)));
+      resources.push(`secrets/${r.name}.yaml`);
+    }
     const src = source(r, placeholderBootstrap);
     if (src) {
       files.set(`base/sources/${r.name}.yaml`, yaml(src));
       resources.push(`sources/${r.name}.yaml`);
     }
   }
-  files.set('base/sources/dead-letter-sink.yaml', yaml(deadLetterSink(placeholderBootstrap)));
-  resources.push('sources/dead-letter-sink.yaml');
+  files.set('base/sources/kafka-auth.yaml', yaml(kafkaAuth()));
+  resources.push('sources/kafka-auth.yaml');
+  files.set('base/jobs/secrets.yaml', yamlAll(jobSecrets(region, baseEnvironment)));
+  files.set('base/jobs/jobs.yaml', yamlAll(preRolloutJobs(placeholderBootstrap)));
+  resources.push('jobs/secrets.yaml', 'jobs/jobs.yaml');
 
   files.set(
     'base/kustomizeconfig.yaml',
@@ -307,6 +421,22 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
   return files;
 }
 
+/** Secrets Manager paths and region are per environment (terraform names them `concert/<env>/…`). */
+function secretPatches(owner: string, keys: string[], env: EnvironmentName, region: string) {
+  return [
+    {
+      target: { group: 'external-secrets.io', version: 'v1', kind: 'SecretStore', name: owner },
+      patch: stringify([{ op: 'replace', path: '/spec/provider/aws/region', value: region }]),
+    },
+    {
+      target: { group: 'external-secrets.io', version: 'v1', kind: 'ExternalSecret', name: owner },
+      patch: stringify([{ op: 'replace', path: '/spec/data', value: remoteData(keys, env) }], {
+        lineWidth: 0,
+      }),
+    },
+  ];
+}
+
 function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, string] {
   const e = spec.environments[env]!;
   const patches: unknown[] = [];
@@ -314,8 +444,9 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
     const r = resolve(spec, name, env);
     patches.push({
       target: { group: 'serving.knative.dev', version: 'v1', kind: 'Service', name },
-      patch: stringify(overlayPatch(r), { lineWidth: 0 }),
+      patch: stringify(overlayPatch(r, e.kafkaBootstrapServers), { lineWidth: 0 }),
     });
+    if (r.image === name) patches.push(...secretPatches(name, secretKeysOf(name), env, e.region));
     const src = source(r, e.kafkaBootstrapServers);
     if (src?.kind === 'KafkaSource') {
       patches.push({
@@ -329,19 +460,14 @@ function overlay(spec: Spec, env: EnvironmentName, names: string[]): [string, st
       });
     }
   }
+  patches.push(...secretPatches(jobsOwner, jobSecretKeys, env, e.region));
   patches.push({
-    target: {
-      group: 'eventing.knative.dev',
-      version: 'v1alpha1',
-      kind: 'KafkaSink',
-      name: deadLetterSinkName,
-    },
+    target: { group: 'batch', version: 'v1', kind: 'Job', name: 'concert-topics' },
     patch: stringify([
-      { op: 'replace', path: '/spec/bootstrapServers', value: e.kafkaBootstrapServers },
       {
         op: 'replace',
-        path: '/spec/replicationFactor',
-        value: Number(e.config.KAFKA_REPLICATION_FACTOR ?? 3),
+        path: '/spec/template/spec/containers/0/env/0',
+        value: { name: 'KAFKA_BROKERS', value: e.kafkaBootstrapServers.join(',') },
       },
     ]),
   });

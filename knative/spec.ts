@@ -72,6 +72,8 @@ const service = tunables.extend({
 
 const environment = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+  /** AWS region of the environment's Secrets Manager (the functions' SecretStores). */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
   registry: z.string().min(1),
   imageTag: z
     .string()

@@ -4,6 +4,8 @@ import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1';
 import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1';
 import { PingSource as PingSourceV1beta2 } from '@kubernetes-models/knative/sources.knative.dev/v1beta2';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Job } from 'kubernetes-models/batch/v1';
+import { Secret } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import {
   crdSearchDirs,
@@ -11,6 +13,7 @@ import {
   fetchCommand,
   findCrdFile,
   goModuleCrdSources,
+  goModuleCrds,
   goModuleDir,
   missingCrdMessage,
 } from './crd-sources.ts';
@@ -221,6 +224,12 @@ function knativeDefaultsFilled(e: ErrorObject): boolean {
 
 const servingModel = modelCheck((doc) => new Service(doc));
 
+/** Core kinds checked with the maintained Kubernetes models (`kubernetes-models`), envelope closed. */
+const coreModelChecks: Record<string, (doc: Manifest) => ErrorObject[]> = {
+  'batch/v1/Job': modelCheck((doc) => new Job(doc)),
+  'v1/Secret': modelCheck((doc) => new Secret(doc)),
+};
+
 const modelChecks: Record<string, (doc: Manifest) => ErrorObject[]> = {
   'serving.knative.dev/v1/Service': (doc) => servingModel(doc).filter((e) => !knativeDefaultsFilled(e)),
   'sources.knative.dev/v1/PingSource': modelCheck((doc) => new PingSource(doc)),
@@ -245,6 +254,8 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     'x-kubernetes-list-map-keys',
     'x-kubernetes-map-type',
     'x-kubernetes-validations',
+    // Documentation only, in External Secrets' CRDs.
+    'example',
   ]);
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
@@ -253,6 +264,9 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   const openPaths: Record<string, string[]> = {};
   const compiled = (fn: ValidateFunction) => (doc: Manifest) => (fn(doc) ? [] : (fn.errors ?? []));
   const checkEnvelope = compiled(ajv.compile(envelope));
+  const checkEnvelopeNoSpec = compiled(
+    ajv.compile({ ...envelope, required: ['apiVersion', 'kind', 'metadata'] }),
+  );
 
   const addCrd = (path: string, only?: string[]) => {
     const crd = parseAllDocuments(readFileSync(path, 'utf8'))
@@ -270,7 +284,17 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     }
   };
 
-  for (const source of crdSources) {
+  for (const [key, model] of Object.entries(coreModelChecks)) {
+    checks.set(key, (doc) => [...checkEnvelopeNoSpec(doc), ...model(doc)]);
+    sources[key] = { kind: 'package', name: 'kubernetes-models' };
+  }
+
+  const goSources = goModuleCrds.map((crd) => ({
+    file: crd.file,
+    kinds: crd.kinds,
+    url: `${crd.module}@${crd.version}/${crd.path} (Go module proxy)`,
+  }));
+  for (const source of [...crdSources, ...goSources]) {
     const path = findCrdFile(source.file, dirs);
     if (path) {
       addCrd(path);

@@ -43,6 +43,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it("checks a deployed function's production needs, and only those (shared/needs.ts)", () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'mysql://u:p@db:3306/concert' };
+    // notify signs no tokens and reaches neither Redis nor Kafka: its Secret holds none of them.
+    expect(loadConfig(production, 'notify').NODE_ENV).toBe('production');
+    const problems = (service: string) => {
+      try {
+        loadConfig(production, service);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.split(':')[0]);
+      }
+    };
+    expect(problems('hold-seat')).toEqual(['REDIS_URL', 'AUTH_JWT_SECRET', 'QUEUE_TOKEN_SECRET']);
+    expect(problems('outbox-relay')).toEqual(['KAFKA_BROKERS']);
+  });
+
   describe('service addresses', () => {
     const problemsOf = (env: Record<string, string>): string[] => {
       try {

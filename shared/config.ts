@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type KafkaSecurity, kafkaSaslMechanisms, regionFromBrokers } from './events/kafka-auth.ts';
+import { isFunctionName, migrateTask, requiredKeys } from './needs.ts';
 
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -210,8 +211,30 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once; throws a ConfigError that lists every bad key, not just the first. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * A deployed function needs exactly what shared/needs.ts lists for it; any other process (the all-in-one
+ * server, the tools) needs the two token secrets, since it mounts everything.
+ */
+function productionProblems(raw: RawConfig, service: string | undefined): string[] {
+  const keys =
+    service && (isFunctionName(service) || service === migrateTask)
+      ? requiredKeys(service)
+      : ['AUTH_JWT_SECRET', 'QUEUE_TOKEN_SECRET'];
+  const set = raw as Record<string, unknown>;
+  return keys.flatMap((key) => {
+    if (set[key] !== undefined) return [];
+    if (key === 'AUTH_JWT_SECRET') {
+      return raw.AUTH_JWKS_URL ? [] : ['AUTH_JWT_SECRET: required in production unless AUTH_JWKS_URL is set'];
+    }
+    return [`${key}: required in production${service ? ` by ${service}` : ''}`];
+  });
+}
+
+/**
+ * Parses the environment once; throws a ConfigError that lists every bad key, not just the first. `service`
+ * names the function being started, whose production needs are then checked.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, service?: string): Config {
   const known = Object.fromEntries(
     Object.keys(configSchema.shape)
       .filter((key) => env[key] !== undefined && env[key] !== '')
@@ -245,12 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.REDIS_SENTINELS && !raw.REDIS_URL) {
     problems.push('REDIS_SENTINELS: needs REDIS_URL as well (it carries the password and database number)');
   }
-  if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
-    problems.push('AUTH_JWT_SECRET: required in production unless AUTH_JWKS_URL is set');
-  }
-  if (raw.NODE_ENV === 'production' && !raw.QUEUE_TOKEN_SECRET) {
-    problems.push('QUEUE_TOKEN_SECRET: required in production');
-  }
+  if (raw.NODE_ENV === 'production') problems.push(...productionProblems(raw, service));
   if (raw.NODE_ENV === 'production' && raw.DEV_AUTH === true) {
     problems.push('DEV_AUTH: must not be enabled in production');
   }

@@ -61,6 +61,7 @@ export async function createRuntime(
     authJwksUrl: config.AUTH_JWKS_URL,
     queueTokenSecret: config.QUEUE_TOKEN_SECRET,
     dataDir: config.DATA_DIR,
+    persist: config.NODE_ENV !== 'production',
   });
   const userTokens = createUserTokens({
     secret: secrets.authJwtSecret,

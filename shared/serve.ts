@@ -2,10 +2,12 @@ import { createAdaptorServer, type HttpBindings, type ServerType } from '@hono/n
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { runMigrations } from './db/migrate-command.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { devTokenRoutes } from './http/dev-tokens.ts';
 import type { AppEnv } from './http/env.ts';
 import { createLogger } from './logger.ts';
+import { migrateTask } from './needs.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 
 export type Mount = (runtime: Runtime) => OpenAPIHono<AppEnv> | OpenAPIHono<AppEnv>[];
@@ -23,9 +25,10 @@ export interface ServeOptions {
  * drain and close on SIGTERM. The all-in-one server is the same thing with every mount.
  */
 export async function serveFunctions(options: ServeOptions): Promise<void> {
+  const migrateOnly = process.argv.includes('--migrate');
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, migrateOnly ? migrateTask : options.name);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -34,6 +37,7 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.name });
+  if (migrateOnly) process.exit(await runMigrations(config, logger));
   // A refusal a person can act on is one plain line, not a stack trace.
   const refuse = (message: string): never => {
     process.stderr.write(`${options.name}: ${message}\n`);

@@ -17,10 +17,22 @@ export function resolveSecrets(input: {
   authJwksUrl?: string | undefined;
   queueTokenSecret?: string | undefined;
   dataDir: string;
+  /**
+   * False in production: a function that signs nothing is started without the token secrets, and its
+   * filesystem is read-only, so its unused stand-ins stay in memory.
+   */
+  persist?: boolean;
 }): Secrets {
   const needsAuth = !input.authJwtSecret && !input.authJwksUrl;
   if (!needsAuth && input.queueTokenSecret) {
     return { authJwtSecret: input.authJwtSecret, queueTokenSecret: input.queueTokenSecret };
+  }
+  if (input.persist === false) {
+    return {
+      authJwtSecret:
+        input.authJwtSecret ?? (input.authJwksUrl ? undefined : randomBytes(32).toString('base64url')),
+      queueTokenSecret: input.queueTokenSecret ?? randomBytes(32).toString('base64url'),
+    };
   }
   const file = join(input.dataDir, 'dev-secrets.json');
   let stored: Partial<Record<'authJwtSecret' | 'queueTokenSecret', string>> = {};

@@ -287,8 +287,15 @@ prev=""; for a in "$@"; do if [ "$prev" = -f ]; then cp "$a" ${captured}/$(date 
         const calls = readFileSync(log, 'utf8').trim().split('\n');
         expect(calls.filter((c) => c.startsWith('apply')).map((c) => c.replace(/-f \S+/, '-f X'))).toEqual([
           'apply -n concert -f X -l !app.kubernetes.io/name',
+          'apply -n concert -f X -l concert.dev/secrets-for in (hold-seat)',
           'apply -n concert -f X -l app.kubernetes.io/name=hold-seat',
         ]);
+        // The migrations and topics Jobs run to completion before any Service is applied.
+        const jobsDone = calls.indexOf(
+          'wait -n concert --for=condition=complete job -l app.kubernetes.io/component=pre-rollout --timeout=600s',
+        );
+        expect(jobsDone).toBeGreaterThan(0);
+        expect(jobsDone).toBeLessThan(calls.findIndex((c) => c.includes('app.kubernetes.io/name=hold-seat')));
         expect(calls).toContain('wait -n concert --for=condition=Ready ksvc/hold-seat --timeout=300s');
         const rendered = readdirSync(captured).map((f) => readFileSync(join(captured, f), 'utf8'));
         expect(rendered[0]).toContain(`image: ${ref}`);

@@ -87,6 +87,9 @@ module "secrets" {
   db_host         = module.rds.proxy_endpoint
   db_port         = module.rds.port
   db_name         = module.rds.db_name
+  db_read_host    = module.rds.read_endpoint
+  redis_host      = module.redis.primary_endpoint
+  redis_port      = module.redis.port
   tags            = local.tags
 }
 

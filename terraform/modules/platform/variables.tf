@@ -109,23 +109,23 @@ variable "functions" {
     kafka_produce = optional(bool, false)
   }))
   default = {
-    enter-queue   = { secrets = ["db-app", "redis-auth", "auth-jwt", "queue-token"] }
-    list-seats    = { secrets = ["db-app", "redis-auth", "auth-jwt", "queue-token"] }
-    hold-seat     = { secrets = ["db-app", "redis-auth", "auth-jwt", "queue-token"] }
-    pay           = { secrets = ["db-app", "redis-auth", "auth-jwt", "queue-token"] }
-    charge-points = { secrets = ["db-app", "redis-auth", "auth-jwt"] }
-    expire-holds  = { secrets = ["db-app", "redis-auth"] }
-    admit-queue   = { secrets = ["db-app", "redis-auth", "queue-token"] }
+    enter-queue   = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
+    list-seats    = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
+    hold-seat     = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
+    pay           = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
+    charge-points = { secrets = ["db-app", "redis-app", "auth-jwt"] }
+    expire-holds  = { secrets = ["db-app", "redis-app"] }
+    admit-queue   = { secrets = ["db-app", "redis-app"] }
     outbox-relay  = { secrets = ["db-app"], kafka_produce = true }
-    release-seat  = { secrets = ["db-app", "redis-auth"] }
-    notify        = { secrets = ["db-app", "webhook"] }
+    release-seat  = { secrets = ["db-app", "redis-app"] }
+    notify        = { secrets = ["db-app", "notify-app"] }
   }
 }
 
 variable "event_topics" {
-  description = "Kafka topics of the domain events (docs/api.md): the outbox relay writes them, the Kafka source reads them"
+  description = "Kafka topics of the domain events (docs/api.md) and `dead-letter` (what the Kafka sources gave up on, kept by the relay): the outbox relay writes them, the Kafka source reads them"
   type        = list(string)
-  default     = ["reservation.created", "reservation.expired", "reservation.cancelled", "payment.completed", "queue.activated"]
+  default     = ["reservation.created", "reservation.expired", "reservation.cancelled", "payment.completed", "queue.activated", "dead-letter"]
 }
 
 variable "kafka_consumer_group_prefix" {

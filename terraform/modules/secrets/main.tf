@@ -60,6 +60,45 @@ resource "aws_secretsmanager_secret_version" "db" {
     host     = var.db_host
     port     = var.db_port
     dbname   = var.db_name
-    url      = "mysql://${var.db_username}:${local.db_password}@${var.db_host}:${var.db_port}/${var.db_name}"
+    # Empty without replicas; knative/generate.ts templates DATABASE_READ_URL from it.
+    read_host = var.db_read_host
+    url       = "mysql://${var.db_username}:${local.db_password}@${var.db_host}:${var.db_port}/${var.db_name}"
+  })
+}
+
+# Each function's ExternalSecret (knative/generate.ts) reads whole secrets, so what one function may see is
+# grouped per use: Redis's address travels with its token, the webhook's URL with its signing key.
+resource "aws_secretsmanager_secret" "redis" {
+  #checkov:skip=CKV2_AWS_57:The token is the `redis-auth` value, rotated with it (see that secret).
+  name                    = "${var.path_prefix}/redis-app"
+  description             = "Where the functions reach Redis (TLS) and its AUTH token"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "redis" {
+  secret_id = aws_secretsmanager_secret.redis.id
+  secret_string = jsonencode({
+    host       = var.redis_host
+    port       = var.redis_port
+    auth_token = try(local.values["redis-auth"], "")
+  })
+}
+
+resource "aws_secretsmanager_secret" "notify" {
+  #checkov:skip=CKV2_AWS_57:The signing key is the `webhook` value, rotated with it (see that secret).
+  name                    = "${var.path_prefix}/notify-app"
+  description             = "Where notify posts notifications and the HMAC key that signs them"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "notify" {
+  secret_id = aws_secretsmanager_secret.notify.id
+  secret_string = jsonencode({
+    url         = var.notify_webhook_url
+    signing_key = try(local.values["webhook"], "")
   })
 }

@@ -55,6 +55,30 @@ variable "db_name" {
   default     = "concert"
 }
 
+variable "db_read_host" {
+  description = "Host of the read replicas (DATABASE_READ_URL); written into the `db-app` secret, empty when there are none"
+  type        = string
+  default     = ""
+}
+
+variable "redis_host" {
+  description = "Primary endpoint of the Redis replication group; written into the `redis-app` secret"
+  type        = string
+  default     = ""
+}
+
+variable "redis_port" {
+  description = "Redis port"
+  type        = number
+  default     = 6379
+}
+
+variable "notify_webhook_url" {
+  description = "Where notify posts signed notifications (NOTIFY_WEBHOOK_URL); empty: notify records them and sends nothing"
+  type        = string
+  default     = ""
+}
+
 variable "recovery_window_in_days" {
   description = "Days a deleted secret can still be restored"
   type        = number
