@@ -163,6 +163,7 @@ environments:
     registry: r.example/concert
     imageTag: main
     kafkaBootstrapServers: [k:9092]
+    region: ap-northeast-2
     config: { NODE_ENV: production }
     all: {}
     services: {}
@@ -172,6 +173,7 @@ environments:
     registry: r.example/concert
     imageTag: main
     kafkaBootstrapServers: [k:9092]
+    region: ap-northeast-2
     config: { NODE_ENV: production }
     all: {}
     services:
