@@ -1,7 +1,7 @@
 resource "aws_wafv2_web_acl" "this" {
   name        = var.name
   description = "In front of the Knative ingress of ${var.name}"
-  scope       = "REGIONAL"
+  scope       = var.scope
 
   default_action {
     allow {}

@@ -4,6 +4,12 @@ variable "name" {
   default     = "concert"
 }
 
+variable "scope" {
+  description = "REGIONAL for the ALB; CLOUDFRONT for a distribution (then the caller's provider must be us-east-1)"
+  type        = string
+  default     = "REGIONAL"
+}
+
 variable "rate_limit_per_minute" {
   description = "Requests one client IP may send per minute before it is blocked (the ADR's 10 per second is 600)"
   type        = number
