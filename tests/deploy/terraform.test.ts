@@ -974,6 +974,16 @@ function cdnLinks(): { problems: string[]; cached: Map<string, string[]> } {
     problems.push('modules/platform: the distribution has no web ACL of its own');
   else if (str(named(platformDir, 'module').get('cdn_waf')?.body.scope) !== 'CLOUDFRONT')
     problems.push('modules/platform: the distribution web ACL is not of scope CLOUDFRONT');
+  // The ALB drops its per-IP rules only because it answers nothing but CloudFront, whose ACL keeps them.
+  const mods = named(platformDir, 'module');
+  if (mods.get('waf')?.body.per_ip_rate_rules === false) {
+    if (mods.get('ingress')?.body.cloudfront_only !== true)
+      problems.push(
+        'modules/platform: the ALB has no per-IP limits yet accepts clients that skip CloudFront',
+      );
+    if (mods.get('cdn_waf')?.body.per_ip_rate_rules === false)
+      problems.push('modules/platform: no web ACL limits clients per IP');
+  }
   // Everything not listed is passed: no cache, every viewer header, cookie and query string.
   const def = blocks(dist.default_cache_behavior)[0] ?? {};
   const disabled = dataBody(
@@ -1179,6 +1189,15 @@ describe('edge and logs: CloudFront before the ALB, Fluent Bit to OpenSearch', (
         () => cdnLinks().problems,
       ).join('\n'),
     ).toMatch(/not of scope CLOUDFRONT/);
+    expect(
+      withPatched(
+        platform,
+        (j) => {
+          j.module.ingress[0].cloudfront_only = false;
+        },
+        () => cdnLinks().problems,
+      ).join('\n'),
+    ).toMatch(/accepts clients that skip CloudFront/);
     expect(patternMatches('/v1/*', '/v1/concerts') && !patternMatches('/docs/*', '/docs')).toBe(true);
   });
 

@@ -158,6 +158,7 @@ module "waf" {
   source = "../waf"
 
   name                  = var.name
+  per_ip_rate_rules     = false
   rate_limit_per_minute = var.waf_rate_limit_per_minute
   logs_kms_key_arn      = module.kms_logs.key_arn
   log_retention_in_days = var.log_retention_in_days
@@ -174,6 +175,7 @@ module "ingress" {
   node_security_group_id = module.eks.cluster_security_group_id
   certificate_arn        = var.certificate_arn
   web_acl_arn            = module.waf.web_acl_arn
+  cloudfront_only        = true
   deletion_protection    = var.deletion_protection
   tags                   = local.tags
 }

@@ -10,6 +10,12 @@ variable "scope" {
   default     = "REGIONAL"
 }
 
+variable "per_ip_rate_rules" {
+  description = "Per-client-address rate rules; off on the ALB's ACL behind CloudFront, where every address is an edge server and the edge ACL applies them"
+  type        = bool
+  default     = true
+}
+
 variable "rate_limit_per_minute" {
   description = "Requests one client IP may send per minute before it is blocked (the ADR's 10 per second is 600)"
   type        = number
