@@ -59,7 +59,7 @@ output "functions_namespace" {
 }
 
 output "alb_dns_name" {
-  description = "Public ALB (alias `*.concert.<domain>` to it)"
+  description = "Public ALB, CloudFront's origin (it accepts only CloudFront; alias the API host to cdn_domain_name)"
   value       = try(module.platform.alb_dns_name, null)
 }
 
