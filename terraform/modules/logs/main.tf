@@ -10,6 +10,13 @@ locals {
   log_types  = ["INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS"]
 }
 
+# A domain in a VPC needs this role to place its network interfaces; an empty account does not have it yet.
+resource "aws_iam_service_linked_role" "opensearch" {
+  count            = var.create_service_linked_role ? 1 : 0
+  aws_service_name = "opensearchservice.amazonaws.com"
+  tags             = var.tags
+}
+
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-"
   description = "OpenSearch domain ${var.name}: HTTPS from the cluster's nodes only"
@@ -138,7 +145,7 @@ resource "aws_opensearch_domain" "this" {
     cloudwatch_log_group_arn = aws_cloudwatch_log_group.domain["AUDIT_LOGS"].arn
   }
 
-  depends_on = [aws_cloudwatch_log_resource_policy.this]
+  depends_on = [aws_cloudwatch_log_resource_policy.this, aws_iam_service_linked_role.opensearch]
 
   lifecycle {
     precondition {

@@ -105,3 +105,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_service_linked_role" {
+  description = "Create OpenSearch's service-linked role (false where the account already has it, e.g. a second environment in one account)"
+  type        = bool
+  default     = true
+}

@@ -233,20 +233,21 @@ module "cdn" {
 module "logs" {
   source = "../logs"
 
-  name                      = "${var.name}-logs"
-  vpc_id                    = module.vpc.vpc_id
-  subnet_ids                = slice(module.vpc.private_subnet_ids, 0, min(length(var.azs), 3))
-  client_security_group_ids = [module.eks.cluster_security_group_id]
-  instance_type             = var.logs_instance_type
-  instance_count            = var.logs_instance_count
-  volume_size               = var.logs_volume_size
-  kms_key_arn               = module.kms_data.key_arn
-  logs_kms_key_arn          = module.kms_logs.key_arn
-  log_retention_in_days     = var.log_retention_in_days
-  admin_role_arn            = var.logs_admin_role_arn
-  oidc_provider_arn         = module.eks.oidc_provider_arn
-  oidc_issuer               = module.eks.oidc_issuer
-  tags                      = local.tags
+  name                       = "${var.name}-logs"
+  vpc_id                     = module.vpc.vpc_id
+  subnet_ids                 = slice(module.vpc.private_subnet_ids, 0, min(length(var.azs), 3))
+  client_security_group_ids  = [module.eks.cluster_security_group_id]
+  instance_type              = var.logs_instance_type
+  instance_count             = var.logs_instance_count
+  volume_size                = var.logs_volume_size
+  kms_key_arn                = module.kms_data.key_arn
+  logs_kms_key_arn           = module.kms_logs.key_arn
+  log_retention_in_days      = var.log_retention_in_days
+  admin_role_arn             = var.logs_admin_role_arn
+  create_service_linked_role = var.logs_create_service_linked_role
+  oidc_provider_arn          = module.eks.oidc_provider_arn
+  oidc_issuer                = module.eks.oidc_issuer
+  tags                       = local.tags
 }
 
 ################################################################################

@@ -180,6 +180,12 @@ variable "logs_volume_size" {
   default     = 100
 }
 
+variable "logs_create_service_linked_role" {
+  description = "Create OpenSearch's service-linked role; false for every environment after the first in one AWS account"
+  type        = bool
+  default     = true
+}
+
 variable "logs_admin_role_arn" {
   description = "IAM role that administers the log domain (its fine-grained access master user)"
   type        = string
