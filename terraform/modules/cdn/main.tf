@@ -63,7 +63,7 @@ resource "aws_cloudfront_origin_request_policy" "host_only" {
 }
 
 resource "aws_cloudfront_distribution" "this" {
-  #checkov:skip=CKV_AWS_86:Access logs are delivered to CloudWatch Logs by the log delivery resources below (CloudFront's v2 logging); checkov only recognises the legacy S3 logging_config block.
+  #checkov:skip=CKV_AWS_86:Access logs are delivered to CloudWatch Logs by the log delivery resources below (CloudFront's logging to CloudWatch); checkov only recognises the legacy S3 logging_config block.
   #checkov:skip=CKV_AWS_310:One origin by design: the single-region ALB; a failover origin would need a second region's stack, which the design does not run.
   #checkov:skip=CKV_AWS_305:An API, not a website: the root path has no document to serve.
   #checkov:skip=CKV_AWS_374:Tickets are sold to fans anywhere; no country is refused at the edge.
