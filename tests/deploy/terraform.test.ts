@@ -4,8 +4,10 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { EC2NodeClass } from '@kubernetes-models/karpenter/karpenter.k8s.aws/v1';
 import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { docsAssets } from '../../shared/http/docs-page.ts';
+import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
 import {
   ensureTool,
   IN_CI,
@@ -900,5 +902,347 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     const pool = broken.find((m) => m.kind === 'NodePool')?.body as Yaml;
     pool.spec.disruption.consolidationPolicy = 'Sometimes';
     expect(karpenterProblems(broken).join('\n')).toMatch(/consolidationPolicy/);
+  });
+});
+
+////////////////////////////////////////////////////////////////////////////////
+// Edge and logs: CloudFront reaches the ALB and caches only what the API marks public; Fluent Bit writes to
+// the OpenSearch domain of stage one as the service account its role trusts.
+////////////////////////////////////////////////////////////////////////////////
+
+/** A module argument or output as written, without the `${...}` and `try(..., null)` around it. */
+function bare(v: Json | undefined): string {
+  let text = str(v);
+  // Only a value that is one interpolation as a whole: `${a}/${b}` is a template and stays as written.
+  if (text.startsWith('${') && text.indexOf('}') === text.length - 1) text = text.slice(2, -1);
+  return text.replace(/^try\((.*), (null|\[\])\)$/s, '$1');
+}
+
+/**
+ * Follows `module.<m>.<output>` (and a cluster root's `local.infra.<output>`, stage one's output) down to the
+ * expression that finally produces the value: [directory, expression].
+ */
+function trace(dir: string, expr: string, env?: string): [string, string] {
+  for (let hops = 0; hops < 10; hops++) {
+    const infra = /^local\.infra\.(\w+)$/.exec(expr);
+    if (infra && env) {
+      dir = envDir(env);
+      expr = bare(named(dir, 'output').get(infra[1] ?? '')?.body.value);
+      continue;
+    }
+    const m = /^module\.(\w+)\.(\w+)$/.exec(expr);
+    if (!m) break;
+    const call = named(dir, 'module').get(m[1] ?? '');
+    if (!call) break;
+    dir = join(dir, str(call.body.source));
+    expr = bare(named(dir, 'output').get(m[2] ?? '')?.body.value);
+  }
+  return [relative(TF_ROOT, dir), expr];
+}
+
+const resourceBody = (dir: string, type: string, name: string) =>
+  resources(dir, 'resource').find(([t, n]) => t === type && n === name)?.[2];
+const dataBody = (dir: string, type: string, name: string) =>
+  resources(dir, 'data').find(([t, n]) => t === type && n === name)?.[2];
+
+/** CloudFront path patterns: case-sensitive, `*` any run of characters, `?` one character. */
+const patternMatches = (pattern: string, path: string) =>
+  new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  ).test(path);
+
+function cdnLinks(): { problems: string[]; cached: Map<string, string[]> } {
+  const problems: string[] = [];
+  const cached = new Map<string, string[]>();
+  const platformDir = join(TF_ROOT, 'modules/platform');
+  const cdnDir = join(TF_ROOT, 'modules/cdn');
+  const cdnCall = named(platformDir, 'module').get('cdn')?.body;
+  if (!cdnCall) return { problems: ['modules/platform: no module "cdn"'], cached };
+  // The origin is the ALB of the ingress module, the one whose listener forwards to the Knative gateway.
+  const [originDir, origin] = trace(platformDir, bare(cdnCall.origin_domain_name));
+  if (originDir !== 'modules/ingress' || origin !== 'aws_lb.this.dns_name')
+    problems.push(`CloudFront origin is ${originDir}: ${origin}, not the ingress module's aws_lb.this`);
+  const dist = resourceBody(cdnDir, 'aws_cloudfront_distribution', 'this');
+  if (!dist) return { problems: [...problems, 'modules/cdn: no aws_cloudfront_distribution.this'], cached };
+  const origins = blocks(dist.origin);
+  if (origins.length !== 1 || bare(origins[0]?.domain_name) !== 'var.origin_domain_name')
+    problems.push('modules/cdn: the distribution has another origin than var.origin_domain_name');
+  if (bare(cdnCall.web_acl_arn) !== 'module.cdn_waf.web_acl_arn')
+    problems.push('modules/platform: the distribution has no web ACL of its own');
+  else if (str(named(platformDir, 'module').get('cdn_waf')?.body.scope) !== 'CLOUDFRONT')
+    problems.push('modules/platform: the distribution web ACL is not of scope CLOUDFRONT');
+  // The ALB drops its per-IP rules only because it answers nothing but CloudFront, whose ACL keeps them.
+  const mods = named(platformDir, 'module');
+  if (mods.get('waf')?.body.per_ip_rate_rules === false) {
+    if (mods.get('ingress')?.body.cloudfront_only !== true)
+      problems.push(
+        'modules/platform: the ALB has no per-IP limits yet accepts clients that skip CloudFront',
+      );
+    if (mods.get('cdn_waf')?.body.per_ip_rate_rules === false)
+      problems.push('modules/platform: no web ACL limits clients per IP');
+  }
+  // Everything not listed is passed: no cache, every viewer header, cookie and query string.
+  const def = blocks(dist.default_cache_behavior)[0] ?? {};
+  const disabled = dataBody(
+    cdnDir,
+    'aws_cloudfront_cache_policy',
+    bare(def.cache_policy_id).split('.')[2] ?? '',
+  );
+  const allViewer = dataBody(
+    cdnDir,
+    'aws_cloudfront_origin_request_policy',
+    bare(def.origin_request_policy_id).split('.')[2] ?? '',
+  );
+  if (str(disabled?.name) !== 'Managed-CachingDisabled')
+    problems.push('modules/cdn: the default behaviour caches (cache policy is not Managed-CachingDisabled)');
+  if (str(allViewer?.name) !== 'Managed-AllViewer')
+    problems.push('modules/cdn: the default behaviour does not forward every viewer header and query');
+  // The cached behaviours: one per pattern, on a policy that stores only what the origin's Cache-Control allows.
+  const dynamicBehaviours = entries(dist.dynamic).filter(([k]) => k === 'ordered_cache_behavior');
+  const fixed = blocks(dist.ordered_cache_behavior);
+  if (fixed.length > 0) problems.push('modules/cdn: ordered_cache_behavior outside var.cached_path_patterns');
+  for (const [, dyn] of dynamicBehaviours) {
+    for (const d of blocks(dyn)) {
+      if (bare(d.for_each) !== 'var.cached_path_patterns')
+        problems.push(
+          `modules/cdn: cached behaviours iterate ${str(d.for_each)}, not var.cached_path_patterns`,
+        );
+      const content = blocks(d.content)[0] ?? {};
+      const policy = resourceBody(
+        cdnDir,
+        'aws_cloudfront_cache_policy',
+        bare(content.cache_policy_id).split('.')[1] ?? '',
+      );
+      if (policy?.default_ttl !== 0 || policy.min_ttl !== 0)
+        problems.push(
+          'modules/cdn: the cached behaviours keep answers the origin did not mark (default/min TTL not 0)',
+        );
+      if (JSON.stringify(strings(content.cached_methods)) !== '["GET","HEAD"]')
+        problems.push(
+          `modules/cdn: cached methods ${JSON.stringify(content.cached_methods)}, not GET and HEAD`,
+        );
+      if (strings(content.allowed_methods).some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m)))
+        problems.push('modules/cdn: a cached behaviour accepts writes');
+    }
+  }
+  if (dynamicBehaviours.length === 0) problems.push('modules/cdn: no cached behaviour');
+  if (bare(cdnCall.cached_path_patterns) !== 'var.cdn_cached_path_patterns')
+    problems.push('modules/platform: cdn.cached_path_patterns is not var.cdn_cached_path_patterns');
+  for (const env of ENVS) {
+    const platform = named(envDir(env), 'module').get('platform')?.body ?? {};
+    const patterns = strings(
+      platform.cdn_cached_path_patterns ?? defaultOf(platformDir, 'cdn_cached_path_patterns'),
+    );
+    cached.set(env, patterns);
+  }
+  return { problems, cached };
+}
+
+function fluentBitLinks(): string[] {
+  const problems: string[] = [];
+  const addons = join(TF_ROOT, 'modules/cluster-addons');
+  const locals = Object.assign({}, ...blocksOf(addons, 'locals').flatMap(({ body }) => blocks(body))) as Obj;
+  const values = isObj(locals.fluent_bit_values) ? locals.fluent_bit_values : {};
+  const config = isObj(values.config) ? values.config : {};
+  const outputs = str(config.outputs);
+  const host = /^\s*Host\s+\$\{var\.(\w+)\}\s*$/m.exec(outputs)?.[1];
+  if (!/^\s*Name\s+opensearch\s*$/m.test(outputs)) problems.push('Fluent Bit has no opensearch output');
+  if (!/^\s*AWS_Auth\s+On\s*$/m.test(outputs))
+    problems.push('Fluent Bit does not sign its requests (AWS_Auth)');
+  if (!/^\s*Merge_Log\s+On\s*$/m.test(str(config.filters)))
+    problems.push('Fluent Bit does not merge the JSON log line into fields (Merge_Log On)');
+  const release = resourceBody(addons, 'helm_release', 'fluent_bit');
+  if (!release) problems.push('modules/cluster-addons: no helm_release.fluent_bit');
+  else if (!strings(release.values).includes(interp('yamlencode(local.fluent_bit_values)')))
+    problems.push('helm_release.fluent_bit does not install local.fluent_bit_values');
+  const sa = isObj(values.serviceAccount) ? values.serviceAccount : {};
+  const annotations = isObj(sa.annotations) ? sa.annotations : {};
+  const roleVar = /^var\.(\w+)$/.exec(bare(annotations['eks.amazonaws.com/role-arn']))?.[1];
+  const nsLocal = /^local\.(\w+)$/.exec(bare(release?.namespace))?.[1];
+  const nameLocal = /^local\.(\w+)$/.exec(bare(sa.name))?.[1];
+  // `namespace/name` from stage one, split in two.
+  const saVar = /^split\("\/", var\.(\w+)\)\[0\]$/.exec(bare(locals[nsLocal ?? '']))?.[1];
+  const saVar2 = /^split\("\/", var\.(\w+)\)\[1\]$/.exec(bare(locals[nameLocal ?? '']))?.[1];
+  if (!saVar || saVar !== saVar2)
+    problems.push('Fluent Bit namespace and service account name are not the two halves of one variable');
+  for (const env of ENVS) {
+    const call = named(envDir(`${env}-cluster`), 'module').get('cluster_addons')?.body ?? {};
+    const follow = (variable: string | undefined) =>
+      trace(envDir(`${env}-cluster`), bare(call[variable ?? '']), env).join(': ');
+    const endpoint = follow(host);
+    if (endpoint !== 'modules/logs: aws_opensearch_domain.this.endpoint')
+      problems.push(
+        `envs/${env}-cluster: Fluent Bit's Host is ${endpoint}, not the OpenSearch domain's endpoint`,
+      );
+    const role = follow(roleVar);
+    const account = follow(saVar);
+    if (role !== 'modules/irsa: aws_iam_role.this.arn')
+      problems.push(`envs/${env}-cluster: Fluent Bit's role is ${role}, not an IRSA role`);
+    if (account !== `modules/irsa: ${interp('var.namespace')}/${interp('var.service_account')}`)
+      problems.push(
+        `envs/${env}-cluster: Fluent Bit's service account is ${account}, not the IRSA role's subject`,
+      );
+  }
+  // The role and the subject come from the same IRSA module call, whose trust names that subject.
+  const logs = join(TF_ROOT, 'modules/logs');
+  const roleFrom = bare(named(logs, 'output').get('fluent_bit_role_arn')?.body.value).split('.')[1];
+  const subjectFrom = bare(named(logs, 'output').get('fluent_bit_service_account')?.body.value).split('.')[1];
+  if (!roleFrom || roleFrom !== subjectFrom)
+    problems.push(`modules/logs: role from module.${roleFrom}, service account from module.${subjectFrom}`);
+  const trust = JSON.stringify(
+    dataBody(join(TF_ROOT, 'modules/irsa'), 'aws_iam_policy_document', 'assume') ?? {},
+  );
+  if (!trust.includes(`system:serviceaccount:${interp('var.namespace')}:${interp('var.service_account')}`))
+    problems.push(
+      'modules/irsa: the trust does not name system:serviceaccount:<namespace>:<service_account>',
+    );
+  return problems;
+}
+
+/** Runs `check` with one file's parsed JSON changed, then puts it back. */
+function withPatched<T>(rel: string, change: (json: Yaml) => void, check: () => T): T {
+  const file = files.find((f) => f.rel === rel);
+  if (!file?.json) throw new Error(`${rel} not parsed`);
+  const original = file.json;
+  file.json = structuredClone(original);
+  try {
+    change(file.json);
+    return check();
+  } finally {
+    file.json = original;
+  }
+}
+
+describe('edge and logs: CloudFront before the ALB, Fluent Bit to OpenSearch', () => {
+  let server: TestServer;
+  /** Every GET the API serves, with the Cache-Control it answers. */
+  const answers = new Map<string, string>();
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const doc = (await call(server, 'GET', '/openapi.json')).body as { paths: Record<string, object> };
+    const token = String(
+      (await call(server, 'POST', '/v1/dev/tokens', { body: { userId: '42' } })).body.token,
+    );
+    const paths = [
+      ...Object.entries(doc.paths)
+        .filter(([, item]) => 'get' in item)
+        .map(([template]) => template.replaceAll(/\{[^}]+\}/g, '1')),
+      '/openapi.json',
+      '/docs',
+      ...Object.keys(docsAssets).map((a) => `/docs/${a}`),
+      '/healthz',
+      '/metrics',
+    ];
+    for (const path of paths) {
+      // Signed in, as the catalogue is read; the stream path is left before it would stream.
+      const res = await server.app.request(path, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      answers.set(path, res.headers.get('cache-control') ?? '');
+      await res.body?.cancel();
+    }
+  });
+  afterAll(() => server?.close());
+
+  it('CloudFront forwards to the ingress ALB and caches exactly the paths the API marks Cache-Control: public', (ctx) => {
+    tool('hcl2json', ctx);
+    const { problems, cached } = cdnLinks();
+    fail('CloudFront links', problems);
+    const cacheable = [...answers].filter(([, cc]) => /(^|,)\s*public\b/.test(cc)).map(([p]) => p);
+    expect(cacheable.length).toBeGreaterThan(0);
+    for (const [env, patterns] of cached) {
+      const wrong = [
+        ...cacheable
+          .filter((p) => !patterns.some((pat) => patternMatches(pat, p)))
+          .map((p) => `${env}: ${p} is marked public but CloudFront passes it uncached`),
+        ...[...answers.keys()]
+          .filter((p) => !cacheable.includes(p) && patterns.some((pat) => patternMatches(pat, p)))
+          .map((p) => `${env}: ${p} is not marked public but falls in a cached behaviour`),
+        ...patterns
+          .filter((pat) => !cacheable.some((p) => patternMatches(pat, p)))
+          .map((pat) => `${env}: cached pattern ${pat} matches nothing the API marks public`),
+      ];
+      fail('cached behaviours against the API', wrong);
+    }
+    // Each link, removed once, is named.
+    const platform = 'terraform/modules/platform/main.tf';
+    expect(
+      withPatched(
+        platform,
+        (j) => {
+          j.module.cdn[0].origin_domain_name = interp('module.vpc.vpc_id');
+        },
+        () => cdnLinks().problems,
+      ).join('\n'),
+    ).toMatch(/not the ingress module's aws_lb\.this/);
+    expect(
+      withPatched(
+        platform,
+        (j) => {
+          j.module.cdn_waf[0].scope = 'REGIONAL';
+        },
+        () => cdnLinks().problems,
+      ).join('\n'),
+    ).toMatch(/not of scope CLOUDFRONT/);
+    expect(
+      withPatched(
+        platform,
+        (j) => {
+          j.module.ingress[0].cloudfront_only = false;
+        },
+        () => cdnLinks().problems,
+      ).join('\n'),
+    ).toMatch(/accepts clients that skip CloudFront/);
+    expect(patternMatches('/v1/*', '/v1/concerts') && !patternMatches('/docs/*', '/docs')).toBe(true);
+  });
+
+  it("Fluent Bit writes to stage one's OpenSearch endpoint as the service account its IRSA role trusts", (ctx) => {
+    tool('hcl2json', ctx);
+    fail('Fluent Bit links', fluentBitLinks());
+    const addons = 'terraform/modules/cluster-addons/main.tf';
+    const locals = (j: Yaml) => (j.locals as Yaml[]).find((l) => l.fluent_bit_values);
+    expect(
+      withPatched(
+        addons,
+        (j) => {
+          const v = locals(j).fluent_bit_values.config;
+          v.outputs = v.outputs.replace(interp('var.logs_endpoint'), interp('var.region'));
+        },
+        fluentBitLinks,
+      ).join('\n'),
+    ).toMatch(/Host is .*not the OpenSearch domain's endpoint/);
+    expect(
+      withPatched(
+        addons,
+        (j) => {
+          locals(j).fluent_bit_values.serviceAccount.name = 'fluent-bit';
+        },
+        fluentBitLinks,
+      ).join('\n'),
+    ).toMatch(/two halves of one variable/);
+    expect(
+      withPatched(
+        'terraform/envs/prod-cluster/main.tf',
+        (j) => {
+          j.module.cluster_addons[0].fluent_bit_service_account = 'logging/fluent-bit';
+        },
+        fluentBitLinks,
+      ).join('\n'),
+    ).toMatch(/prod-cluster: Fluent Bit's service account is/);
+    expect(
+      withPatched(
+        addons,
+        (j) => {
+          const v = locals(j).fluent_bit_values.config;
+          v.filters = v.filters.replace('Merge_Log           On', 'Merge_Log           Off');
+        },
+        fluentBitLinks,
+      ).join('\n'),
+    ).toMatch(/Merge_Log On/);
   });
 });

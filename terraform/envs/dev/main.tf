@@ -10,10 +10,28 @@ provider "aws" {
   }
 }
 
+# CloudFront takes its certificate and web ACL only from us-east-1.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      Project     = "concert"
+      Environment = "dev"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 # dev: two zones, one NAT gateway, Spot nodes, a single-AZ primary (replicas still prove the read path), the
 # smallest Redis pair that can fail over, two brokers. Deletion protection off so the stack can be torn down.
 module "platform" {
   source = "../../modules/platform"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   name        = "concert-dev"
   environment = "dev"
@@ -33,6 +51,12 @@ module "platform" {
 
   knative_domain  = var.knative_domain
   certificate_arn = var.certificate_arn
+
+  api_host            = var.api_host
+  cdn_certificate_arn = var.cdn_certificate_arn
+  logs_admin_role_arn = var.logs_admin_role_arn
+  logs_instance_type  = "m7g.medium.search"
+  logs_instance_count = 2
 
   waf_rate_limit_per_minute = 600
   deletion_protection       = false

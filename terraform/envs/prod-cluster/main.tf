@@ -76,6 +76,11 @@ module "cluster_addons" {
   functions_namespace   = local.infra.functions_namespace
   function_role_arns    = local.infra.function_role_arns
 
+  region                     = var.region
+  logs_endpoint              = local.infra.logs_endpoint
+  fluent_bit_role_arn        = local.infra.fluent_bit_role_arn
+  fluent_bit_service_account = local.infra.fluent_bit_service_account
+
   karpenter_queue_name     = local.infra.karpenter_queue_name
   karpenter_node_role_name = local.infra.karpenter_node_role_name
   node_subnet_ids          = local.infra.private_subnet_ids

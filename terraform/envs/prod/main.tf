@@ -10,10 +10,28 @@ provider "aws" {
   }
 }
 
+# CloudFront takes its certificate and web ACL only from us-east-1.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      Project     = "concert"
+      Environment = "prod"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 # prod: sized from the ADR (c5.large x20 at peak -> c7i.xlarge up to 20 nodes, db.r6g.xlarge -> db.r7g.xlarge
 # primary and replicas, cache.r6g.large -> cache.r7g.large x3), NAT per zone, longer backups.
 module "platform" {
   source = "../../modules/platform"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   name        = "concert-prod"
   environment = "prod"
@@ -33,6 +51,10 @@ module "platform" {
 
   knative_domain  = var.knative_domain
   certificate_arn = var.certificate_arn
+
+  api_host            = var.api_host
+  cdn_certificate_arn = var.cdn_certificate_arn
+  logs_admin_role_arn = var.logs_admin_role_arn
 
   waf_rate_limit_per_minute = 600
   deletion_protection       = true

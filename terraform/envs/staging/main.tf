@@ -10,10 +10,28 @@ provider "aws" {
   }
 }
 
+# CloudFront takes its certificate and web ACL only from us-east-1.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      Project     = "concert"
+      Environment = "staging"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 # staging: production topology (three zones, Multi-AZ primary, two replicas, three Redis nodes, three brokers)
 # on smaller or fewer instances, so failover drills behave as in prod.
 module "platform" {
   source = "../../modules/platform"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   name        = "concert-staging"
   environment = "staging"
@@ -33,6 +51,10 @@ module "platform" {
 
   knative_domain  = var.knative_domain
   certificate_arn = var.certificate_arn
+
+  api_host            = var.api_host
+  cdn_certificate_arn = var.cdn_certificate_arn
+  logs_admin_role_arn = var.logs_admin_role_arn
 
   waf_rate_limit_per_minute = 600
   deletion_protection       = true

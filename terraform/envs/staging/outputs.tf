@@ -59,7 +59,7 @@ output "functions_namespace" {
 }
 
 output "alb_dns_name" {
-  description = "Public ALB (alias `*.concert.<domain>` to it)"
+  description = "Public ALB, CloudFront's origin (it accepts only CloudFront; alias the API host to cdn_domain_name)"
   value       = try(module.platform.alb_dns_name, null)
 }
 
@@ -146,4 +146,29 @@ output "deploy_role_arn" {
 output "deploy_runner_project" {
   description = "CodeBuild project of the in-VPC deploy runner (`DEPLOY_RUNNER` of the GitHub environments)"
   value       = try(module.platform.deploy_runner_project, null)
+}
+
+output "cdn_domain_name" {
+  description = "CloudFront domain: alias the API host to it"
+  value       = try(module.platform.cdn_domain_name, null)
+}
+
+output "cdn_hosted_zone_id" {
+  description = "Hosted zone of the CloudFront distribution"
+  value       = try(module.platform.cdn_hosted_zone_id, null)
+}
+
+output "logs_endpoint" {
+  description = "OpenSearch endpoint Fluent Bit ships to"
+  value       = try(module.platform.logs_endpoint, null)
+}
+
+output "fluent_bit_role_arn" {
+  description = "IRSA role of Fluent Bit"
+  value       = try(module.platform.fluent_bit_role_arn, null)
+}
+
+output "fluent_bit_service_account" {
+  description = "The `namespace/name` Fluent Bit runs as"
+  value       = try(module.platform.fluent_bit_service_account, null)
 }

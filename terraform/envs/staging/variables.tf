@@ -64,3 +64,21 @@ variable "codeconnections_arn" {
   type        = string
   default     = ""
 }
+
+variable "api_host" {
+  description = "The public API host (CloudFront alias); empty means `api.<knative_domain>`"
+  type        = string
+  default     = ""
+}
+
+variable "cdn_certificate_arn" {
+  description = "ACM certificate in us-east-1 for the API host (CloudFront)"
+  type        = string
+  default     = ""
+}
+
+variable "logs_admin_role_arn" {
+  description = "IAM role administering the OpenSearch log domain (fine-grained access master)"
+  type        = string
+  default     = ""
+}

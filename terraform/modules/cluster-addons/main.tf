@@ -154,3 +154,72 @@ resource "kubectl_manifest" "node_pool" {
 
   depends_on = [kubectl_manifest.node_class]
 }
+
+################################################################################
+# Logs: Fluent Bit on every node ships the pods' lines to stage one's OpenSearch domain
+################################################################################
+
+locals {
+  fluent_bit_namespace       = split("/", var.fluent_bit_service_account)[0]
+  fluent_bit_service_account = split("/", var.fluent_bit_service_account)[1]
+
+  # Kept as data so tests/deploy can follow the output host and the service account back to stage one.
+  fluent_bit_values = {
+    serviceAccount = {
+      create      = true
+      name        = local.fluent_bit_service_account
+      annotations = { "eks.amazonaws.com/role-arn" = var.fluent_bit_role_arn }
+    }
+    config = {
+      inputs = <<-EOT
+        [INPUT]
+            Name              tail
+            Tag               kube.*
+            Path              /var/log/containers/*.log
+            multiline.parser  cri, docker
+            DB                /var/log/flb_kube.db
+            Mem_Buf_Limit     50MB
+            Skip_Long_Lines   On
+      EOT
+      # The functions log one pino JSON object per line: Merge_Log lifts its fields (level, reqId, userId,
+      # CloudEvent id and type) to the top of the document instead of leaving one string to search.
+      filters = <<-EOT
+        [FILTER]
+            Name                kubernetes
+            Match               kube.*
+            Merge_Log           On
+            Keep_Log            Off
+            K8S-Logging.Parser  On
+            K8S-Logging.Exclude On
+      EOT
+      outputs = <<-EOT
+        [OUTPUT]
+            Name                opensearch
+            Match               kube.*
+            Host                ${var.logs_endpoint}
+            Port                443
+            tls                 On
+            tls.verify          On
+            AWS_Auth            On
+            AWS_Region          ${var.region}
+            Logstash_Format     On
+            Logstash_Prefix     concert
+            Replace_Dots        On
+            Suppress_Type_Name  On
+            Trace_Error         On
+            Retry_Limit         False
+      EOT
+    }
+  }
+}
+
+resource "helm_release" "fluent_bit" {
+  name             = "fluent-bit"
+  repository       = "https://fluent.github.io/helm-charts"
+  chart            = "fluent-bit"
+  version          = var.fluent_bit_chart_version
+  namespace        = local.fluent_bit_namespace
+  create_namespace = true
+
+  values = [yamlencode(local.fluent_bit_values)]
+}

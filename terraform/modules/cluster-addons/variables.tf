@@ -129,3 +129,33 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "region" {
+  description = "AWS region of the log domain (Fluent Bit signs its requests for it)"
+  type        = string
+  default     = "ap-northeast-2"
+}
+
+variable "fluent_bit_chart_version" {
+  description = "Version of the fluent-bit Helm chart (fluent/helm-charts)"
+  type        = string
+  default     = "0.47.10"
+}
+
+variable "logs_endpoint" {
+  description = "OpenSearch endpoint host of the log domain (stage one's `logs_endpoint`)"
+  type        = string
+  default     = ""
+}
+
+variable "fluent_bit_role_arn" {
+  description = "IRSA role of Fluent Bit (stage one's `fluent_bit_role_arn`)"
+  type        = string
+  default     = ""
+}
+
+variable "fluent_bit_service_account" {
+  description = "The `namespace/name` Fluent Bit's role trusts (stage one's `fluent_bit_service_account`)"
+  type        = string
+  default     = "logging/fluent-bit"
+}

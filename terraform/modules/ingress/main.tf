@@ -122,12 +122,32 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "https" {
+  count = var.cloudfront_only ? 0 : 1
+
   security_group_id = aws_security_group.this.id
   description       = "HTTPS from clients"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = "0.0.0.0/0"
+}
+
+# Behind CloudFront the ALB answers only CloudFront's origin-facing addresses, so nobody skips the edge's web
+# ACL, whose per-client limits see the viewer's address (here every request would come from an edge).
+data "aws_ec2_managed_prefix_list" "cloudfront" {
+  count = var.cloudfront_only ? 1 : 0
+  name  = "com.amazonaws.global.cloudfront.origin-facing"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "cloudfront" {
+  count = var.cloudfront_only ? 1 : 0
+
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS from CloudFront origin-facing servers"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront[0].id
 }
 
 resource "aws_vpc_security_group_egress_rule" "targets" {

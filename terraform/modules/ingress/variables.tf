@@ -93,3 +93,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cloudfront_only" {
+  description = "Accept HTTPS only from CloudFront's origin-facing prefix list (the API is served through modules/cdn)"
+  type        = bool
+  default     = false
+}

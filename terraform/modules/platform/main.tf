@@ -8,6 +8,8 @@ locals {
 
   autoscaling_service_role = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
+  api_host = var.api_host != "" ? var.api_host : "api.${var.knative_domain}"
+
   topic_arns = [for topic in var.event_topics : "${module.msk.topic_arn_prefix}/${topic}"]
 }
 
@@ -156,6 +158,7 @@ module "waf" {
   source = "../waf"
 
   name                  = var.name
+  per_ip_rate_rules     = false
   rate_limit_per_minute = var.waf_rate_limit_per_minute
   logs_kms_key_arn      = module.kms_logs.key_arn
   log_retention_in_days = var.log_retention_in_days
@@ -172,10 +175,80 @@ module "ingress" {
   node_security_group_id = module.eks.cluster_security_group_id
   certificate_arn        = var.certificate_arn
   web_acl_arn            = module.waf.web_acl_arn
+  cloudfront_only        = true
   deletion_protection    = var.deletion_protection
   tags                   = local.tags
 }
 
+
+################################################################################
+# Edge: CloudFront in front of the ALB, with its own web ACL. CloudFront reads its certificate and web ACL
+# only from us-east-1, so this part runs on the caller's `aws.us_east_1` provider.
+################################################################################
+
+module "kms_edge_logs" {
+  source    = "../kms"
+  providers = { aws = aws.us_east_1 }
+
+  name               = "${var.name}-edge-logs"
+  description        = "Edge log groups of ${var.name} (us-east-1)"
+  service_principals = ["logs.us-east-1.amazonaws.com"]
+  service_principal_condition = {
+    ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${data.aws_partition.current.partition}:logs:us-east-1:${data.aws_caller_identity.current.account_id}:*" }
+  }
+  tags = local.tags
+}
+
+module "cdn_waf" {
+  source    = "../waf"
+  providers = { aws = aws.us_east_1 }
+
+  name                  = "${var.name}-edge"
+  scope                 = "CLOUDFRONT"
+  rate_limit_per_minute = var.waf_rate_limit_per_minute
+  logs_kms_key_arn      = module.kms_edge_logs.key_arn
+  log_retention_in_days = var.log_retention_in_days
+  tags                  = local.tags
+}
+
+module "cdn" {
+  source    = "../cdn"
+  providers = { aws = aws.us_east_1 }
+
+  name                  = var.name
+  origin_domain_name    = module.ingress.dns_name
+  aliases               = [local.api_host]
+  certificate_arn       = var.cdn_certificate_arn
+  web_acl_arn           = module.cdn_waf.web_acl_arn
+  cached_path_patterns  = var.cdn_cached_path_patterns
+  logs_kms_key_arn      = module.kms_edge_logs.key_arn
+  log_retention_in_days = var.log_retention_in_days
+  tags                  = local.tags
+}
+
+################################################################################
+# Logs: OpenSearch in the VPC; Fluent Bit (stage two) ships the pods' JSON lines to it
+################################################################################
+
+module "logs" {
+  source = "../logs"
+
+  name                       = "${var.name}-logs"
+  vpc_id                     = module.vpc.vpc_id
+  subnet_ids                 = slice(module.vpc.private_subnet_ids, 0, min(length(var.azs), 3))
+  client_security_group_ids  = [module.eks.cluster_security_group_id]
+  instance_type              = var.logs_instance_type
+  instance_count             = var.logs_instance_count
+  volume_size                = var.logs_volume_size
+  kms_key_arn                = module.kms_data.key_arn
+  logs_kms_key_arn           = module.kms_logs.key_arn
+  log_retention_in_days      = var.log_retention_in_days
+  admin_role_arn             = var.logs_admin_role_arn
+  create_service_linked_role = var.logs_create_service_linked_role
+  oidc_provider_arn          = module.eks.oidc_provider_arn
+  oidc_issuer                = module.eks.oidc_issuer
+  tags                       = local.tags
+}
 
 ################################################################################
 # IRSA: one role per function, only what it needs

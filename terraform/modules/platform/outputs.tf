@@ -161,3 +161,33 @@ output "deploy_runner_project" {
   description = "CodeBuild project the deploy jobs run on, inside the VPC"
   value       = try(module.deploy_runner.project_name, null)
 }
+
+output "cdn_domain_name" {
+  description = "CloudFront domain: the API host's alias record points here"
+  value       = try(module.cdn.domain_name, null)
+}
+
+output "cdn_hosted_zone_id" {
+  description = "Hosted zone of the CloudFront distribution, for the alias record"
+  value       = try(module.cdn.hosted_zone_id, null)
+}
+
+output "cdn_distribution_id" {
+  description = "CloudFront distribution ID (for invalidations)"
+  value       = try(module.cdn.distribution_id, null)
+}
+
+output "logs_endpoint" {
+  description = "OpenSearch endpoint Fluent Bit ships to"
+  value       = try(module.logs.endpoint, null)
+}
+
+output "fluent_bit_role_arn" {
+  description = "IRSA role of Fluent Bit"
+  value       = try(module.logs.fluent_bit_role_arn, null)
+}
+
+output "fluent_bit_service_account" {
+  description = "The `namespace/name` Fluent Bit's role trusts"
+  value       = try(module.logs.fluent_bit_service_account, null)
+}

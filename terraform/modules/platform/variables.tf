@@ -144,6 +144,54 @@ variable "certificate_arn" {
   default     = ""
 }
 
+variable "api_host" {
+  description = "The one public API host clients use (CloudFront's alias); empty means `api.<knative_domain>`"
+  type        = string
+  default     = ""
+}
+
+variable "cdn_certificate_arn" {
+  description = "ACM certificate in us-east-1 for the API host, served by CloudFront"
+  type        = string
+  default     = ""
+}
+
+variable "cdn_cached_path_patterns" {
+  description = "Paths CloudFront may cache, as the API marks them `Cache-Control: public` (tests/deploy checks the two agree)"
+  type        = list(string)
+  default     = ["/docs/*"]
+}
+
+variable "logs_instance_type" {
+  description = "OpenSearch data node instance type of the log domain"
+  type        = string
+  default     = "r7g.large.search"
+}
+
+variable "logs_instance_count" {
+  description = "OpenSearch data nodes of the log domain"
+  type        = number
+  default     = 3
+}
+
+variable "logs_volume_size" {
+  description = "EBS volume per OpenSearch data node, GiB"
+  type        = number
+  default     = 100
+}
+
+variable "logs_create_service_linked_role" {
+  description = "Create OpenSearch's service-linked role; false for every environment after the first in one AWS account"
+  type        = bool
+  default     = true
+}
+
+variable "logs_admin_role_arn" {
+  description = "IAM role that administers the log domain (its fine-grained access master user)"
+  type        = string
+  default     = ""
+}
+
 variable "waf_rate_limit_per_minute" {
   description = "Requests per client IP per minute before WAF blocks it"
   type        = number

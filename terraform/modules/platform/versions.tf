@@ -5,6 +5,8 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = ">= 6.0"
+
+      configuration_aliases = [aws.us_east_1]
     }
     random = {
       source  = "hashicorp/random"

@@ -1,7 +1,7 @@
 resource "aws_wafv2_web_acl" "this" {
   name        = var.name
   description = "In front of the Knative ingress of ${var.name}"
-  scope       = "REGIONAL"
+  scope       = var.scope
 
   default_action {
     allow {}
@@ -9,65 +9,71 @@ resource "aws_wafv2_web_acl" "this" {
 
   # The functions rate-limit per user (token bucket in Redis); this stops floods per address before they
   # cost a request to the cluster.
-  rule {
-    name     = "rate-per-ip"
-    priority = 1
+  dynamic "rule" {
+    for_each = var.per_ip_rate_rules ? [1] : []
+    content {
+      name     = "rate-per-ip"
+      priority = 1
 
-    action {
-      block {}
-    }
-
-    statement {
-      rate_based_statement {
-        limit                 = var.rate_limit_per_minute
-        evaluation_window_sec = 60
-        aggregate_key_type    = "IP"
+      action {
+        block {}
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-rate-per-ip"
-      sampled_requests_enabled   = true
+      statement {
+        rate_based_statement {
+          limit                 = var.rate_limit_per_minute
+          evaluation_window_sec = 60
+          aggregate_key_type    = "IP"
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.name}-rate-per-ip"
+        sampled_requests_enabled   = true
+      }
     }
   }
 
-  rule {
-    name     = "queue-entry-per-ip"
-    priority = 2
+  dynamic "rule" {
+    for_each = var.per_ip_rate_rules ? [1] : []
+    content {
+      name     = "queue-entry-per-ip"
+      priority = 2
 
-    action {
-      block {}
-    }
+      action {
+        block {}
+      }
 
-    statement {
-      rate_based_statement {
-        limit                 = var.queue_entry_limit_per_minute
-        evaluation_window_sec = 60
-        aggregate_key_type    = "IP"
+      statement {
+        rate_based_statement {
+          limit                 = var.queue_entry_limit_per_minute
+          evaluation_window_sec = 60
+          aggregate_key_type    = "IP"
 
-        scope_down_statement {
-          byte_match_statement {
-            search_string         = "/v1/queue/tokens"
-            positional_constraint = "STARTS_WITH"
+          scope_down_statement {
+            byte_match_statement {
+              search_string         = "/v1/queue/tokens"
+              positional_constraint = "STARTS_WITH"
 
-            field_to_match {
-              uri_path {}
-            }
+              field_to_match {
+                uri_path {}
+              }
 
-            text_transformation {
-              priority = 0
-              type     = "NONE"
+              text_transformation {
+                priority = 0
+                type     = "NONE"
+              }
             }
           }
         }
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-queue-entry-per-ip"
-      sampled_requests_enabled   = true
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.name}-queue-entry-per-ip"
+        sampled_requests_enabled   = true
+      }
     }
   }
 

@@ -4,6 +4,18 @@ variable "name" {
   default     = "concert"
 }
 
+variable "scope" {
+  description = "REGIONAL for the ALB; CLOUDFRONT for a distribution (then the caller's provider must be us-east-1)"
+  type        = string
+  default     = "REGIONAL"
+}
+
+variable "per_ip_rate_rules" {
+  description = "Per-client-address rate rules; off on the ALB's ACL behind CloudFront, where every address is an edge server and the edge ACL applies them"
+  type        = bool
+  default     = true
+}
+
 variable "rate_limit_per_minute" {
   description = "Requests one client IP may send per minute before it is blocked (the ADR's 10 per second is 600)"
   type        = number
