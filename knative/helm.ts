@@ -5,8 +5,8 @@ import {
   baseEnvironment,
   configMapName,
   header,
-  jobsServiceAccount,
   jobSecrets,
+  jobsServiceAccount,
   kafkaAuth,
   kafkaBrokersEnvIndex,
   knativeService,
@@ -17,7 +17,7 @@ import {
   usesKafka,
 } from './generate.ts';
 import { httpRoute } from './router.ts';
-import { type externalSecret, type secretStore, secretPathPrefix } from './secrets.ts';
+import { type externalSecret, secretPathPrefix, type secretStore } from './secrets.ts';
 import { type EnvironmentName, environmentNames, resolve, type Spec } from './spec.ts';
 
 /**
