@@ -74,8 +74,8 @@ function fieldDiffs(a: unknown, b: unknown, path: string, out: string[]): void {
 
 /** Every difference between the two renderings: objects on one side only, then fields that differ. */
 function differences(fromKustomize: Manifest[], fromHelm: Manifest[]): string[] {
-  const k = new Map(fromKustomize.map((d) => [keyOf(d), unhashed(d)]));
-  const h = new Map(fromHelm.map((d) => [keyOf(d), unhashed(d)]));
+  const k = new Map(fromKustomize.map(unhashed).map((d) => [keyOf(d), d]));
+  const h = new Map(fromHelm.map(unhashed).map((d) => [keyOf(d), d]));
   const out: string[] = [];
   if (h.size !== fromHelm.length) out.push('helm renders an object twice');
   for (const key of k.keys()) if (!h.has(key)) out.push(`${key}: missing from the chart`);
