@@ -18,8 +18,8 @@ import {
 
 /**
  * `npx tsx knative/generate.ts [--check]`: writes the kustomize base, the per-environment overlays, the
- * canary example and the Helm chart (knative/helm.ts) from knative/autoscaling.yaml. `--check` writes nothing and exits 1 when a generated
- * file differs (tests/deploy/knative.test.ts runs the same comparison).
+ * canary example and the Helm chart (knative/helm.ts) from knative/autoscaling.yaml. `--check` writes
+ * nothing and exits 1 when a generated file differs (tests/deploy/knative.test.ts runs the same comparison).
  */
 
 export const header =
