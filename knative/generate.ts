@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { isFunctionName, keysOf } from '../shared/needs.ts';
 import { splitTraffic } from './canary.ts';
+import { renderChart } from './helm.ts';
 import { gateway, httpRoute, referenceGrant } from './router.ts';
 import { externalSecret, remoteData, secretKeysOf, secretStore, targetSecretName } from './secrets.ts';
 import {
@@ -16,9 +17,9 @@ import {
 } from './spec.ts';
 
 /**
- * `npx tsx knative/generate.ts [--check]`: writes the kustomize base, the per-environment overlays and the
- * canary example from knative/autoscaling.yaml. `--check` writes nothing and exits 1 when a generated
- * file differs (tests/deploy/knative.test.ts runs the same comparison).
+ * `npx tsx knative/generate.ts [--check]`: writes the kustomize base, the per-environment overlays, the
+ * canary example and the Helm chart (knative/helm.ts) from knative/autoscaling.yaml. `--check` writes
+ * nothing and exits 1 when a generated file differs (tests/deploy/knative.test.ts runs the same comparison).
  */
 
 export const header =
@@ -26,14 +27,14 @@ export const header =
   '# `npx tsx knative/generate.ts`. Hand edits here are overwritten (and fail tests/deploy/knative.test.ts).\n';
 
 /** Directories the generator owns entirely: a file in them that it no longer writes is stale. */
-export const generatedDirs = ['base', 'overlays', 'examples', 'gateway'];
+export const generatedDirs = ['base', 'overlays', 'examples', 'gateway', 'helm'];
 
 /** Envoy Gateway's class: the Gateway API implementation that serves the public host (docs/deploy.md). */
 export const gatewayClassName = 'eg';
 
-const placeholderBootstrap = ['kafka-bootstrap.invalid:9098'];
+export const placeholderBootstrap = ['kafka-bootstrap.invalid:9098'];
 /** The base is rendered with dev's secret paths and region; every overlay replaces both. */
-const baseEnvironment: EnvironmentName = 'dev';
+export const baseEnvironment: EnvironmentName = 'dev';
 
 export const annotation = {
   class: 'autoscaling.knative.dev/class',
@@ -47,6 +48,8 @@ export const annotation = {
 } as const;
 
 export const configMapName = 'concert-config';
+/** The base ConfigMap's literals; each environment merges its own over them. */
+export const baseConfig: Record<string, string> = { DEV_AUTH: '0', SEED_DEMO: '0', HOST: '0.0.0.0' };
 export const kafkaAuthSecret = 'concert-kafka-auth';
 /** Where a KafkaSource puts what failed every retry: the relay republishes it on the dead-letter topic. */
 export const deadLetterSink = { service: 'outbox-relay', path: '/dead-letter' };
@@ -60,7 +63,7 @@ export const kafkaClientEnv = [
 ];
 export const imageName = (name: string) => `concert/${name}`;
 
-function autoscalingAnnotations(r: Resolved): Record<string, string> {
+export function autoscalingAnnotations(r: Resolved): Record<string, string> {
   const a = r.autoscaling;
   return {
     [annotation.class]: `${a.class}.autoscaling.knative.dev`,
@@ -82,7 +85,7 @@ const labels = (r: Resolved) => ({
 /** deploy.sh applies a trigger's sources by this label. */
 const sourceLabels = (r: Resolved) => ({ ...labels(r), 'concert.dev/source-for': r.name });
 
-const usesKafka = (r: Resolved) =>
+export const usesKafka = (r: Resolved) =>
   isFunctionName(r.image) && keysOf(r.image).some((k) => k.key === 'KAFKA_BROKERS');
 /** Index of KAFKA_BROKERS in a Kafka client's env list, which the overlays replace per environment. */
 export const kafkaBrokersEnvIndex = 4;
@@ -108,15 +111,15 @@ function serviceEnv(r: Resolved, bootstrapServers: string[]) {
 
 const jobLabels = { 'app.kubernetes.io/component': 'pre-rollout' };
 
-function jobSecrets(region: string, environment: string) {
+export function jobSecrets(region: string, environment: string) {
   return [
     secretStore(jobsOwner, jobsServiceAccount, region, jobLabels),
     externalSecret(jobsOwner, jobsOwner, jobSecretKeys, environment, jobLabels),
   ];
 }
-const jobSecretKeys = ['DATABASE_URL'];
+export const jobSecretKeys = ['DATABASE_URL'];
 
-function secretsOf(r: Resolved, region: string, environment: string) {
+export function secretsOf(r: Resolved, region: string, environment: string) {
   // deploy.sh applies a function's secrets by this label before its Service, in every mode.
   const owned = { ...labels(r), 'concert.dev/secrets-for': r.name };
   return [
@@ -402,7 +405,9 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
       labels: [{ pairs: { 'app.kubernetes.io/part-of': 'concert' }, includeSelectors: false }],
       resources,
       configurations: ['kustomizeconfig.yaml'],
-      configMapGenerator: [{ name: configMapName, literals: ['DEV_AUTH=0', 'SEED_DEMO=0', 'HOST=0.0.0.0'] }],
+      configMapGenerator: [
+        { name: configMapName, literals: Object.entries(baseConfig).map(([k, v]) => `${k}=${v}`) },
+      ],
     }),
   );
 
@@ -418,6 +423,7 @@ export function renderAll(spec: Spec = loadSpec()): Map<string, string> {
   );
 
   for (const [path, content] of canaryExample(spec)) files.set(path, content);
+  for (const [path, content] of renderChart(spec)) files.set(path, content);
   return files;
 }
 

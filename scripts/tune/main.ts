@@ -153,7 +153,9 @@ async function main(): Promise<number> {
   log('');
   for (const o of edit.overridden) log(`Still overridden per environment: ${o}`);
   if (specFile === resolvePath(specPath)) {
-    log('Next: npx tsx knative/generate.ts   (regenerates knative/base and the overlays; commit both)');
+    log(
+      'Next: npx tsx knative/generate.ts   (regenerates knative/base, the overlays and the Helm chart; commit them)',
+    );
   } else {
     log(`Note: knative/generate.ts reads ${relative(repoRoot, specPath)} only; ${where} is not that file.`);
   }

@@ -29,6 +29,7 @@ export const goTools = {
     module: 'github.com/rhysd/actionlint/cmd/actionlint',
     version: 'v1.7.12',
   },
+  helm: { name: 'helm', module: 'helm.sh/helm/v4/cmd/helm', version: 'v4.3.2' },
 } satisfies Record<string, GoTool>;
 
 export const npmTools = {
