@@ -837,6 +837,93 @@ function karpenterManifests(): { kind: string; body: Obj }[] {
   );
 }
 
+interface GatewayWiring {
+  /** The gateway module's locals with its variables' defaults filled in. */
+  proxy: Yaml;
+  gatewayClass: Yaml;
+  binding: Yaml;
+  /** knative/gateway/gateway.yaml as generated. */
+  gateway: Yaml;
+  /** The ALB target group's port (modules/ingress). */
+  targetPort: number;
+  /** Where each TargetGroupBinding in terraform/ is declared. */
+  bindingsIn: string[];
+}
+
+function readGatewayWiring(): GatewayWiring {
+  const dir = join(TF_ROOT, 'modules/gateway');
+  const locals = Object.assign({}, ...blocksOf(dir, 'locals').flatMap(({ body }) => blocks(body))) as Obj;
+  const fill = (v: Json): Json => {
+    if (typeof v === 'string') {
+      const whole = /^\$\{(var|local)\.(\w+)\}$/.exec(v);
+      if (whole)
+        return whole[1] === 'var'
+          ? (defaultOf(dir, whole[2] ?? '') ?? null)
+          : fill(locals[whole[2] ?? ''] ?? null);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(fill);
+    if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
+    return v;
+  };
+  const bindingsIn = files
+    .filter((f) => /kind\s*=\s*"TargetGroupBinding"/.test(f.text))
+    .map((f) => relative(TF_ROOT, f.dir));
+  return {
+    proxy: fill(locals.envoy_proxy ?? null),
+    gatewayClass: fill(locals.gateway_class ?? null),
+    binding: fill(locals.target_group_binding ?? null),
+    gateway: parseYaml(readFileSync(join(REPO_ROOT, 'knative/gateway/gateway.yaml'), 'utf8')),
+    targetPort: Number(defaultOf(join(TF_ROOT, 'modules/ingress'), 'target_port')),
+    bindingsIn: [...new Set(bindingsIn)],
+  };
+}
+
+/** ALB target group → TargetGroupBinding → the Envoy proxy Service of the generated Gateway, same port. */
+function gatewayLinks(w: GatewayWiring): string[] {
+  const problems: string[] = [];
+  if (JSON.stringify(w.bindingsIn) !== '["modules/gateway"]')
+    problems.push(
+      `TargetGroupBindings declared in ${w.bindingsIn.join(', ') || 'no module'}, not only modules/gateway`,
+    );
+  const className = w.gateway?.spec?.gatewayClassName;
+  if (w.gatewayClass?.metadata?.name !== className)
+    problems.push(
+      `Gateway concert-public uses class ${className}, Terraform creates ${w.gatewayClass?.metadata?.name}`,
+    );
+  if (w.gatewayClass?.spec?.controllerName !== 'gateway.envoyproxy.io/gatewayclass-controller')
+    problems.push(`class ${className} is not Envoy Gateway's (${w.gatewayClass?.spec?.controllerName})`);
+  const ref = w.gatewayClass?.spec?.parametersRef ?? {};
+  if (
+    ref.kind !== w.proxy?.kind ||
+    ref.name !== w.proxy?.metadata?.name ||
+    ref.namespace !== w.proxy?.metadata?.namespace
+  )
+    problems.push(
+      `class ${className} points at EnvoyProxy ${ref.namespace}/${ref.name}, not the one Terraform creates`,
+    );
+  const service = w.proxy?.spec?.provider?.kubernetes?.envoyService?.name;
+  const target = w.binding?.spec?.serviceRef ?? {};
+  if (!service) problems.push('EnvoyProxy leaves the proxy Service name to Envoy Gateway (a generated hash)');
+  else if (target.name !== service)
+    problems.push(
+      `TargetGroupBinding points at Service ${target.name}, the Gateway's proxy Service is ${service}`,
+    );
+  // Envoy Gateway creates the proxy Service in its own namespace (not the Gateway's).
+  if (w.binding?.metadata?.namespace !== w.proxy?.metadata?.namespace)
+    problems.push(
+      `TargetGroupBinding in ${w.binding?.metadata?.namespace}, the proxy Service in ${w.proxy?.metadata?.namespace}`,
+    );
+  const ports: number[] = (w.gateway?.spec?.listeners ?? []).map((l: Yaml) => l.port);
+  if (!ports.includes(target.port))
+    problems.push(`TargetGroupBinding uses port ${target.port}, the Gateway listens on ${ports.join(', ')}`);
+  // The pods listen on the listener port, moved above the privileged range as Envoy Gateway does.
+  const podPort = target.port < 1024 ? target.port + 10000 : target.port;
+  if (w.targetPort !== podPort)
+    problems.push(`ALB target group port ${w.targetPort}, the proxy pods listen on ${podPort}`);
+  return problems;
+}
+
 function karpenterProblems(manifests: { kind: string; body: Obj }[]): string[] {
   const problems: string[] = [];
   for (const { kind, body } of manifests) {
@@ -900,5 +987,27 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     const pool = broken.find((m) => m.kind === 'NodePool')?.body as Yaml;
     pool.spec.disruption.consolidationPolicy = 'Sometimes';
     expect(karpenterProblems(broken).join('\n')).toMatch(/consolidationPolicy/);
+  });
+
+  it('the ALB target group reaches the Gateway: TargetGroupBinding → its Envoy proxy Service, same port', (ctx) => {
+    tool('hcl2json', ctx);
+    const w = readGatewayWiring();
+    fail('gateway links', gatewayLinks(w));
+    const broken = (change: (c: GatewayWiring) => void) => {
+      const copy = structuredClone(w);
+      change(copy);
+      return gatewayLinks(copy).join('\n');
+    };
+    expect(broken((c) => (c.binding.spec.serviceRef.name = 'kourier'))).toMatch(/points at Service kourier/);
+    expect(broken((c) => (c.binding.spec.serviceRef.port = 8080))).toMatch(/uses port 8080/);
+    expect(broken((c) => (c.binding.metadata.namespace = 'kourier-system'))).toMatch(
+      /TargetGroupBinding in kourier-system/,
+    );
+    expect(broken((c) => (c.gateway.spec.gatewayClassName = 'istio'))).toMatch(/uses class istio/);
+    expect(broken((c) => delete c.proxy.spec.provider.kubernetes.envoyService.name)).toMatch(
+      /generated hash/,
+    );
+    expect(broken((c) => (c.targetPort = 8080))).toMatch(/target group port 8080/);
+    expect(broken((c) => c.bindingsIn.push('modules/knative'))).toMatch(/modules\/knative/);
   });
 });
