@@ -4,8 +4,12 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { EC2NodeClass } from '@kubernetes-models/karpenter/karpenter.k8s.aws/v1';
 import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1';
+import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { crdCacheDir, type GoModuleCrd, goModuleDir } from '../../knative/crd-sources.ts';
+import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
+import { strictify } from '../../knative/validate.ts';
 import {
   ensureTool,
   IN_CI,
@@ -924,6 +928,64 @@ function gatewayLinks(w: GatewayWiring): string[] {
   return problems;
 }
 
+/**
+ * Strict checks (unknown fields rejected) for the EnvoyProxy and GatewayClass Terraform applies: EnvoyProxy's
+ * CRD from Envoy Gateway's Go module at the chart version Terraform pins, GatewayClass's from the Gateway API
+ * module the router's other kinds come from.
+ */
+async function gatewayCrdChecks(): Promise<Record<string, (doc: Yaml) => string[]>> {
+  const version = str(defaultOf(join(TF_ROOT, 'modules/gateway'), 'chart_version'));
+  const envoyProxy: GoModuleCrd = {
+    file: `gateway.envoyproxy.io_envoyproxies@${version}.yaml`,
+    kinds: ['gateway.envoyproxy.io/v1alpha1/EnvoyProxy'],
+    module: 'github.com/envoyproxy/gateway',
+    version,
+    path: 'charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_envoyproxies.yaml',
+  };
+  await ensureGoModuleCrds(crdCacheDir, [envoyProxy]);
+  const gatewayApi = goModuleDir('sigs.k8s.io/gateway-api', 'v1.6.3');
+  if (typeof gatewayApi !== 'string') throw new Error(gatewayApi.error);
+  const ajv = new Ajv({ allErrors: true, strictTypes: false, strictRequired: false });
+  ajv.addVocabulary([
+    'x-kubernetes-preserve-unknown-fields',
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-embedded-resource',
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-map-type',
+    'x-kubernetes-validations',
+  ]);
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  const checks: Record<string, (doc: Yaml) => string[]> = {};
+  const files = [
+    join(crdCacheDir, envoyProxy.file),
+    join(gatewayApi, 'config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml'),
+  ];
+  for (const path of files) {
+    const crd = parseAllDocuments(readFileSync(path, 'utf8'))
+      .map((d) => d.toJS() as Yaml)
+      .find((d) => d?.kind === 'CustomResourceDefinition');
+    for (const v of crd.spec.versions as Yaml[]) {
+      if (!v.served) continue;
+      const validate = ajv.compile(strictify(v.schema.openAPIV3Schema).schema);
+      checks[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = (doc) =>
+        validate(doc)
+          ? []
+          : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+    }
+  }
+  return checks;
+}
+
+function gatewaySchemaProblems(checks: Record<string, (doc: Yaml) => string[]>, docs: Yaml[]): string[] {
+  return docs.flatMap((doc) => {
+    const key = `${doc.apiVersion}/${doc.kind}`;
+    const check = checks[key];
+    return check ? check(doc).map((p) => `${doc.kind}: ${p}`) : [`${key}: no schema`];
+  });
+}
+
 function karpenterProblems(manifests: { kind: string; body: Obj }[]): string[] {
   const problems: string[] = [];
   for (const { kind, body } of manifests) {
@@ -1009,5 +1071,19 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     );
     expect(broken((c) => (c.targetPort = 8080))).toMatch(/target group port 8080/);
     expect(broken((c) => c.bindingsIn.push('modules/knative'))).toMatch(/modules\/knative/);
+  });
+
+  it('EnvoyProxy and GatewayClass validate against Envoy Gateway’s CRD at the pinned chart and Gateway API’s', async (ctx) => {
+    tool('hcl2json', ctx);
+    const checks = await gatewayCrdChecks().catch((err: Error) => {
+      if (IN_CI) throw err;
+      ctx.skip(`CRDs unavailable: ${err.message}`);
+      throw err;
+    });
+    const w = readGatewayWiring();
+    fail('gateway schema', gatewaySchemaProblems(checks, [w.proxy, w.gatewayClass]));
+    const broken = structuredClone(w.proxy);
+    broken.spec.provider.kubernetes.envoyService.serviceName = 'typo';
+    expect(gatewaySchemaProblems(checks, [broken]).join('\n')).toMatch(/serviceName/);
   });
 });

@@ -43,7 +43,7 @@ variable "knative_operator_chart_version" {
 variable "envoy_gateway_chart_version" {
   description = "Version of the Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`), the Gateway API implementation"
   type        = string
-  default     = "v1.10.0"
+  default     = "v1.9.1"
 }
 
 variable "knative_domain" {

@@ -1,7 +1,7 @@
 variable "chart_version" {
   description = "Version of the Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`); it also installs the Gateway API CRDs"
   type        = string
-  default     = "v1.10.0"
+  default     = "v1.9.1"
 }
 
 variable "gateway_class_name" {
