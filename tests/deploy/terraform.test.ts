@@ -986,6 +986,37 @@ function gatewaySchemaProblems(checks: Record<string, (doc: Yaml) => string[]>, 
   });
 }
 
+/**
+ * Every variable without a usable default that a secret's value reads in modules/secrets is set by the
+ * platform module, and every platform variable that feeds one is set by each environment root.
+ */
+function secretValueLinks(): string[] {
+  const problems: string[] = [];
+  const secretsDir = join(TF_ROOT, 'modules/secrets');
+  const read = new Set<string>();
+  for (const [type, , body] of resources(secretsDir, 'resource'))
+    if (type === 'aws_secretsmanager_secret_version')
+      for (const e of expressions(body)) for (const m of e.matchAll(/var\.(\w+)/g)) read.add(m[1] ?? '');
+  const platformDir = join(TF_ROOT, 'modules/platform');
+  const call = named(platformDir, 'module').get('secrets')?.body ?? {};
+  const fromPlatform = new Set<string>();
+  // Only what has no usable default (empty or null) must come from outside; a named default is a choice.
+  const empty = (n: string) =>
+    [undefined, null, ''].includes(defaultOf(secretsDir, n) as string | null | undefined);
+  for (const name of [...read].filter((n) => n !== 'kms_key_arn' && empty(n))) {
+    const arg = call[name];
+    if (arg === undefined) problems.push(`modules/platform does not set secrets.${name}`);
+    const passed = /^\$\{var\.(\w+)\}$/.exec(typeof arg === 'string' ? arg : '')?.[1];
+    if (passed) fromPlatform.add(passed);
+  }
+  for (const env of ENVS) {
+    const platform = named(envDir(env), 'module').get('platform')?.body ?? {};
+    for (const name of fromPlatform)
+      if (platform[name] === undefined) problems.push(`envs/${env} does not set platform.${name}`);
+  }
+  return problems;
+}
+
 function karpenterProblems(manifests: { kind: string; body: Obj }[]): string[] {
   const problems: string[] = [];
   for (const { kind, body } of manifests) {
@@ -1085,5 +1116,10 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     const broken = structuredClone(w.proxy);
     broken.spec.provider.kubernetes.envoyService.serviceName = 'typo';
     expect(gatewaySchemaProblems(checks, [broken]).join('\n')).toMatch(/serviceName/);
+  });
+
+  it('secret values: what modules/secrets writes is set by the platform module and by every root', (ctx) => {
+    tool('hcl2json', ctx);
+    fail('secret value links', secretValueLinks());
   });
 });
