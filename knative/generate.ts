@@ -309,7 +309,7 @@ export function preRolloutJobs(bootstrapServers: string[]) {
     ),
     job(
       'topics',
-      ['node', 'topics/index.mjs'],
+      ['node', 'topics.mjs'],
       [
         { name: 'KAFKA_BROKERS', value: bootstrapServers.join(',') },
         ...kafkaClientEnv,

@@ -4,8 +4,12 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { EC2NodeClass } from '@kubernetes-models/karpenter/karpenter.k8s.aws/v1';
 import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { crdCacheDir, type GoModuleCrd, goModuleDir } from '../../knative/crd-sources.ts';
+import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
+import { strictify } from '../../knative/validate.ts';
 import { docsAssets } from '../../shared/http/docs-page.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
 import {
@@ -839,6 +843,182 @@ function karpenterManifests(): { kind: string; body: Obj }[] {
   );
 }
 
+interface GatewayWiring {
+  /** The gateway module's locals with its variables' defaults filled in. */
+  proxy: Yaml;
+  gatewayClass: Yaml;
+  binding: Yaml;
+  /** knative/gateway/gateway.yaml as generated. */
+  gateway: Yaml;
+  /** The ALB target group's port (modules/ingress). */
+  targetPort: number;
+  /** Where each TargetGroupBinding in terraform/ is declared. */
+  bindingsIn: string[];
+}
+
+function readGatewayWiring(): GatewayWiring {
+  const dir = join(TF_ROOT, 'modules/gateway');
+  const locals = Object.assign({}, ...blocksOf(dir, 'locals').flatMap(({ body }) => blocks(body))) as Obj;
+  const fill = (v: Json): Json => {
+    if (typeof v === 'string') {
+      const whole = /^\$\{(var|local)\.(\w+)\}$/.exec(v);
+      if (whole)
+        return whole[1] === 'var'
+          ? (defaultOf(dir, whole[2] ?? '') ?? null)
+          : fill(locals[whole[2] ?? ''] ?? null);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(fill);
+    if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
+    return v;
+  };
+  const bindingsIn = files
+    .filter((f) => /kind\s*=\s*"TargetGroupBinding"/.test(f.text))
+    .map((f) => relative(TF_ROOT, f.dir));
+  return {
+    proxy: fill(locals.envoy_proxy ?? null),
+    gatewayClass: fill(locals.gateway_class ?? null),
+    binding: fill(locals.target_group_binding ?? null),
+    gateway: parseYaml(readFileSync(join(REPO_ROOT, 'knative/gateway/gateway.yaml'), 'utf8')),
+    targetPort: Number(defaultOf(join(TF_ROOT, 'modules/ingress'), 'target_port')),
+    bindingsIn: [...new Set(bindingsIn)],
+  };
+}
+
+/** ALB target group → TargetGroupBinding → the Envoy proxy Service of the generated Gateway, same port. */
+function gatewayLinks(w: GatewayWiring): string[] {
+  const problems: string[] = [];
+  if (JSON.stringify(w.bindingsIn) !== '["modules/gateway"]')
+    problems.push(
+      `TargetGroupBindings declared in ${w.bindingsIn.join(', ') || 'no module'}, not only modules/gateway`,
+    );
+  const className = w.gateway?.spec?.gatewayClassName;
+  if (w.gatewayClass?.metadata?.name !== className)
+    problems.push(
+      `Gateway concert-public uses class ${className}, Terraform creates ${w.gatewayClass?.metadata?.name}`,
+    );
+  if (w.gatewayClass?.spec?.controllerName !== 'gateway.envoyproxy.io/gatewayclass-controller')
+    problems.push(`class ${className} is not Envoy Gateway's (${w.gatewayClass?.spec?.controllerName})`);
+  const ref = w.gatewayClass?.spec?.parametersRef ?? {};
+  if (
+    ref.kind !== w.proxy?.kind ||
+    ref.name !== w.proxy?.metadata?.name ||
+    ref.namespace !== w.proxy?.metadata?.namespace
+  )
+    problems.push(
+      `class ${className} points at EnvoyProxy ${ref.namespace}/${ref.name}, not the one Terraform creates`,
+    );
+  const service = w.proxy?.spec?.provider?.kubernetes?.envoyService?.name;
+  const target = w.binding?.spec?.serviceRef ?? {};
+  if (!service) problems.push('EnvoyProxy leaves the proxy Service name to Envoy Gateway (a generated hash)');
+  else if (target.name !== service)
+    problems.push(
+      `TargetGroupBinding points at Service ${target.name}, the Gateway's proxy Service is ${service}`,
+    );
+  // Envoy Gateway creates the proxy Service in its own namespace (not the Gateway's).
+  if (w.binding?.metadata?.namespace !== w.proxy?.metadata?.namespace)
+    problems.push(
+      `TargetGroupBinding in ${w.binding?.metadata?.namespace}, the proxy Service in ${w.proxy?.metadata?.namespace}`,
+    );
+  const ports: number[] = (w.gateway?.spec?.listeners ?? []).map((l: Yaml) => l.port);
+  if (!ports.includes(target.port))
+    problems.push(`TargetGroupBinding uses port ${target.port}, the Gateway listens on ${ports.join(', ')}`);
+  // The pods listen on the listener port, moved above the privileged range as Envoy Gateway does.
+  const podPort = target.port < 1024 ? target.port + 10000 : target.port;
+  if (w.targetPort !== podPort)
+    problems.push(`ALB target group port ${w.targetPort}, the proxy pods listen on ${podPort}`);
+  return problems;
+}
+
+/**
+ * Strict checks (unknown fields rejected) for the EnvoyProxy and GatewayClass Terraform applies: EnvoyProxy's
+ * CRD from Envoy Gateway's Go module at the chart version Terraform pins, GatewayClass's from the Gateway API
+ * module the router's other kinds come from.
+ */
+async function gatewayCrdChecks(): Promise<Record<string, (doc: Yaml) => string[]>> {
+  const version = str(defaultOf(join(TF_ROOT, 'modules/gateway'), 'chart_version'));
+  const envoyProxy: GoModuleCrd = {
+    file: `gateway.envoyproxy.io_envoyproxies@${version}.yaml`,
+    kinds: ['gateway.envoyproxy.io/v1alpha1/EnvoyProxy'],
+    module: 'github.com/envoyproxy/gateway',
+    version,
+    path: 'charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_envoyproxies.yaml',
+  };
+  await ensureGoModuleCrds(crdCacheDir, [envoyProxy]);
+  const gatewayApi = goModuleDir('sigs.k8s.io/gateway-api', 'v1.6.3');
+  if (typeof gatewayApi !== 'string') throw new Error(gatewayApi.error);
+  const ajv = new Ajv({ allErrors: true, strictTypes: false, strictRequired: false });
+  ajv.addVocabulary([
+    'x-kubernetes-preserve-unknown-fields',
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-embedded-resource',
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-map-type',
+    'x-kubernetes-validations',
+  ]);
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  const checks: Record<string, (doc: Yaml) => string[]> = {};
+  const files = [
+    join(crdCacheDir, envoyProxy.file),
+    join(gatewayApi, 'config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml'),
+  ];
+  for (const path of files) {
+    const crd = parseAllDocuments(readFileSync(path, 'utf8'))
+      .map((d) => d.toJS() as Yaml)
+      .find((d) => d?.kind === 'CustomResourceDefinition');
+    for (const v of crd.spec.versions as Yaml[]) {
+      if (!v.served) continue;
+      const validate = ajv.compile(strictify(v.schema.openAPIV3Schema).schema);
+      checks[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = (doc) =>
+        validate(doc)
+          ? []
+          : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+    }
+  }
+  return checks;
+}
+
+function gatewaySchemaProblems(checks: Record<string, (doc: Yaml) => string[]>, docs: Yaml[]): string[] {
+  return docs.flatMap((doc) => {
+    const key = `${doc.apiVersion}/${doc.kind}`;
+    const check = checks[key];
+    return check ? check(doc).map((p) => `${doc.kind}: ${p}`) : [`${key}: no schema`];
+  });
+}
+
+/**
+ * Every variable without a usable default that a secret's value reads in modules/secrets is set by the
+ * platform module, and every platform variable that feeds one is set by each environment root.
+ */
+function secretValueLinks(): string[] {
+  const problems: string[] = [];
+  const secretsDir = join(TF_ROOT, 'modules/secrets');
+  const read = new Set<string>();
+  for (const [type, , body] of resources(secretsDir, 'resource'))
+    if (type === 'aws_secretsmanager_secret_version')
+      for (const e of expressions(body)) for (const m of e.matchAll(/var\.(\w+)/g)) read.add(m[1] ?? '');
+  const platformDir = join(TF_ROOT, 'modules/platform');
+  const call = named(platformDir, 'module').get('secrets')?.body ?? {};
+  const fromPlatform = new Set<string>();
+  // Only what has no usable default (empty or null) must come from outside; a named default is a choice.
+  const empty = (n: string) =>
+    [undefined, null, ''].includes(defaultOf(secretsDir, n) as string | null | undefined);
+  for (const name of [...read].filter((n) => n !== 'kms_key_arn' && empty(n))) {
+    const arg = call[name];
+    if (arg === undefined) problems.push(`modules/platform does not set secrets.${name}`);
+    const passed = /^\$\{var\.(\w+)\}$/.exec(typeof arg === 'string' ? arg : '')?.[1];
+    if (passed) fromPlatform.add(passed);
+  }
+  for (const env of ENVS) {
+    const platform = named(envDir(env), 'module').get('platform')?.body ?? {};
+    for (const name of fromPlatform)
+      if (platform[name] === undefined) problems.push(`envs/${env} does not set platform.${name}`);
+  }
+  return problems;
+}
+
 function karpenterProblems(manifests: { kind: string; body: Obj }[]): string[] {
   const problems: string[] = [];
   for (const { kind, body } of manifests) {
@@ -902,6 +1082,47 @@ describe('delivery: names shared by Terraform, workflows and manifests; two appl
     const pool = broken.find((m) => m.kind === 'NodePool')?.body as Yaml;
     pool.spec.disruption.consolidationPolicy = 'Sometimes';
     expect(karpenterProblems(broken).join('\n')).toMatch(/consolidationPolicy/);
+  });
+
+  it('the ALB target group reaches the Gateway: TargetGroupBinding → its Envoy proxy Service, same port', (ctx) => {
+    tool('hcl2json', ctx);
+    const w = readGatewayWiring();
+    fail('gateway links', gatewayLinks(w));
+    const broken = (change: (c: GatewayWiring) => void) => {
+      const copy = structuredClone(w);
+      change(copy);
+      return gatewayLinks(copy).join('\n');
+    };
+    expect(broken((c) => (c.binding.spec.serviceRef.name = 'kourier'))).toMatch(/points at Service kourier/);
+    expect(broken((c) => (c.binding.spec.serviceRef.port = 8080))).toMatch(/uses port 8080/);
+    expect(broken((c) => (c.binding.metadata.namespace = 'kourier-system'))).toMatch(
+      /TargetGroupBinding in kourier-system/,
+    );
+    expect(broken((c) => (c.gateway.spec.gatewayClassName = 'istio'))).toMatch(/uses class istio/);
+    expect(broken((c) => delete c.proxy.spec.provider.kubernetes.envoyService.name)).toMatch(
+      /generated hash/,
+    );
+    expect(broken((c) => (c.targetPort = 8080))).toMatch(/target group port 8080/);
+    expect(broken((c) => c.bindingsIn.push('modules/knative'))).toMatch(/modules\/knative/);
+  });
+
+  it('EnvoyProxy and GatewayClass validate against Envoy Gateway’s CRD at the pinned chart and Gateway API’s', async (ctx) => {
+    tool('hcl2json', ctx);
+    const checks = await gatewayCrdChecks().catch((err: Error) => {
+      if (IN_CI) throw err;
+      ctx.skip(`CRDs unavailable: ${err.message}`);
+      throw err;
+    });
+    const w = readGatewayWiring();
+    fail('gateway schema', gatewaySchemaProblems(checks, [w.proxy, w.gatewayClass]));
+    const broken = structuredClone(w.proxy);
+    broken.spec.provider.kubernetes.envoyService.serviceName = 'typo';
+    expect(gatewaySchemaProblems(checks, [broken]).join('\n')).toMatch(/serviceName/);
+  });
+
+  it('secret values: what modules/secrets writes is set by the platform module and by every root', (ctx) => {
+    tool('hcl2json', ctx);
+    fail('secret value links', secretValueLinks());
   });
 });
 

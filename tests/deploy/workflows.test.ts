@@ -615,8 +615,14 @@ describe('Dockerfile', () => {
       expect(missing, start.stderr).toBeUndefined();
       expect(start.stderr).toMatch(/Invalid configuration[\s\S]*PORT/);
       expect(start.status).toBe(78);
-      // The topics Job runs from the same image: it too must load alone and name what is missing.
-      const topics = spawnSync('node', ['topics.mjs'], {
+      // The pre-rollout Jobs run from the same image: the files their commands name must be in it, and
+      // the topics one must load alone and name what is missing.
+      const jobs = parseAllDocuments(readFileSync(join(repoRoot, 'knative/base/jobs/jobs.yaml'), 'utf8'))
+        .map((d) => d.toJS() as { spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } } })
+        .flatMap((j) => j.spec?.template?.spec?.containers ?? []);
+      for (const c of jobs) expect(readdirSync(runtime), `${c.args?.join(' ')}`).toContain(c.args?.[1]);
+      const topicsArgs = jobs.map((c) => c.args ?? []).find((a) => a.includes('--migrate') === false) ?? [];
+      const topics = spawnSync('node', topicsArgs.slice(1), {
         cwd: runtime,
         env: { PATH: process.env.PATH },
         encoding: 'utf8',

@@ -78,6 +78,7 @@ module "platform" {
   msk_broker_volume_size   = 20
 
   supplied_secret_values = var.supplied_secret_values
+  notify_webhook_url     = var.notify_webhook_url
 
   # Each environment has its own cluster; the overlay knative/overlays/dev deploys into this namespace.
   functions_namespace = "concert-dev"

@@ -40,6 +40,12 @@ variable "eks_admin_principal_arns" {
   default     = []
 }
 
+variable "notify_webhook_url" {
+  description = "Webhook receiver of notify (not a secret, but stored with its signing key in `notify-app`); empty: notify sends nothing"
+  type        = string
+  default     = ""
+}
+
 variable "supplied_secret_values" {
   description = "Secret values supplied from outside by short name (`TF_VAR_supplied_secret_values` in CI); the others are generated"
   type        = map(string)

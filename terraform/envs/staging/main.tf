@@ -76,6 +76,7 @@ module "platform" {
   msk_broker_volume_size   = 100
 
   supplied_secret_values = var.supplied_secret_values
+  notify_webhook_url     = var.notify_webhook_url
 
   # Each environment has its own cluster; the overlay knative/overlays/staging deploys into this namespace.
   functions_namespace = "concert-staging"

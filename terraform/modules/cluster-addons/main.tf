@@ -2,8 +2,8 @@
 # created the cluster, so the Kubernetes and Helm providers are configured from a cluster that already exists.
 
 ################################################################################
-# Controllers: load balancer binding and External Secrets first, then Knative (its TargetGroupBinding needs
-# the controller's CRD)
+# Controllers: load balancer binding and External Secrets first, then Knative, then the Gateway (its
+# TargetGroupBinding needs the controller's CRD, its ReferenceGrant Kourier's namespace)
 ################################################################################
 
 module "eks_addons" {
@@ -20,15 +20,26 @@ module "eks_addons" {
 module "knative" {
   source = "../knative"
 
-  operator_chart_version           = var.knative_operator_chart_version
-  domain                           = var.knative_domain
-  high_availability_replicas       = var.knative_ha_replicas
-  target_group_arn                 = var.target_group_arn
-  kafka_source_role_arn            = var.kafka_source_role_arn
-  kafka_source_service_account     = "knative-kafka-source-data-plane"
-  load_balancer_controller_release = module.eks_addons.load_balancer_controller_release
+  operator_chart_version       = var.knative_operator_chart_version
+  domain                       = var.knative_domain
+  high_availability_replicas   = var.knative_ha_replicas
+  kafka_source_role_arn        = var.kafka_source_role_arn
+  kafka_source_service_account = "knative-kafka-source-data-plane"
 
   depends_on = [module.eks_addons]
+}
+
+# The public host: Envoy Gateway serves the generated Gateway and HTTPRoutes and forwards to Kourier, whose
+# namespace (for the ReferenceGrant) exists only after Knative; the ALB's targets are its proxy pods.
+module "gateway" {
+  source = "../gateway"
+
+  chart_version                    = var.envoy_gateway_chart_version
+  proxy_replicas                   = var.knative_ha_replicas
+  target_group_arn                 = var.target_group_arn
+  load_balancer_controller_release = module.eks_addons.load_balancer_controller_release
+
+  depends_on = [module.eks_addons, module.knative]
 }
 
 ################################################################################

@@ -23,7 +23,7 @@ variable "oidc_issuer" {
 }
 
 variable "target_group_arn" {
-  description = "ALB target group the Kourier gateway is bound to"
+  description = "ALB target group the public Gateway's Envoy proxy pods are bound to"
   type        = string
   default     = ""
 }
@@ -38,6 +38,12 @@ variable "knative_operator_chart_version" {
   description = "Version of the `knative-operator` chart"
   type        = string
   default     = "v1.22.3"
+}
+
+variable "envoy_gateway_chart_version" {
+  description = "Version of the Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`), the Gateway API implementation"
+  type        = string
+  default     = "v1.9.1"
 }
 
 variable "knative_domain" {

@@ -107,7 +107,7 @@ resource "aws_s3_bucket_policy" "logs" {
 }
 
 ################################################################################
-# Application Load Balancer in front of the Knative ingress (Kourier)
+# Application Load Balancer in front of the public Gateway (Envoy Gateway, then Kourier)
 ################################################################################
 
 resource "aws_security_group" "this" {

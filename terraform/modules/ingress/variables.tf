@@ -29,9 +29,9 @@ variable "node_security_group_id" {
 }
 
 variable "target_port" {
-  description = "Container port of the Knative ingress gateway (Kourier's Envoy listens for HTTP on 8080)"
+  description = "Container port of the public Gateway's Envoy pods: Envoy Gateway moves a listener port below 1024 up by 10000, so listener 80 is 10080"
   type        = number
-  default     = 8080
+  default     = 10080
 }
 
 variable "health_check_path" {
@@ -47,7 +47,7 @@ variable "health_check_port" {
 }
 
 variable "health_check_matcher" {
-  description = "HTTP codes that count as healthy. Envoy answers 404 for a request whose Host matches no Knative route, which still proves it is up and routing"
+  description = "HTTP codes that count as healthy. Envoy answers 404 for a request whose Host matches no route, which still proves it is up and routing"
   type        = string
   default     = "200-404"
 }

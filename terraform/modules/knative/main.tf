@@ -30,7 +30,7 @@ resource "kubectl_manifest" "serving" {
     spec = {
       "high-availability" = { replicas = var.high_availability_replicas }
       ingress = {
-        # ClusterIP: the public entry is the Terraform-owned ALB (with WAF), bound to the gateway pods by IP.
+        # ClusterIP: only the public Gateway (modules/gateway) reaches it, through `kourier-internal`.
         kourier = { enabled = true, "service-type" = "ClusterIP" }
       }
       config = {
@@ -54,7 +54,7 @@ resource "kubectl_manifest" "serving" {
   server_side_apply = true
   wait              = true
 
-  # Kourier's namespace and Service exist only once the operator reports Serving ready.
+  # Kourier's namespace and Service (the Gateway's backend) exist only once the operator reports Serving ready.
   wait_for {
     condition {
       type   = "Ready"
@@ -94,26 +94,4 @@ resource "kubernetes_service_account_v1" "kafka_source" {
       "eks.amazonaws.com/role-arn" = var.kafka_source_role_arn
     }
   }
-}
-
-resource "kubectl_manifest" "target_group_binding" {
-  yaml_body = yamlencode({
-    apiVersion = "elbv2.k8s.aws/v1beta1"
-    kind       = "TargetGroupBinding"
-    metadata = {
-      name      = "knative-ingress"
-      namespace = "kourier-system"
-      # Orders this after the controller that serves the CRD (and reconciles it).
-      annotations = { "concert.dev/managed-by-release" = var.load_balancer_controller_release }
-    }
-    spec = {
-      serviceRef     = { name = "kourier", port = 80 }
-      targetGroupARN = var.target_group_arn
-      targetType     = "ip"
-    }
-  })
-
-  server_side_apply = true
-
-  depends_on = [kubectl_manifest.serving]
 }

@@ -11,15 +11,9 @@ variable "domain" {
 }
 
 variable "high_availability_replicas" {
-  description = "Replicas of the Knative control plane components (activator, autoscaler, controllers, Kourier gateway)"
+  description = "Replicas of the Knative control plane components (activator, autoscaler, controllers, Kourier)"
   type        = number
   default     = 2
-}
-
-variable "target_group_arn" {
-  description = "ALB target group the Kourier gateway pods are bound to (TargetGroupBinding)"
-  type        = string
-  default     = null
 }
 
 variable "kafka_source_role_arn" {
@@ -34,8 +28,3 @@ variable "kafka_source_service_account" {
   default     = "knative-kafka-source-data-plane"
 }
 
-variable "load_balancer_controller_release" {
-  description = "Helm release of the AWS Load Balancer Controller (the TargetGroupBinding CRD must exist first)"
-  type        = string
-  default     = null
-}

@@ -83,16 +83,17 @@ module "eks" {
 module "secrets" {
   source = "../secrets"
 
-  path_prefix     = "concert/${var.environment}"
-  kms_key_arn     = module.kms_data.key_arn
-  supplied_values = var.supplied_secret_values
-  db_host         = module.rds.proxy_endpoint
-  db_port         = module.rds.port
-  db_name         = module.rds.db_name
-  db_read_host    = module.rds.read_endpoint
-  redis_host      = module.redis.primary_endpoint
-  redis_port      = module.redis.port
-  tags            = local.tags
+  path_prefix        = "concert/${var.environment}"
+  kms_key_arn        = module.kms_data.key_arn
+  supplied_values    = var.supplied_secret_values
+  notify_webhook_url = var.notify_webhook_url
+  db_host            = module.rds.proxy_endpoint
+  db_port            = module.rds.port
+  db_name            = module.rds.db_name
+  db_read_host       = module.rds.read_endpoint
+  redis_host         = module.redis.primary_endpoint
+  redis_port         = module.redis.port
+  tags               = local.tags
 }
 
 module "rds" {
@@ -151,7 +152,7 @@ module "msk" {
 
 
 ################################################################################
-# Public entry: WAF -> ALB -> Kourier
+# Public entry: WAF -> ALB -> Envoy Gateway -> Kourier
 ################################################################################
 
 module "waf" {

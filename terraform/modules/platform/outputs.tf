@@ -133,7 +133,7 @@ output "oidc_issuer" {
 }
 
 output "target_group_arn" {
-  description = "ALB target group of the Knative ingress (TargetGroupBinding)"
+  description = "ALB target group of the public Gateway's Envoy proxy pods (TargetGroupBinding)"
   value       = try(module.ingress.target_group_arn, null)
 }
 

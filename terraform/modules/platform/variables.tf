@@ -292,6 +292,12 @@ variable "log_retention_in_days" {
   default     = 365
 }
 
+variable "notify_webhook_url" {
+  description = "Where notify posts signed notifications (the `url` of the `notify-app` secret); empty: notify records them and sends nothing"
+  type        = string
+  default     = ""
+}
+
 variable "supplied_secret_values" {
   description = "Secret values given from outside by short name (e.g. `auth-jwt` shared with an identity provider); the rest are generated"
   type        = map(string)
