@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { goModuleCrdSources, goModuleDir } from '../../knative/crd-sources.ts';
+import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
 import {
   clusterLocalHost,
   httpRoute,
@@ -111,6 +112,8 @@ let operations: Operation[];
 const apps = new Map<string, ReturnType<typeof createHttpApp>>();
 
 beforeAll(async () => {
+  // External Secrets' CRDs for the validator, whichever deploy file runs first.
+  await ensureGoModuleCrds();
   server = await startTestServer();
   const doc = (await call(server, 'GET', '/openapi.json')).body as { paths: Record<string, object> };
   operations = Object.entries(doc.paths).flatMap(([template, item]) =>

@@ -13,8 +13,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
 import { configSchema } from '../../shared/config.ts';
 import {
   ensureGoTool,
@@ -251,6 +252,10 @@ describe('GitHub workflows', () => {
 // ---------------------------------------------------------------------------------------------------
 describe('knative/deploy.sh against a recording kubectl', () => {
   const kustomize = tryTool(() => ensureGoTool(goTools.kustomize));
+  // deploy.sh validates what it renders; External Secrets' CRDs must be cached whichever file runs first.
+  beforeAll(async () => {
+    await ensureGoModuleCrds();
+  });
 
   it.skipIf(!('tool' in kustomize))(
     'applies only the changed Services pinned by digest; canary names the revision and splits 90/10',
