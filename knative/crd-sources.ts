@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -40,7 +39,7 @@ export const crdSources: CrdSource[] = [
 /**
  * CRDs taken from a Go module's release as the Go module proxy serves its zip (a registry, reachable where
  * GitHub is not; the proxy here serves the zip but not the version's metadata, so `go mod download` cannot
- * fetch it): External Secrets Operator, at the version the chart in terraform installs.
+ * fetch it): External Secrets Operator, at the version the chart in terraform installs, and Gateway API.
  */
 export interface GoModuleCrd {
   file: string;
@@ -53,7 +52,20 @@ export interface GoModuleCrd {
 
 const eso = { module: 'github.com/external-secrets/external-secrets', version: 'v1.0.0' };
 
+const gatewayApi = { module: 'sigs.k8s.io/gateway-api', version: 'v1.6.3' };
+/** The Gateway API router's kinds, from the standard channel. */
+const gatewayCrd = (kind: string, plural: string, version = 'v1'): GoModuleCrd => ({
+  file: `gateway.networking.k8s.io_${plural}.yaml`,
+  kinds: [`gateway.networking.k8s.io/${version}/${kind}`],
+  ...gatewayApi,
+  path: `config/crd/standard/gateway.networking.k8s.io_${plural}.yaml`,
+});
+
 export const goModuleCrds: GoModuleCrd[] = [
+  gatewayCrd('HTTPRoute', 'httproutes'),
+  gatewayCrd('Gateway', 'gateways'),
+  gatewayCrd('GatewayClass', 'gatewayclasses'),
+  gatewayCrd('ReferenceGrant', 'referencegrants', 'v1beta1'),
   {
     file: 'external-secrets.io_externalsecrets.yaml',
     kinds: ['external-secrets.io/v1/ExternalSecret'],
@@ -92,63 +104,4 @@ export function missingCrdMessage(source: CrdSource, dirs: string[]): string {
     `no CRD schema for ${source.kinds.join(' / ')}: ${source.file} is in none of ${dirs.join(', ')}; ` +
     `run \`${fetchCommand}\` or set KNATIVE_CRDS_DIR to a folder that has it`
   );
-}
-
-/**
- * CRDs that ship inside a Go module: the Go module proxy serves the module's whole tree at a pinned version
- * (checked against the checksum database), so no download site is needed. The Gateway API router's kinds
- * come from the standard channel of sigs.k8s.io/gateway-api.
- */
-export interface GoModuleCrdSource {
-  module: string;
-  version: string;
-  /** Path inside the module. */
-  file: string;
-  kinds: string[];
-}
-
-const gatewayApi = { module: 'sigs.k8s.io/gateway-api', version: 'v1.6.3' };
-export const goModuleCrdSources: GoModuleCrdSource[] = [
-  {
-    ...gatewayApi,
-    file: 'config/crd/standard/gateway.networking.k8s.io_httproutes.yaml',
-    kinds: ['gateway.networking.k8s.io/v1/HTTPRoute'],
-  },
-  {
-    ...gatewayApi,
-    file: 'config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml',
-    kinds: ['gateway.networking.k8s.io/v1beta1/ReferenceGrant'],
-  },
-  {
-    ...gatewayApi,
-    file: 'config/crd/standard/gateway.networking.k8s.io_gateways.yaml',
-    kinds: ['gateway.networking.k8s.io/v1/Gateway'],
-  },
-];
-
-/** A module cache inside the repository's ignored tools folder, so nothing outside the checkout changes. */
-export const goModCacheDir = join(repoRoot, '.tools', 'gomod');
-
-const moduleDirs = new Map<string, string | { error: string }>();
-
-/** The module's unpacked tree (downloaded once by `go mod download`), or why it cannot be had. */
-export function goModuleDir(module: string, version: string): string | { error: string } {
-  const key = `${module}@${version}`;
-  const known = moduleDirs.get(key);
-  if (known) return known;
-  const result = spawnSync('go', ['mod', 'download', '-json', key], {
-    encoding: 'utf8',
-    cwd: repoRoot,
-    env: { ...process.env, GOMODCACHE: goModCacheDir, GOFLAGS: '-modcacherw', GO111MODULE: 'on' },
-    timeout: 5 * 60_000,
-  });
-  let found: string | { error: string };
-  if (result.error || result.status !== 0) {
-    found = { error: `go mod download ${key} failed: ${result.error?.message ?? result.stderr.trim()}` };
-  } else {
-    const dir = (JSON.parse(result.stdout) as { Dir?: string }).Dir;
-    found = dir && existsSync(dir) ? dir : { error: `go mod download ${key} gave no module directory` };
-  }
-  moduleDirs.set(key, found);
-  return found;
 }

@@ -12,9 +12,7 @@ import {
   crdSources,
   fetchCommand,
   findCrdFile,
-  goModuleCrdSources,
   goModuleCrds,
-  goModuleDir,
   missingCrdMessage,
 } from './crd-sources.ts';
 
@@ -309,11 +307,6 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
         sources[key] = { kind: 'missing', message: missingCrdMessage(source, dirs) };
       }
     }
-  }
-  for (const source of goModuleCrdSources) {
-    const dir = goModuleDir(source.module, source.version);
-    if (typeof dir === 'string') addCrd(join(dir, source.file), source.kinds);
-    else for (const key of source.kinds) sources[key] = { kind: 'missing', message: dir.error };
   }
   for (const [key, schema] of Object.entries(handSchemas)) checks.set(key, compiled(ajv.compile(schema)));
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { goModuleCrdSources, goModuleDir } from '../../knative/crd-sources.ts';
+import { crdCacheDir, goModuleCrds } from '../../knative/crd-sources.ts';
 import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
 import {
   clusterLocalHost,
@@ -172,12 +172,8 @@ async function misrouted(rules: HttpRouteRule[], namespace: string): Promise<str
 
 describe('the public HTTPRoute', () => {
   it('quotes the precedence this matcher implements from the CRD it is validated against', () => {
-    const source = goModuleCrdSources.find((s) =>
-      s.kinds.includes('gateway.networking.k8s.io/v1/HTTPRoute'),
-    )!;
-    const dir = goModuleDir(source.module, source.version);
-    if (typeof dir !== 'string') throw new Error(dir.error);
-    const crd = readFileSync(join(dir, source.file), 'utf8').replaceAll(/\s+/g, ' ');
+    const file = goModuleCrds.find((c) => c.kinds.includes('gateway.networking.k8s.io/v1/HTTPRoute'))!.file;
+    const crd = readFileSync(join(crdCacheDir, file), 'utf8').replaceAll(/\s+/g, ' ');
     for (const rule of [
       '* "Exact" path match. * "Prefix" path match with largest number of characters. * Method match.',
       'precedence MUST be granted to the FIRST matching rule (in list order)',

@@ -7,7 +7,7 @@ import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { crdCacheDir, type GoModuleCrd, goModuleDir } from '../../knative/crd-sources.ts';
+import { crdCacheDir, type GoModuleCrd, goModuleCrds } from '../../knative/crd-sources.ts';
 import { ensureGoModuleCrds } from '../../knative/fetch-go-crds.ts';
 import { strictify } from '../../knative/validate.ts';
 import { docsAssets } from '../../shared/http/docs-page.ts';
@@ -944,9 +944,10 @@ async function gatewayCrdChecks(): Promise<Record<string, (doc: Yaml) => string[
     version,
     path: 'charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_envoyproxies.yaml',
   };
-  await ensureGoModuleCrds(crdCacheDir, [envoyProxy]);
-  const gatewayApi = goModuleDir('sigs.k8s.io/gateway-api', 'v1.6.3');
-  if (typeof gatewayApi !== 'string') throw new Error(gatewayApi.error);
+  const gatewayClass = goModuleCrds.find((c) =>
+    c.kinds.includes('gateway.networking.k8s.io/v1/GatewayClass'),
+  )!;
+  await ensureGoModuleCrds(crdCacheDir, [envoyProxy, gatewayClass]);
   const ajv = new Ajv({ allErrors: true, strictTypes: false, strictRequired: false });
   ajv.addVocabulary([
     'x-kubernetes-preserve-unknown-fields',
@@ -960,10 +961,7 @@ async function gatewayCrdChecks(): Promise<Record<string, (doc: Yaml) => string[
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   const checks: Record<string, (doc: Yaml) => string[]> = {};
-  const files = [
-    join(crdCacheDir, envoyProxy.file),
-    join(gatewayApi, 'config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml'),
-  ];
+  const files = [join(crdCacheDir, envoyProxy.file), join(crdCacheDir, gatewayClass.file)];
   for (const path of files) {
     const crd = parseAllDocuments(readFileSync(path, 'utf8'))
       .map((d) => d.toJS() as Yaml)
