@@ -36,18 +36,23 @@ export function databaseSslMode(value: string): DatabaseSslMode | null {
   return databaseSslModes.find((known) => known === mode) ?? null;
 }
 
-// The value is not echoed: it may hold a password.
-export function databaseUrlProblem(value: string): string | null {
+/** The URL, or what is wrong with its form (scheme, host), followed by the accepted forms. */
+function serviceUrl(value: string, schemes: string[], forms: string): URL | string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return `not a URL; ${databaseForm}`;
+    return `not a URL; ${forms}`;
   }
-  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
-    return `scheme "${url.protocol}" is not supported; ${databaseForm}`;
-  }
-  if (!url.hostname) return `has no host; ${databaseForm}`;
+  if (!schemes.includes(url.protocol)) return `scheme "${url.protocol}" is not supported; ${forms}`;
+  if (!url.hostname) return `has no host; ${forms}`;
+  return url;
+}
+
+// The value is not echoed: it may hold a password.
+export function databaseUrlProblem(value: string): string | null {
+  const url = serviceUrl(value, ['mysql:', 'mariadb:'], databaseForm);
+  if (typeof url === 'string') return url;
   if (url.pathname.length <= 1) return `names no database; ${databaseForm}`;
   const mode = url.searchParams.get('ssl-mode');
   if (mode !== null && !databaseSslModes.some((known) => known === mode.toUpperCase())) {
@@ -70,16 +75,8 @@ const redisForms =
 
 export function redisUrlProblem(value: string): string | null {
   if (value.startsWith('/')) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `not a URL; ${redisForms}`;
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return `scheme "${url.protocol}" is not supported; ${redisForms}`;
-  }
-  if (!url.hostname) return `has no host; ${redisForms}`;
+  const url = serviceUrl(value, ['redis:', 'rediss:'], redisForms);
+  if (typeof url === 'string') return url;
   if (!/^\/?\d*$/.test(url.pathname)) return `the path must be a database number; ${redisForms}`;
   return null;
 }
