@@ -61,6 +61,8 @@ const gatewayCrd = (kind: string, plural: string, version = 'v1'): GoModuleCrd =
   path: `config/crd/standard/gateway.networking.k8s.io_${plural}.yaml`,
 });
 
+const karpenter = { module: 'github.com/aws/karpenter-provider-aws', version: 'v1.8.2' };
+
 export const goModuleCrds: GoModuleCrd[] = [
   gatewayCrd('HTTPRoute', 'httproutes'),
   gatewayCrd('Gateway', 'gateways'),
@@ -77,6 +79,40 @@ export const goModuleCrds: GoModuleCrd[] = [
     kinds: ['external-secrets.io/v1/SecretStore'],
     ...eso,
     path: 'config/crds/bases/external-secrets.io_secretstores.yaml',
+  },
+  {
+    file: 'karpenter.sh_nodepools.yaml',
+    kinds: ['karpenter.sh/v1/NodePool'],
+    ...karpenter,
+    path: 'pkg/apis/crds/karpenter.sh_nodepools.yaml',
+  },
+  {
+    file: 'karpenter.k8s.aws_ec2nodeclasses.yaml',
+    kinds: ['karpenter.k8s.aws/v1/EC2NodeClass'],
+    ...karpenter,
+    path: 'pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml',
+  },
+];
+
+/**
+ * Core kinds (Job, Secret, ConfigMap) have no CRD: their schemas are the OpenAPI v3 documents a Kubernetes
+ * release publishes under api/openapi-spec/v3, taken from the Kubernetes module at the minor EKS runs
+ * (terraform/modules/eks `kubernetes_version`). Each kind is found by its `x-kubernetes-group-version-kind`.
+ */
+const kubernetes = { module: 'k8s.io/kubernetes', version: 'v1.33.6' };
+
+export const coreOpenApiSources: GoModuleCrd[] = [
+  {
+    file: `kubernetes-${kubernetes.version}-api-v1.json`,
+    kinds: ['v1/Secret', 'v1/ConfigMap'],
+    ...kubernetes,
+    path: 'api/openapi-spec/v3/api__v1_openapi.json',
+  },
+  {
+    file: `kubernetes-${kubernetes.version}-apis-batch-v1.json`,
+    kinds: ['batch/v1/Job'],
+    ...kubernetes,
+    path: 'api/openapi-spec/v3/apis__batch__v1_openapi.json',
   },
 ];
 

@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crdCacheDir, type GoModuleCrd, goModuleCrds } from './crd-sources.ts';
+import { coreOpenApiSources, crdCacheDir, type GoModuleCrd, goModuleCrds } from './crd-sources.ts';
 
 const proxy = 'https://proxy.golang.org';
 
 /**
- * Puts each Go-module CRD file into `dir` unless it is there already: downloads the module's zip once from
+ * Puts each Go-module schema file (CRDs, and the Kubernetes OpenAPI documents) into `dir` unless it is there already: downloads the module's zip once from
  * the Go module proxy and extracts the one file (with `unzip`). Returns the files it wrote.
  */
 export async function ensureGoModuleCrds(
   dir = crdCacheDir,
-  crds: GoModuleCrd[] = goModuleCrds,
+  crds: GoModuleCrd[] = [...goModuleCrds, ...coreOpenApiSources],
 ): Promise<string[]> {
   const wanted = crds.filter((crd) => !existsSync(join(dir, crd.file)));
   if (wanted.length === 0) return [];

@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1';
 import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1';
 import { PingSource as PingSourceV1beta2 } from '@kubernetes-models/knative/sources.knative.dev/v1beta2';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Job } from 'kubernetes-models/batch/v1';
-import { Secret } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
+import { coreKindSchemas } from './core-schemas.ts';
 import {
+  type CrdSource,
+  coreOpenApiSources,
   crdSearchDirs,
   crdSources,
   fetchCommand,
   findCrdFile,
+  type GoModuleCrd,
   goModuleCrds,
   missingCrdMessage,
 } from './crd-sources.ts';
@@ -22,9 +23,11 @@ import {
  *  1. Schema: each object against the openAPIV3Schema of its CRD version (the upstream CRD files, found
  *     by knative/crd-sources.ts), made STRICT: every object node rejects fields its schema does not list,
  *     except where the CRD says `x-kubernetes-preserve-unknown-fields`. `metadata` is checked against
- *     ObjectMeta, as the API server does. Without a CRD file, Service and PingSource fall back to the
- *     models of `@kubernetes-models/knative`, which check types and required fields but let unknown
- *     fields through; a kind with neither is refused with the command that fetches its CRD.
+ *     ObjectMeta, as the API server does. Core kinds (Job, Secret, ConfigMap) are checked the same way
+ *     against the OpenAPI v3 documents of the Kubernetes release (knative/core-schemas.ts). Without a CRD
+ *     file, Service and PingSource fall back to the models of `@kubernetes-models/knative`, which check
+ *     types and required fields but let unknown fields through; a kind with neither is refused with the
+ *     command that fetches its schema.
  *  2. Admission: the rules Knative's webhooks enforce that the schemas cannot express (annotation ranges
  *     and enums, containerConcurrency, reserved env and ports, traffic, KafkaSource enums, ISO-8601
  *     durations, PingSource cron).
@@ -67,7 +70,7 @@ export interface StrictSchema {
  * Closes every object node that the CRD does not explicitly leave open. `x-kubernetes-int-or-string`
  * becomes integer-or-string; formats other than int32/int64 are dropped (Kubernetes treats them as hints).
  */
-export function strictify(crdSchema: Schema): StrictSchema {
+export function strictify(crdSchema: Schema, options: { requireSpec?: boolean } = {}): StrictSchema {
   const openPaths: string[] = [];
   const walk = (node: unknown, path: string): unknown => {
     if (Array.isArray(node)) return node.map((n, i) => walk(n, `${path}[${i}]`));
@@ -105,71 +108,21 @@ export function strictify(crdSchema: Schema): StrictSchema {
     metadata: objectMeta,
   };
   schema.required = [
-    ...new Set([...((schema.required as string[]) ?? []), 'apiVersion', 'kind', 'metadata', 'spec']),
+    ...new Set([
+      ...((schema.required as string[]) ?? []),
+      'apiVersion',
+      'kind',
+      'metadata',
+      ...((options.requireSpec ?? true) ? ['spec'] : []),
+    ]),
   ];
   return { schema, openPaths };
 }
 
-/** Kinds without a CRD file here: the core ConfigMap and KafkaSink (eventing-kafka-broker), written by hand. */
-const handSchemas: Record<string, Schema> = {
-  'v1/ConfigMap': {
-    type: 'object',
-    additionalProperties: false,
-    required: ['apiVersion', 'kind', 'metadata'],
-    properties: {
-      apiVersion: { const: 'v1' },
-      kind: { const: 'ConfigMap' },
-      metadata: objectMeta,
-      data: { type: 'object', additionalProperties: { type: 'string' } },
-      binaryData: { type: 'object', additionalProperties: { type: 'string' } },
-      immutable: { type: 'boolean' },
-    },
-  },
-  'eventing.knative.dev/v1alpha1/KafkaSink': {
-    type: 'object',
-    additionalProperties: false,
-    required: ['apiVersion', 'kind', 'metadata', 'spec'],
-    properties: {
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
-      metadata: objectMeta,
-      spec: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['topic', 'bootstrapServers'],
-        properties: {
-          topic: { type: 'string', minLength: 1 },
-          bootstrapServers: { type: 'array', minItems: 1, items: { type: 'string' } },
-          numPartitions: { type: 'integer', minimum: 1 },
-          replicationFactor: { type: 'integer', minimum: 1 },
-          contentMode: { enum: ['binary', 'structured'] },
-          auth: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              secret: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  ref: {
-                    type: 'object',
-                    additionalProperties: false,
-                    required: ['name'],
-                    properties: { name: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-
-/** Where a kind's schema came from: a CRD file (strict), the npm models (loose), or nowhere. */
+/** Where a kind's schema came from: a CRD or OpenAPI file (strict), the npm models (loose), or nowhere. */
 export type SchemaSource =
   | { kind: 'crd'; path: string }
+  | { kind: 'openapi'; path: string }
   | { kind: 'package'; name: string }
   | { kind: 'missing'; message: string };
 
@@ -184,6 +137,8 @@ export interface Validator {
 export interface ValidatorOptions {
   /** Folders searched for the CRD files; default `$KNATIVE_CRDS_DIR`, then the fetch cache. */
   crdDirs?: string[];
+  /** More CRD files to check against (kinds applied by Terraform rather than kustomize). */
+  extraCrdFiles?: string[];
 }
 
 const modelsPackage = '@kubernetes-models/knative';
@@ -222,12 +177,6 @@ function knativeDefaultsFilled(e: ErrorObject): boolean {
 
 const servingModel = modelCheck((doc) => new Service(doc));
 
-/** Core kinds checked with the maintained Kubernetes models (`kubernetes-models`), envelope closed. */
-const coreModelChecks: Record<string, (doc: Manifest) => ErrorObject[]> = {
-  'batch/v1/Job': modelCheck((doc) => new Job(doc)),
-  'v1/Secret': modelCheck((doc) => new Secret(doc)),
-};
-
 const modelChecks: Record<string, (doc: Manifest) => ErrorObject[]> = {
   'serving.knative.dev/v1/Service': (doc) => servingModel(doc).filter((e) => !knativeDefaultsFilled(e)),
   'sources.knative.dev/v1/PingSource': modelCheck((doc) => new PingSource(doc)),
@@ -262,9 +211,6 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   const openPaths: Record<string, string[]> = {};
   const compiled = (fn: ValidateFunction) => (doc: Manifest) => (fn(doc) ? [] : (fn.errors ?? []));
   const checkEnvelope = compiled(ajv.compile(envelope));
-  const checkEnvelopeNoSpec = compiled(
-    ajv.compile({ ...envelope, required: ['apiVersion', 'kind', 'metadata'] }),
-  );
 
   const addCrd = (path: string, only?: string[]) => {
     const crd = parseAllDocuments(readFileSync(path, 'utf8'))
@@ -282,17 +228,26 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     }
   };
 
-  for (const [key, model] of Object.entries(coreModelChecks)) {
-    checks.set(key, (doc) => [...checkEnvelopeNoSpec(doc), ...model(doc)]);
-    sources[key] = { kind: 'package', name: 'kubernetes-models' };
+  for (const source of coreOpenApiSources) {
+    const path = findCrdFile(source.file, dirs);
+    const found = path ? coreKindSchemas(JSON.parse(readFileSync(path, 'utf8')), source.kinds) : {};
+    for (const key of source.kinds) {
+      const schema = found[key];
+      if (!path || !schema) {
+        const why = path ? `${path} has no schema for ${key}` : undefined;
+        sources[key] = { kind: 'missing', message: why ?? missingCrdMessage(goSource(source), dirs) };
+        continue;
+      }
+      const strict = strictify(schema, {
+        requireSpec: (schema.properties as Schema | undefined)?.spec !== undefined,
+      });
+      checks.set(key, compiled(ajv.compile(strict.schema)));
+      sources[key] = { kind: 'openapi', path };
+      openPaths[key] = strict.openPaths;
+    }
   }
 
-  const goSources = goModuleCrds.map((crd) => ({
-    file: crd.file,
-    kinds: crd.kinds,
-    url: `${crd.module}@${crd.version}/${crd.path} (Go module proxy)`,
-  }));
-  for (const source of [...crdSources, ...goSources]) {
+  for (const source of [...crdSources, ...goModuleCrds.map(goSource)]) {
     const path = findCrdFile(source.file, dirs);
     if (path) {
       addCrd(path);
@@ -308,7 +263,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       }
     }
   }
-  for (const [key, schema] of Object.entries(handSchemas)) checks.set(key, compiled(ajv.compile(schema)));
+  for (const path of options.extraCrdFiles ?? []) addCrd(path);
 
   return {
     kinds: [...checks.keys()],
@@ -333,11 +288,21 @@ export function describeSources(validator: Validator): string {
     .map(([key, s]) =>
       s.kind === 'crd'
         ? `${key}: CRD ${s.path}`
-        : s.kind === 'package'
-          ? `${key}: ${s.name} (types and required fields; unknown fields not rejected)`
-          : `${key}: MISSING`,
+        : s.kind === 'openapi'
+          ? `${key}: Kubernetes OpenAPI ${s.path}`
+          : s.kind === 'package'
+            ? `${key}: ${s.name} (types and required fields; unknown fields not rejected)`
+            : `${key}: MISSING`,
     )
     .join('\n');
+}
+
+function goSource(crd: GoModuleCrd): CrdSource {
+  return {
+    file: crd.file,
+    kinds: crd.kinds,
+    url: `${crd.module}@${crd.version}/${crd.path} (Go module proxy)`,
+  };
 }
 
 export function kindKey(doc: Manifest): string {

@@ -725,6 +725,46 @@ describe('where the schemas come from', () => {
     }
   });
 
+  it('Jobs, Secrets and ConfigMaps are checked strictly against the OpenAPI of the Kubernetes minor EKS runs', () => {
+    const eksMinor = /variable "kubernetes_version"[^}]*default\s*=\s*"([\d.]+)"/.exec(
+      readFileSync(join(repoRoot, 'terraform/modules/eks/variables.tf'), 'utf8'),
+    )?.[1];
+    for (const key of ['batch/v1/Job', 'v1/Secret', 'v1/ConfigMap']) {
+      const source = validator.sources[key];
+      expect(source?.kind, `${key}: ${JSON.stringify(source)}`).toBe('openapi');
+      expect(source?.kind === 'openapi' && source.path).toContain(`kubernetes-v${eksMinor}.`);
+    }
+    const files = renderAll(spec);
+    const core = ['base/jobs/jobs.yaml', 'base/jobs/secrets.yaml', 'base/sources/kafka-auth.yaml'].flatMap(
+      (path) => parseManifests(files.get(path) ?? ''),
+    );
+    const job = core.find((d) => d.kind === 'Job')!;
+    const secret = core.find((d) => d.kind === 'Secret')!;
+    expect(job && secret).toBeTruthy();
+    expect(validateAll(core, validator)).toEqual([]);
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'concert-config' },
+      data: { A: '1' },
+    };
+    expect(validateAll([configMap], validator)).toEqual([]);
+
+    const broken: [Manifest, RegExp][] = [];
+    const typoSpec = structuredClone(job);
+    typoSpec.spec.bakoffLimit = 3;
+    broken.push([typoSpec, /unknown field "bakoffLimit"/]);
+    const typoContainer = structuredClone(job);
+    typoContainer.spec.template.spec.containers[0].imagePullPolcy = 'Always';
+    broken.push([typoContainer, /unknown field "imagePullPolcy"/]);
+    const wrongType = structuredClone(job);
+    wrongType.spec.backoffLimit = 'three';
+    broken.push([wrongType, /backoffLimit: must be integer/]);
+    broken.push([{ ...structuredClone(secret), stringdata: {} }, /unknown field "stringdata"/]);
+    broken.push([{ ...configMap, data: { A: 1 } }, /data\/A: must be string/]);
+    for (const [doc, problem] of broken) expect(validateAll([doc], validator).join('\n')).toMatch(problem);
+  });
+
   it('a CRD file found in the search folders wins over the models package', () => {
     const dirs = crdSearchDirs();
     const served = validator.sources['serving.knative.dev/v1/Service'];

@@ -73,7 +73,7 @@ variable "function_role_arns" {
 variable "karpenter_chart_version" {
   description = "Version of the `karpenter` chart (oci://public.ecr.aws/karpenter); the stage one module's major must match"
   type        = string
-  default     = "1.8.1"
+  default     = "1.8.2"
 }
 
 variable "karpenter_queue_name" {
