@@ -86,7 +86,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly extra: ErrorExtra;
   constructor(code: ErrorCode, message: string, extra: ErrorExtra = {}) {
-    // A 4xx is an answer, not a fault: nothing logs its stack, and capturing one was 5.7 % of the CPU of a
+    // A 4xx is an answer, not a fault: nothing logs its stack, and capturing one showed up in the profile of a
     // stampede's losers (each answered 409 SEAT_TAKEN). 5xx errors keep theirs for the log.
     const stackTraceLimit = Error.stackTraceLimit;
     if (statusOf[code] < 500) Error.stackTraceLimit = 0;

@@ -22,9 +22,9 @@ const verifiedCacheSize = 20_000;
 
 /**
  * The shared secret is imported once as a WebCrypto key (raw bytes would cost an import per call), and
- * tokens that passed verification are remembered, bounded, least recently used out first: a client sends the same token
- * request after request, and a jose verification costs ~80 µs of CPU. A hit is a byte-for-byte match of a
- * token already verified with this key, and its expiry is checked again on every hit.
+ * tokens that passed verification are remembered, bounded, least recently used out first: a client sends the
+ * same token request after request, and a jose verification is a large share of a request's CPU. A hit is a
+ * byte-for-byte match of a token already verified with this key, and its expiry is checked again on every hit.
  */
 export function createUserTokens(options: UserTokenOptions): UserTokens {
   const key = options.secret

@@ -51,8 +51,8 @@ export function fromKafkaRecord(record: EventRecord): CloudEvent<unknown> {
 
 /**
  * A Kafka binary-mode record straight to an HTTP binary-mode message, as KafkaSource relays it: `ce_x`
- * headers become `ce-x`, the value is the body unchanged. Nothing is parsed or re-serialised (building a
- * CloudEvent and encoding it again cost ~28 µs a record, mostly the SDK constructing errors it never threw).
+ * headers become `ce-x`, the value is the body unchanged. Nothing is parsed or re-serialised: building a
+ * CloudEvent and encoding it again is paid on every record, mostly in the SDK constructing errors it never throws.
  * Attributes a record lacks get the values `fromKafkaRecord` gives them.
  */
 export function kafkaToHttpBinary(record: EventRecord): BinaryMessage {

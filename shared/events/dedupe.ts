@@ -51,7 +51,7 @@ const maxBatch = 500;
  * (notify: 32 deliveries per partition in parallel, and its work is a webhook). Lookups and inserts that
  * arrive in the same turn of the event loop go to the database as one `SELECT ... IN (...)` and one
  * multi-row insert, and each caller gets its own answer: two statements per batch instead of two per
- * event (at 1,000 events/s the per-event pair was a sixth of the server's CPU, in mysql2 and Kysely).
+ * event (under a burst of events the per-event pair was a large share of the server's CPU, in mysql2 and Kysely).
  * Each caller still waits for its own row to be committed (a multi-row insert commits all rows or none).
  */
 export function processedLog(db: Kysely<DB>, consumer: string): ProcessedLog {

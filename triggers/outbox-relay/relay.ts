@@ -14,8 +14,8 @@ export interface RelayDeps {
 }
 
 /**
- * Shards one relay claims per run. All of them: a run then publishes everything pending at once (measured:
- * claiming 16 of 64 left three quarters of the backlog to later runs and quadrupled the latency). Other
+ * Shards one relay claims per run. All of them: a run then publishes everything pending at once (claiming a
+ * quarter of them left most of the backlog to later runs and multiplied the latency). Other
  * relays skip the claimed shards and take those that turn pending meanwhile; they are standbys more than
  * parallel workers, which the single-partition-per-key ordering makes the safe default.
  */

@@ -3,8 +3,8 @@ import { storedProcedureMigration } from './stored-procedure.ts';
 
 /**
  * MySQL only: the hold of an AVAILABLE seat as one stored procedure, so the common case costs one round
- * trip instead of a transaction of six statements (the bench profile put MySQL round trips at a third of a
- * hold's CPU). It is the same conditional write as the code path in functions/hold-seat/hold-seat.ts:
+ * trip instead of a transaction of six statements (the bench profile showed a hold's server CPU going to MySQL
+ * round trips: ADR 5). It is the same conditional write as the code path in functions/hold-seat/hold-seat.ts:
  * the UPDATE's affected-row count decides, and the reservation, the seat's link to it and the
  * reservation.created outbox row commit with it or not at all. It never takes over a lapsed hold; that
  * rarer case, and every refusal, goes through the code path, which explains why.

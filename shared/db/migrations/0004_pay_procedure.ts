@@ -3,7 +3,7 @@ import { storedProcedureMigration } from './stored-procedure.ts';
 
 /**
  * MySQL only: a payment as one stored procedure, one round trip instead of a transaction of a dozen
- * statements (the bench profile put MySQL round trips at over half of a payment's CPU). It is the same
+ * statements (the bench profile showed a payment's server CPU going to MySQL round trips: ADR 5). It is the same
  * transaction as functions/pay/pay.ts's statement path, step for step: the idempotency record first (a
  * concurrent duplicate blocks on its key, then fails with a duplicate the caller turns into a replay),
  * the seat HELD→SOLD only while this reservation's hold is live, the reservation HELD→CONFIRMED, the
