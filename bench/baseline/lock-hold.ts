@@ -16,8 +16,8 @@ import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 
 /**
- * BENCHMARK BASELINE, served only by bench/server.ts: the seed ADR's way of holding a seat, kept only so
- * `npm run bench` can measure the real hold path (functions/hold-seat) against it on the same tables.
+ * BENCHMARK BASELINE, not served by any function: the seed ADR's way of holding a seat, kept only so
+ * `npm run bench` can measure the real hold path (hold-seat.ts) against it on the same tables.
  *
  *   lock = redisson.getLock("lock:seat:{id}"); lock.tryLock(wait 10 s, lease 5 s)   (watchdog renews)
  *   BEGIN; SELECT ... FROM seats WHERE id = ? FOR UPDATE; check; UPDATE seat; INSERT reservation; COMMIT
