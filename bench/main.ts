@@ -6,13 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { configSchema } from '../shared/config.ts';
 import { connectDatabase, type Database } from '../shared/db/connect.ts';
 import { migrateToLatest } from '../shared/db/migrate.ts';
 import { queueKeys } from '../shared/queue/redis-queue-store.ts';
 import { ensureServices, type RunningServices } from '../tests/setup/services.ts';
 import { loadAutocannon } from './lib/autocannon.ts';
-import { cleanup, freePort, installSignalHandlers, onCleanup } from './lib/children.ts';
+import { childEnv, cleanup, freePort, installSignalHandlers, onCleanup } from './lib/children.ts';
 import { BenchContext } from './lib/context.ts';
 import { createCpuMeter } from './lib/cpu.ts';
 import { createHttpClient } from './lib/http.ts';
@@ -290,13 +289,9 @@ function serverEnv(o: {
   redisUrl: string;
   secrets: { auth: string; queue: string };
   workDir: string;
-}): Record<string, string> {
+}): NodeJS.ProcessEnv {
   // Nothing of the caller's own service configuration leaks into the server: only what is set here.
-  const inherited = Object.entries(process.env).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined && !(entry[0] in configSchema.shape),
-  );
-  return {
-    ...Object.fromEntries(inherited),
+  return childEnv({
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(o.port),
@@ -314,7 +309,7 @@ function serverEnv(o: {
     RATE_LIMIT_BURST: '1000000',
     QUEUE_MAX_ACTIVE: '1000000',
     ...(flags['db-pool'] ? { DB_POOL_SIZE: flags['db-pool'] } : {}),
-  };
+  });
 }
 
 /** The queues of this run's concerts (hold guards, caches and rate-limit keys expire by themselves). */

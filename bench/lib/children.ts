@@ -1,6 +1,7 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { configSchema } from '../../shared/config.ts';
 
 /**
  * The processes `npm run bench` and `npm run tune` start, and what they undo on the way out.
@@ -207,4 +208,15 @@ export function freePort(): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/**
+ * The environment of a server process: the parent's, minus every setting shared/config.ts knows (so a
+ * DATABASE_URL in the operator's shell cannot leak in), plus the run's.
+ */
+export function childEnv(settings: Record<string, string | number>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(configSchema.shape)) delete env[key];
+  for (const [key, value] of Object.entries(settings)) env[key] = String(value);
+  return env;
 }

@@ -47,7 +47,7 @@ export interface ServerProcess {
 
 export async function startServer(options: {
   bundle: string;
-  env: Record<string, string>;
+  env: NodeJS.ProcessEnv;
   port: number;
   args: string[];
   nodeFlags: string[];

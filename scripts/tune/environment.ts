@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, onCleanup, start, stop, waitUntilReady } from '../../bench/lib/children.ts';
+import { childEnv, freePort, onCleanup, start, stop, waitUntilReady } from '../../bench/lib/children.ts';
 import { isLoopback } from '../../bench/lib/wrk.ts';
-import { configSchema } from '../../shared/config.ts';
 import { ensureServices } from '../../tests/setup/services.ts';
 
 /**
@@ -133,17 +132,6 @@ async function deleteTopics(brokers: string, prefix: string): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * The environment of a server process: the parent's, minus every setting shared/config.ts knows (so a
- * DATABASE_URL in the operator's shell cannot leak in), plus the run's.
- */
-export function childEnv(settings: Record<string, string | number>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(configSchema.shape)) delete env[key];
-  for (const [key, value] of Object.entries(settings)) env[key] = String(value);
-  return env;
 }
 
 /** Settings every process of the run gets (the setup server and the function under test alike). */
