@@ -65,7 +65,12 @@ function profileOnSignal(dir: string) {
   });
 }
 
-/** POST /v1/bench/baseline-reservations: POST /v1/reservations' contract, the baseline's hold. */
+/**
+ * POST /v1/bench/baseline-reservations: POST /v1/reservations' contract, the baseline's hold. It mirrors
+ * the product's route (functions/hold-seat/app.ts) because that route calls holdSeat with a database handle
+ * and has no seam for another way of holding; once its deps carry the seat store as a port, this becomes
+ * the product's reservationRoutes mounted with a store whose hold is the baseline's.
+ */
 const baselineMount: Mount = (rt) => {
   if (!rt.redis) throw new Error('the baseline needs REDIS_URL (its lock lives in Redis)');
   const deps = {
