@@ -18,6 +18,7 @@ export default defineConfig({
             'functions/**/*.test.ts',
             'triggers/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
           testTimeout: 15_000,
         },

@@ -6,17 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { configSchema } from '../shared/config.ts';
 import { connectDatabase, type Database } from '../shared/db/connect.ts';
 import { migrateToLatest } from '../shared/db/migrate.ts';
 import { queueKeys } from '../shared/queue/redis-queue-store.ts';
 import { ensureServices, type RunningServices } from '../tests/setup/services.ts';
 import { loadAutocannon } from './lib/autocannon.ts';
-import { killTracked } from './lib/children.ts';
+import { childEnv, cleanup, freePort, installSignalHandlers, onCleanup } from './lib/children.ts';
 import { BenchContext } from './lib/context.ts';
 import { createCpuMeter } from './lib/cpu.ts';
 import { createHttpClient } from './lib/http.ts';
-import { bundleServer, freePort, type ServerProcess, startServer } from './lib/server-process.ts';
+import { bundleServer, type ServerProcess, startServer } from './lib/server-process.ts';
 import { wrkVersion } from './lib/wrk.ts';
 import {
   consoleReport,
@@ -104,26 +103,7 @@ const startedAt = Date.now();
 const log = (line: string) =>
   console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
-/** Undone in reverse order on every way out: normal end, error, Ctrl-C. */
-const cleanups: Array<() => Promise<void>> = [];
-let cleaning: Promise<void> | null = null;
-const cleanup = () => {
-  cleaning ??= (async () => {
-    while (cleanups.length > 0) {
-      await cleanups.pop()!().catch((e: unknown) =>
-        log(`cleanup: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    }
-  })();
-  return cleaning;
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping wrk and the server, cleaning up`);
-    killTracked('SIGTERM', { groups: false });
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+installSignalHandlers(log, 'bench');
 
 async function main(): Promise<number> {
   let generator: 'wrk' | 'autocannon' = flags.autocannon ? 'autocannon' : 'wrk';
@@ -142,18 +122,18 @@ async function main(): Promise<number> {
 
   log('services: MariaDB and Redis (started if not running)');
   const services: RunningServices = await ensureServices((line) => log(line));
-  cleanups.push(() => services.stop());
+  onCleanup('stopping the services this run started', () => services.stop());
 
   const runId = `b${Date.now().toString(36).slice(-7)}`;
   const workDir = join(tmpdir(), `concert-bench-${runId}`);
   mkdirSync(workDir, { recursive: true });
-  cleanups.push(async () => {
+  onCleanup('removing the request lists', async () => {
     for (const f of readdirSync(workDir)) if (f.endsWith('.requests')) rmSync(join(workDir, f));
   });
 
   const { database, url: databaseUrl } = await freshDatabase(services.databaseUrl, runId);
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
-  cleanups.push(async () => redis.disconnect());
+  onCleanup('closing the Redis connection', async () => redis.disconnect());
   const versions = {
     mariadb: String((await sql<{ v: string }>`select version() as v`.execute(database.db)).rows[0]?.v),
     redis: /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown',
@@ -167,7 +147,9 @@ async function main(): Promise<number> {
   const buildDir = join(root, 'bench', '.build', runId);
   const bundle = await bundleServer(buildDir);
   // Profiles name bundle positions; the bundle's source map stays for bench/profile-summary.ts then.
-  if (!flags.profile) cleanups.push(async () => rmSync(buildDir, { recursive: true, force: true }));
+  if (!flags.profile) {
+    onCleanup('removing the server bundle', async () => rmSync(buildDir, { recursive: true, force: true }));
+  }
   const secrets = { auth: randomBytes(32).toString('hex'), queue: randomBytes(32).toString('hex') };
   const results: Result[] = [];
 
@@ -193,7 +175,7 @@ async function main(): Promise<number> {
       log('stopping the server');
       await server.stop();
     };
-    cleanups.push(stopServer);
+    const stopped = onCleanup('stopping the server', stopServer);
     log(`server ready (log: ${server.logFile})`);
 
     const http = createHttpClient(server.url);
@@ -216,7 +198,7 @@ async function main(): Promise<number> {
       authJwtSecret: secrets.auth,
       log,
     });
-    cleanups.push(() => removeQueues(redis, ctx.concerts));
+    onCleanup("removing this pass's queues", () => removeQueues(redis, ctx.concerts));
     for (const scenario of selected) {
       // The machine's reference points do not depend on the server: measured once per run.
       if (scenario.name === 'calibrate' && results.some((r) => r.id.startsWith('calibrate-'))) continue;
@@ -230,7 +212,7 @@ async function main(): Promise<number> {
       log(`■ ${scenario.name} done`);
     }
     http.close();
-    cleanups.splice(cleanups.indexOf(stopServer), 1);
+    stopped();
     await stopServer();
     if (flags.profile) log(`CPU profiles of the measured runs in ${profileDir}`);
   }
@@ -276,7 +258,7 @@ async function main(): Promise<number> {
       connectTimeoutMs: 3000,
       dataDir: workDir,
     });
-    cleanups.push(async () => {
+    onCleanup(`dropping database ${name}`, async () => {
       await db.close();
       if (!flags['keep-db']) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
       else log(`kept database ${name}`);
@@ -307,13 +289,9 @@ function serverEnv(o: {
   redisUrl: string;
   secrets: { auth: string; queue: string };
   workDir: string;
-}): Record<string, string> {
+}): NodeJS.ProcessEnv {
   // Nothing of the caller's own service configuration leaks into the server: only what is set here.
-  const inherited = Object.entries(process.env).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined && !(entry[0] in configSchema.shape),
-  );
-  return {
-    ...Object.fromEntries(inherited),
+  return childEnv({
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(o.port),
@@ -331,7 +309,7 @@ function serverEnv(o: {
     RATE_LIMIT_BURST: '1000000',
     QUEUE_MAX_ACTIVE: '1000000',
     ...(flags['db-pool'] ? { DB_POOL_SIZE: flags['db-pool'] } : {}),
-  };
+  });
 }
 
 /** The queues of this run's concerts (hold guards, caches and rate-limit keys expire by themselves). */
@@ -344,11 +322,11 @@ async function removeQueues(redis: Redis, concerts: string[]): Promise<void> {
 
 main()
   .then(async (code) => {
-    await cleanup();
+    await cleanup(log, 'bench');
     process.exit(code);
   })
   .catch(async (error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    await cleanup();
+    await cleanup(log, 'bench');
     process.exit(1);
   });

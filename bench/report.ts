@@ -64,9 +64,10 @@ const minRate = (n: number): Condition => ({
 });
 
 /**
- * The issue states its rates for a machine where a bare Hono handler, one Redis round trip and one MariaDB
- * read measure 76,000, 47,000 and 19,000/s. The same run measures them here (calibrate), so each rate
- * target is also read at this machine's scale: times the ratio of the calibration its path leans on.
+ * The issue states its rates for the machine of its reference figures (`references` in
+ * scenarios/calibrate.ts: a bare Hono handler, one Redis round trip, one MariaDB read). The same run
+ * measures those here (calibrate), so each rate target is also read at this machine's scale: times the
+ * ratio of the calibration its path leans on.
  */
 const scaledRate: Partial<Record<RowId, { rate: number; by: keyof typeof references }>> = {
   'enter-queue': { rate: 20_000, by: 'redis' },

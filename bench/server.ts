@@ -3,12 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  baselineHoldSeat,
-  createRedisSeatLocks,
-  seedLockLeaseMs,
-  seedLockWaitMs,
-} from '../functions/hold-seat/baseline-lock-hold.ts';
 import { allMounts, startAllInOne } from '../server/all-functions.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from '../shared/http/authenticate.ts';
@@ -19,6 +13,12 @@ import { reservationSchema } from '../shared/http/reservation-schema.ts';
 import { createRouter } from '../shared/http/router.ts';
 import { queueAccessFor } from '../shared/queue/for-runtime.ts';
 import { type Mount, serveFunctions } from '../shared/serve.ts';
+import {
+  baselineHoldSeat,
+  createRedisSeatLocks,
+  seedLockLeaseMs,
+  seedLockWaitMs,
+} from './baseline/lock-hold.ts';
 
 /**
  * The benchmark's server: the all-in-one server (every function, same config) plus one route that holds
@@ -65,7 +65,12 @@ function profileOnSignal(dir: string) {
   });
 }
 
-/** POST /v1/bench/baseline-reservations: POST /v1/reservations' contract, the baseline's hold. */
+/**
+ * POST /v1/bench/baseline-reservations: POST /v1/reservations' contract, the baseline's hold. It mirrors
+ * the product's route (functions/hold-seat/app.ts) because that route calls holdSeat with a database handle
+ * and has no seam for another way of holding; once its deps carry the seat store as a port, this becomes
+ * the product's reservationRoutes mounted with a store whose hold is the baseline's.
+ */
 const baselineMount: Mount = (rt) => {
   if (!rt.redis) throw new Error('the baseline needs REDIS_URL (its lock lives in Redis)');
   const deps = {

@@ -43,7 +43,7 @@ export async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         connections: options.connections,
         duration: options.seconds,
-        timeout: 15,
+        timeout: options.timeoutSeconds,
         requests: [
           {
             setupRequest(defaults: Record<string, unknown>) {

@@ -165,7 +165,15 @@ export class BenchContext {
     const file = join(this.setup.workDir, `${name}.requests`);
     writeRequestFile(file, users, requests);
     const { connections, threads } = this.options;
-    const common = { url: target.url, file, connections, threads, generator: this.setup.generator };
+    const common = {
+      url: target.url,
+      file,
+      connections,
+      threads,
+      // Long enough that a slow baseline answer is measured rather than dropped as a timeout.
+      timeoutSeconds: 15,
+      generator: this.setup.generator,
+    };
     this.log(
       `  wrk: ${connections} connections, ${threads} threads, ${requests.length} requests in the list`,
     );

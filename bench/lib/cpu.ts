@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readHost, readProcs, ticksPerSecond } from './proc.ts';
 
 /**
  * Who used the machine's CPU during a measured run, from /proc (Linux): the server's processes (its
@@ -25,23 +26,8 @@ interface Sample {
   byRole: Record<'server' | 'mariadb' | 'redis' | 'load', number>;
 }
 
-const ticksPerSecond = 100;
-
-function procStat(pid: string): { comm: string; pgrp: number; ticks: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = text.lastIndexOf(')');
-    const comm = text.slice(text.indexOf('(') + 1, close);
-    const fields = text.slice(close + 2).split(' ');
-    // After "(comm) ": state ppid pgrp ... utime is field 14, stime 15 of the whole line.
-    return { comm, pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return null;
-  }
-}
-
 export function createCpuMeter(roles: { redisPort: string }) {
-  const isRedis = (pid: string) => {
+  const isRedis = (pid: number) => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`:${roles.redisPort}`);
     } catch {
@@ -49,9 +35,7 @@ export function createCpuMeter(roles: { redisPort: string }) {
     }
   };
   const sample = (serverGroup: number): Sample => {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    const host = readHost() ?? { busy: 0, idle: 0 };
     // The bench's own time plus that of its reaped children (wrk, once it exited): fields 14-17.
     const self = readFileSync('/proc/self/stat', 'utf8');
     const own = self
@@ -60,14 +44,12 @@ export function createCpuMeter(roles: { redisPort: string }) {
       .slice(11, 15)
       .map(Number);
     const byRole = { server: 0, mariadb: 0, redis: 0, load: own.reduce((a, b) => a + b, 0) };
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      const stat = procStat(pid);
-      if (!stat) continue;
-      if (stat.pgrp === serverGroup) byRole.server += stat.ticks;
-      else if (stat.comm === 'mariadbd' || stat.comm === 'mysqld') byRole.mariadb += stat.ticks;
-      else if (stat.comm === 'redis-server' && isRedis(pid)) byRole.redis += stat.ticks;
+    for (const p of readProcs()) {
+      if (p.pgrp === serverGroup) byRole.server += p.ticks;
+      else if (p.comm === 'mariadbd' || p.comm === 'mysqld') byRole.mariadb += p.ticks;
+      else if (p.comm === 'redis-server' && isRedis(p.pid)) byRole.redis += p.ticks;
     }
-    return { at: Date.now(), total, idle, byRole };
+    return { at: Date.now(), total: host.busy + host.idle, idle: host.idle, byRole };
   };
 
   return {

@@ -1,18 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  cpSync,
-  createWriteStream,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { track } from './children.ts';
+import { sleep, start, stop, waitUntilReady } from './children.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,18 +35,6 @@ export async function bundleServer(outDir: string, name = 'server'): Promise<str
   return entry;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface ServerProcess {
   url: string;
   /** With profileDir: profile the server's processes from start() until stop(label). */
@@ -69,7 +47,7 @@ export interface ServerProcess {
 
 export async function startServer(options: {
   bundle: string;
-  env: Record<string, string>;
+  env: NodeJS.ProcessEnv;
   port: number;
   args: string[];
   nodeFlags: string[];
@@ -79,43 +57,21 @@ export async function startServer(options: {
 }): Promise<ServerProcess> {
   const profile = options.profile;
   if (profile) mkdirSync(profile.dir, { recursive: true });
-  const log = createWriteStream(options.logFile);
+  const out = openSync(options.logFile, 'a');
   // Its own process group: Ctrl-C in the terminal reaches the bench, which then stops the whole group.
-  const child: ChildProcess = track(
-    spawn(
-      process.execPath,
-      [
-        ...options.nodeFlags,
-        options.bundle,
-        ...options.args,
-        ...(profile ? ['--profile-dir', profile.dir] : []),
-      ],
-      {
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    ),
-    { group: true },
+  const child = start(
+    process.execPath,
+    [
+      ...options.nodeFlags,
+      options.bundle,
+      ...options.args,
+      ...(profile ? ['--profile-dir', profile.dir] : []),
+    ],
+    { env: options.env, stdio: ['ignore', out, out] },
   );
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  closeSync(out);
   const url = `http://127.0.0.1:${options.port}`;
-  const tail = () => readFileSync(options.logFile, 'utf8').split('\n').slice(-30).join('\n');
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const exitCode = await Promise.race([exited, sleep(200).then(() => null)]);
-    if (exitCode !== null)
-      throw new Error(`bench server exited (${exitCode}) before it was ready:\n${tail()}`);
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`bench server not ready after 60 s:\n${tail()}`);
-  }
+  await waitUntilReady({ child, url, label: 'bench server', logFile: options.logFile, timeoutMs: 60_000 });
 
   const signal = () => process.kill(-child.pid!, 'SIGUSR2');
   const profiler = profile && {
@@ -144,15 +100,7 @@ export async function startServer(options: {
     ...(profiler ? { profiler } : {}),
     pid: child.pid!,
     logFile: options.logFile,
-    async stop() {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      // SIGTERM: it drains and exits by itself, which also writes --cpu-prof profiles.
-      process.kill(-child.pid, 'SIGTERM');
-      const code = await Promise.race([exited, sleep(15_000).then(() => null)]);
-      if (code === null) process.kill(-child.pid, 'SIGKILL');
-      log.end();
-    },
+    // SIGTERM: it drains and exits by itself, which also writes --cpu-prof profiles.
+    stop: () => stop(child, 15_000),
   };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,16 +1,20 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { track } from './children.ts';
+import { run } from './children.ts';
 
-/** The request-replay script of both `npm run bench` and `npm run tune`. */
+/**
+ * The load driver of both `npm run bench` and `npm run tune`: request lists written for one replay script
+ * (bench/wrk/requests.lua), wrk runs over them, and the one JSON line the script prints, parsed.
+ */
 export const wrkScript = fileURLToPath(new URL('../wrk/requests.lua', import.meta.url));
+export const wrkBinary = process.env.WRK ?? 'wrk';
 
 /** One request of a list: which user sends it (its headers come from the user) and what. */
 export interface PlannedRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
-  user: number;
+  /** Index into the list's users (0 without users: the request carries all its headers itself). */
+  user?: number;
   body?: string;
   /** "{n}" in a value (or in the body) becomes the request's global number: fresh idempotency keys. */
   headers?: Record<string, string>;
@@ -20,8 +24,9 @@ export interface PlannedRequest {
 export function writeRequestFile(
   file: string,
   users: Array<Record<string, string>>,
-  requests: PlannedRequest[],
+  requests: readonly PlannedRequest[],
 ): void {
+  if (requests.length === 0) throw new Error('no requests to write');
   const clean = (value: string) => {
     if (/[\t\n]/.test(value)) throw new Error(`tab or newline in a request field: ${value}`);
     return value;
@@ -31,9 +36,14 @@ export function writeRequestFile(
   const lines = [
     ...users.map((headers) => ['U', ...headerFields(headers)].join('\t')),
     ...requests.map((r) =>
-      ['R', r.method, clean(r.path), String(r.user), clean(r.body ?? ''), ...headerFields(r.headers)].join(
-        '\t',
-      ),
+      [
+        'R',
+        r.method,
+        clean(r.path),
+        String(r.user ?? 0),
+        clean(r.body ?? ''),
+        ...headerFields(r.headers),
+      ].join('\t'),
     ),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -89,14 +99,22 @@ export interface LoadResult {
   listSize: number;
 }
 
-export interface LoadOptions {
+export interface WrkRun {
   url: string;
   file: string;
   seconds: number;
   connections: number;
+  /** At most one per connection (wrk refuses more threads than connections). */
   threads: number;
-  /** Continue the list where the warm-up stopped: its threadStarts (or one line number). */
+  /** Continue the list where a run stopped: its threadStarts (or one line number). */
   start?: number | string;
+  /** Requests slower than this count as timeouts rather than latencies. */
+  timeoutSeconds: number;
+  /** The wrk process's id once it runs (its CPU is measured apart from the server's). */
+  onStart?: (pid: number) => void;
+}
+
+export interface LoadOptions extends WrkRun {
   generator: 'wrk' | 'autocannon';
 }
 
@@ -109,23 +127,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 /** One wrk run over a request list; the Lua script's done() prints the figures as one JSON line. */
-async function runWrk(options: LoadOptions): Promise<LoadResult> {
+export async function runWrk(options: WrkRun): Promise<LoadResult> {
+  const url = new URL(options.url);
+  if (!isLoopback(url.hostname)) throw new Error(`refusing to load ${url.host}: loopback only`);
+  const threads = Math.max(1, Math.min(options.threads, options.connections));
   const args = [
-    `-t${options.threads}`,
+    `-t${threads}`,
     `-c${options.connections}`,
     `-d${options.seconds}s`,
-    // Long enough that a slow baseline answer is measured rather than dropped as a timeout.
     '--timeout',
-    '15s',
+    `${options.timeoutSeconds}s`,
     '-s',
     wrkScript,
     options.url,
     '--',
     options.file,
     String(options.start ?? 0),
-    String(options.threads),
+    String(threads),
   ];
-  const { code, stdout, stderr } = await run('wrk', args);
+  const { code, stdout, stderr } = await run(wrkBinary, args, {}, options.onStart);
   if (code !== 0) throw new Error(`wrk failed (exit ${code}):\n${stderr}\n${stdout}`);
   return parseWrkOutput(stdout);
 }
@@ -177,25 +197,14 @@ export function parseWrkOutput(stdout: string): LoadResult {
 
 export async function wrkVersion(): Promise<string | null> {
   try {
-    const { stdout, stderr } = await run('wrk', ['-v']);
+    const { stdout, stderr } = await run(wrkBinary, ['-v']);
     return (stdout + stderr).split('\n')[0]?.replace(/\s+Copyright.*$/, '') ?? null;
   } catch {
     return null;
   }
 }
 
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { bundleServer, freePort, startServer } from '../lib/server-process.ts';
+import { freePort } from '../lib/children.ts';
+import { bundleServer, startServer } from '../lib/server-process.ts';
 import type { RowId, Scenario, ScenarioRow } from './scenario.ts';
 import { statusCount } from './scenario.ts';
 

@@ -1,13 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, openSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { configSchema } from '../../shared/config.ts';
+import { childEnv, freePort, onCleanup, start, stop, waitUntilReady } from '../../bench/lib/children.ts';
+import { isLoopback } from '../../bench/lib/wrk.ts';
 import { ensureServices } from '../../tests/setup/services.ts';
-import { onCleanup, start, stop } from './children.ts';
-import { isLoopback } from './wrk.ts';
 
 /**
  * One run's isolated corner of the local services: a fresh database `concert_tune_<run>` (created with the
@@ -136,17 +134,6 @@ async function deleteTopics(brokers: string, prefix: string): Promise<void> {
   }
 }
 
-/**
- * The environment of a server process: the parent's, minus every setting shared/config.ts knows (so a
- * DATABASE_URL in the operator's shell cannot leak in), plus the run's.
- */
-export function childEnv(settings: Record<string, string | number>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(configSchema.shape)) delete env[key];
-  for (const [key, value] of Object.entries(settings)) env[key] = String(value);
-  return env;
-}
-
 /** Settings every process of the run gets (the setup server and the function under test alike). */
 export function runSettings(run: RunEnvironment, logLevel: string): Record<string, string | number> {
   return {
@@ -176,18 +163,6 @@ export function runSettings(run: RunEnvironment, logLevel: string): Record<strin
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 export interface Server {
   child: ChildProcess;
   url: string;
@@ -214,32 +189,11 @@ export async function startServer(options: {
   closeSync(out);
   const url = `http://127.0.0.1:${port}`;
   const server: Server = { child, url, logFile: options.logFile, stop: () => stop(child) };
-  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
-  let exited: string | null = null;
-  child.once('exit', (code, signal) => {
-    exited = `exited (${signal ?? code})`;
-  });
-  while (Date.now() < deadline) {
-    if (exited) break;
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await server.stop();
-  throw new Error(
-    `${options.label} ${exited ?? 'was not ready in time'}; its log (${options.logFile}) ends:\n${tail(options.logFile, 20)}`,
-  );
-}
-
-export function tail(file: string, lines: number): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
+    await waitUntilReady({ ...options, child, url, timeoutMs: options.timeoutMs ?? 90_000 });
+  } catch (error) {
+    await server.stop();
+    throw error;
   }
+  return server;
 }

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { type ProcStat, readHost, readProcs, ticksPerSecond } from '../../bench/lib/proc.ts';
 
 /** What the numbers were measured on, and who used the CPU while they were (Linux /proc; elsewhere null). */
 
@@ -62,60 +61,6 @@ export interface CpuShare {
   other: number | null;
   /** Idle, in percent of one core (2 cores all idle = 200). */
   idle: number | null;
-}
-
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-interface ProcStat {
-  pid: number;
-  comm: string;
-  pgrp: number;
-  ticks: number;
-}
-
-function readProcs(): ProcStat[] {
-  const out: ProcStat[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat
-        .slice(close + 2)
-        .split(' ')
-        .map(Number);
-      // After "(comm) ": state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
-      out.push({ pid: Number(entry), comm, pgrp: f[2]!, ticks: f[11]! + f[12]! });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
-}
-
-function readHost(): { busy: number; idle: number } | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (f[3] ?? 0) + (f[4] ?? 0);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, idle };
-  } catch {
-    return null;
-  }
 }
 
 interface Snapshot {

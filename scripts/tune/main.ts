@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve as resolvePath } from 'node:path';
+import { cleanup, installSignalHandlers, onCleanup, run, tail } from '../../bench/lib/children.ts';
+import { createHttpClient } from '../../bench/lib/http.ts';
+import { runWrk, writeRequestFile, wrkBinary, wrkVersion } from '../../bench/lib/wrk.ts';
 import { parseSpec, resolve, specPath } from '../../knative/spec.ts';
-import { cleanup, installSignalHandlers, onCleanup, run } from './children.ts';
-import { prepareEnvironment, repoRoot, runSettings, startServer, tail } from './environment.ts';
-import { httpClient } from './http.ts';
+import { prepareEnvironment, repoRoot, runSettings, startServer } from './environment.ts';
 import { errorRate, findKnee } from './knee.ts';
 import { busyOver, cpuMeter, describeMachine } from './machine.ts';
 import { parseOptions, type TuneOptions, UsageError, usage } from './options.ts';
@@ -19,7 +20,6 @@ import {
 } from './report.ts';
 import { editAutoscaling, scaleFloor, unifiedDiff } from './spec-write.ts';
 import { plannedCount, type Workload, workloads } from './workloads.ts';
-import { runWrk, writeRequestFile, wrkBinary, wrkVersion } from './wrk.ts';
 
 /**
  * `npm run tune -- <function>`: measures one function alone at increasing concurrency, finds the knee of its
@@ -63,11 +63,11 @@ async function main(): Promise<number> {
     }
     log(`[tune] analysing ${options.from} (measured ${measured.measuredAt}); nothing is measured`);
   } else {
-    installSignalHandlers(log);
+    installSignalHandlers(log, 'tune');
     try {
       measured = await measure(options, workload, dbPoolSize, logLevel);
     } finally {
-      await cleanup(log);
+      await cleanup(log, 'tune');
     }
     if (options.save) {
       writeFileSync(options.save, `${JSON.stringify(measured, null, 2)}\n`);
@@ -207,11 +207,12 @@ async function measure(
   });
   const mysql = await import('mysql2/promise');
   const db = await mysql.createConnection({ uri: env.databaseUrl });
+  const http = createHttpClient(setup.url);
   let requests: Awaited<ReturnType<Workload['prepare']>>;
   try {
     requests = await workload.prepare(
       {
-        http: httpClient(setup.url),
+        http,
         run: env,
         log,
         async seatsOf(scheduleIds) {
@@ -228,11 +229,12 @@ async function measure(
       count,
     );
   } finally {
+    http.close();
     await db.end();
     await setup.stop();
   }
   const file = join(workDir, `${options.fn}.requests`);
-  writeRequestFile(file, requests);
+  writeRequestFile(file, [], requests);
   log(`[tune] setup server stopped; ${requests.length.toLocaleString('en-US')} requests in ${file}`);
 
   const fnServer = await startServer({
@@ -253,7 +255,8 @@ async function measure(
     died = `${options.fn} exited during the run (${signal ?? code}); its log ends:\n${tail(fnServer.logFile, 20)}`;
   });
   const meter = cpuMeter(fnServer.child.pid!);
-  const common = { url: fnServer.url, file, threads: options.threads };
+  // A slow answer past this counts as a timeout: an error of the step, which the knee rule weighs.
+  const common = { url: fnServer.url, file, threads: options.threads, timeoutSeconds: 10 };
   const notes: string[] = [];
   const steps: MeasuredStep[] = [];
   let start = 0;
@@ -263,7 +266,7 @@ async function measure(
     const warm = await runWrk({ ...common, connections: c, seconds: options.warmupSeconds, start });
     start = warm.nextStart;
     log(
-      `[tune] warm-up ${options.warmupSeconds} s at ${c} connections: ${Math.round(warm.answers / warm.durationSeconds)} answers/s`,
+      `[tune] warm-up ${options.warmupSeconds} s at ${c} connections: ${Math.round(warm.requests / warm.durationSeconds)} answers/s`,
     );
   }
 
@@ -295,14 +298,13 @@ async function measure(
     const cpu = interval.result();
     start = r.nextStart;
     const ok = r.statuses[String(workload.expectedStatus)] ?? 0;
-    const socket =
-      r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout;
+    const socket = r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout;
     const step: MeasuredStep = {
       concurrency: connections,
       seconds: r.durationSeconds,
-      answers: r.answers,
+      answers: r.requests,
       ok,
-      errors: r.answers - ok + socket,
+      errors: r.requests - ok + socket,
       rps: ok / r.durationSeconds,
       p50Ms: r.latencyMs.p50,
       meanMs: r.latencyMs.mean,
@@ -311,7 +313,7 @@ async function measure(
       maxMs: r.latencyMs.max,
       statuses: r.statuses,
       codes: r.codes,
-      socketErrors: r.socketErrors,
+      socketErrors: r.errors,
       repeated: r.repeated,
       cpu,
     };
@@ -368,7 +370,7 @@ main().then(
   (code) => process.exit(code),
   async (error: unknown) => {
     process.stderr.write(`[tune] ${error instanceof Error ? error.message : String(error)}\n`);
-    await cleanup(log);
+    await cleanup(log, 'tune');
     process.exit(error instanceof UsageError ? error.exitCode : 1);
   },
 );

@@ -1,7 +1,7 @@
+import { type HttpClient, mapLimit } from '../../bench/lib/http.ts';
+import type { PlannedRequest } from '../../bench/lib/wrk.ts';
 import { createUserTokens } from '../../shared/auth/user-tokens.ts';
 import type { RunEnvironment } from './environment.ts';
-import { type HttpClient, mapLimit } from './http.ts';
-import type { TuneRequest } from './wrk.ts';
 
 /**
  * One request generator per user-facing function. `prepare` runs while the all-in-one server is up (it
@@ -44,7 +44,7 @@ export interface Workload {
   dbBound: boolean;
   /** What --spike stands for with this function, printed with the recommendation. */
   spikeNote: string;
-  prepare(ctx: PrepareContext, count: number): Promise<TuneRequest[]>;
+  prepare(ctx: PrepareContext, count: number): Promise<PlannedRequest[]>;
 }
 
 const json = { 'Content-Type': 'application/json' };

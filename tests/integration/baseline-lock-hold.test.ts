@@ -5,7 +5,7 @@ import {
   baselineHoldSeat,
   createRedisSeatLocks,
   type SeatLocks,
-} from '../../functions/hold-seat/baseline-lock-hold.ts';
+} from '../../bench/baseline/lock-hold.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';

@@ -2,22 +2,25 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRequestFile } from '../../bench/lib/wrk.ts';
-import { isLoopback, parseWrkOutput, writeRequestFile } from './wrk.ts';
+import { isLoopback, parseWrkOutput, readRequestFile, writeRequestFile } from './wrk.ts';
 
 describe('request files', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'tune-wrk-')), 'requests.tsv');
 
   it('are written in the bench format the shared replay script reads, headers on each request', () => {
-    writeRequestFile(file, [
-      {
-        method: 'POST',
-        path: '/v1/points/charges',
-        headers: { Authorization: 'Bearer x', 'Idempotency-Key': 'k-{n}' },
-        body: '{"amount":1000}',
-      },
-      { method: 'GET', path: '/v1/x', headers: {} },
-    ]);
+    writeRequestFile(
+      file,
+      [],
+      [
+        {
+          method: 'POST',
+          path: '/v1/points/charges',
+          headers: { Authorization: 'Bearer x', 'Idempotency-Key': 'k-{n}' },
+          body: '{"amount":1000}',
+        },
+        { method: 'GET', path: '/v1/x', headers: {} },
+      ],
+    );
     expect(readFileSync(file, 'utf8')).toBe(
       'R\tPOST\t/v1/points/charges\t0\t{"amount":1000}\tAuthorization: Bearer x\tIdempotency-Key: k-{n}\n' +
         'R\tGET\t/v1/x\t0\t\n',
@@ -35,13 +38,13 @@ describe('request files', () => {
   });
 
   it('refuse tabs and newlines in a field, and empty lists', () => {
-    expect(() => writeRequestFile(file, [{ method: 'GET', path: '/a\tb', headers: {} }])).toThrow(
+    expect(() => writeRequestFile(file, [], [{ method: 'GET', path: '/a\tb', headers: {} }])).toThrow(
       'tab or newline',
     );
-    expect(() => writeRequestFile(file, [{ method: 'GET', path: '/', headers: {}, body: 'a\nb' }])).toThrow(
-      'tab or newline',
-    );
-    expect(() => writeRequestFile(file, [])).toThrow('no requests');
+    expect(() =>
+      writeRequestFile(file, [], [{ method: 'GET', path: '/', headers: {}, body: 'a\nb' }]),
+    ).toThrow('tab or newline');
+    expect(() => writeRequestFile(file, [], [])).toThrow('no requests');
   });
 });
 
@@ -55,12 +58,14 @@ describe('parseWrkOutput', () => {
     ].join('\n');
     const r = parseWrkOutput(out);
     expect(r.durationSeconds).toBe(3);
-    expect(r.answers).toBe(1500);
-    expect(r.latencyMs).toEqual({ mean: 2.0005, p50: 1.8, p90: 3, p99: 9, max: 20 });
-    expect(r.socketErrors).toEqual({ connect: 0, read: 1, write: 0, timeout: 2 });
+    expect(r.requests).toBe(1500);
+    expect(r.latencyMs).toEqual({ mean: 2.0005, p50: 1.8, p90: 3, p99: 9, p999: 15, max: 20 });
+    expect(r.errors).toEqual({ connect: 0, read: 1, write: 0, timeout: 2 });
     expect(r.statuses).toEqual({ 201: 1490, 409: 10 });
     expect(r.codes).toEqual({ SEAT_TAKEN: 10 });
     expect(r.nextStart).toBe(1510);
+    // A line without per-thread starts (an older script) goes on from the one number.
+    expect(r.threadStarts).toBe('1510');
     expect(() => parseWrkOutput('no json')).toThrow('no BENCH_JSON');
   });
 });

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { eventData, expireLapsedHold, type HoldResult } from '../../functions/hold-seat/hold-seat.ts';
+import {
+  type ReservationRow,
+  reservationColumns,
+  reservationView,
+} from '../../functions/hold-seat/reservation-view.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
@@ -8,8 +14,6 @@ import type { DB } from '../../shared/db/schema.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { eventData, expireLapsedHold, type HoldResult } from './hold-seat.ts';
-import { type ReservationRow, reservationColumns, reservationView } from './reservation-view.ts';
 
 /**
  * BENCHMARK BASELINE, not served by any function: the seed ADR's way of holding a seat, kept only so

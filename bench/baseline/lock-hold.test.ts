@@ -3,7 +3,7 @@ import type { Database } from '../../shared/db/connect.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
 import { embeddedDatabase, manualClock } from '../../tests/support/harness.ts';
 import { freshSchedule } from '../../tests/support/reservation-fixture.ts';
-import { type BaselineHoldDeps, baselineHoldSeat, type SeatLocks } from './baseline-lock-hold.ts';
+import { type BaselineHoldDeps, baselineHoldSeat, type SeatLocks } from './lock-hold.ts';
 
 /** An in-process lock with the same contract: tryLock answers null when someone holds it. */
 function memoryLocks() {
