@@ -24,7 +24,7 @@ import {
   markdownReport,
   type Result,
   verdict,
-  writeReadme,
+  writeResultsTable,
 } from './report.ts';
 import { scenarios } from './scenarios/index.ts';
 
@@ -42,7 +42,7 @@ scenarios: ${scenarios.map((s) => s.name).join(', ')}
   --node-flags "<flags>"  extra flags for the server's node, e.g. "--max-semi-space-size=64"
   --no-events             serve the functions without the in-process outbox relay, dispatcher and triggers
   --profile               CPU-profile the server during each measured run; print where its time went
-  --write-readme          write the results table into README.md's "## Benchmarks" section
+  --write-docs            write the results table into docs/benchmarks.md's "Latest full run"
   --keep-db               keep the run's database (dropped by default)
   --autocannon            load from autocannon even though wrk is installed (the fallback without wrk)`;
 
@@ -66,7 +66,7 @@ const { values: flags, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
-    'write-readme': { type: 'boolean', default: false },
+    'write-docs': { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -227,13 +227,14 @@ async function main(): Promise<number> {
       (missed.length > 0 ? ` (${missed.map((r) => `${r.id} with ${r.workers}w`).join(', ')})` : ''),
   );
   writeFileSync(join(workDir, 'results.json'), JSON.stringify({ machine, options, results }, null, 2));
-  if (flags['write-readme']) {
+  if (flags['write-docs']) {
     const command = [
       'npm run bench',
       ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
     ].join(' ');
-    writeReadme(join(root, 'README.md'), markdownReport(results, machine, command, new Date(startedAt)));
-    log('README.md: ## Benchmarks updated');
+    const file = join(root, 'docs', 'benchmarks.md');
+    writeResultsTable(file, markdownReport(results, machine, command, new Date(startedAt)));
+    log(`${file}: latest full run updated`);
   }
   const wrong = results.filter((r) => !r.correctness.ok);
   if (wrong.length > 0) {

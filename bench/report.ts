@@ -256,7 +256,7 @@ export function markdownReport(rows: Result[], machine: Machine, command: string
   const showWorkers = new Set(rows.map((r) => r.workers)).size > 1;
   const keys = (Object.keys(headings) as Array<keyof Cells>).filter((k) => showWorkers || k !== 'workers');
   const table = [headings, ...rows.map((r) => cells(r, rows))].map((c) => keys.map((k) => cell(c[k])));
-  // Padded as the repository's formatter (Biome) lays tables out, so `biome ci` accepts the README.
+  // Padded as the repository's formatter (Biome) lays tables out, so `biome ci` accepts docs/benchmarks.md.
   const width = keys.map((_, i) => Math.max(3, ...table.map((row) => [...row[i]!].length)));
   const pad = (text: string, i: number) => text + ' '.repeat(width[i]! - [...text].length);
   const line = (row: string[]) => `| ${row.map(pad).join(' | ')} |`;
@@ -278,15 +278,15 @@ export function markdownReport(rows: Result[], machine: Machine, command: string
 const startMarker = '<!-- bench:start -->';
 const endMarker = '<!-- bench:end -->';
 
-/** Replaces what lies between the markers of README's `## Benchmarks` (appending the section if absent). */
-export function writeReadme(file: string, markdown: string): void {
-  const readme = readFileSync(file, 'utf8');
-  const block = `${startMarker}\n${markdown}${endMarker}`;
-  const start = readme.indexOf(startMarker);
-  const end = readme.indexOf(endMarker);
-  const next =
-    start >= 0 && end > start
-      ? readme.slice(0, start) + block + readme.slice(end + endMarker.length)
-      : `${readme.trimEnd()}\n\n## Benchmarks\n\n${block}\n`;
-  writeFileSync(file, next);
+/** Replaces what lies between the bench markers of `file` (docs/benchmarks.md, "Latest full run"). */
+export function writeResultsTable(file: string, markdown: string): void {
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
+  if (start < 0 || end < start)
+    throw new Error(`${file}: no ${startMarker} … ${endMarker} markers to write between`);
+  writeFileSync(
+    file,
+    `${text.slice(0, start)}${startMarker}\n${markdown}${endMarker}${text.slice(end + endMarker.length)}`,
+  );
 }
