@@ -3,14 +3,94 @@ import type { DB } from '../db/schema.ts';
 
 type SeatView = { id: string; number: number; price: number; status: 'AVAILABLE' | 'HELD' | 'SOLD' };
 
-export async function listConcerts(db: Kysely<DB>) {
-  const rows = await db
-    .selectFrom('concerts')
-    .select(['id', 'title', 'venue'])
-    .orderBy('id')
-    .limit(500)
+/** Filters on a concert's schedules: a concert is listed when one of its schedules passes all of them. */
+export interface ConcertFilter {
+  /** A schedule that has not started yet. */
+  upcoming?: boolean;
+  /** An upcoming schedule with a seat a hold could win now (free, or held by a lapsed hold). */
+  onSale?: boolean;
+  /** Starts at or after (epoch ms). */
+  from?: number;
+  /** Starts before (epoch ms). */
+  to?: number;
+  minPrice?: number;
+  maxPrice?: number;
+}
+
+export interface ConcertSummary {
+  id: number;
+  title: string;
+  venue: string;
+  /** Over the schedules that pass the filter; null only for a concert without schedules and no filter. */
+  firstStartsAt: number | null;
+  lastStartsAt: number | null;
+  minPrice: number | null;
+  maxPrice: number | null;
+}
+
+/**
+ * One page of concerts, newest first, after the concert `beforeId` when given. Keyset paging on the primary
+ * key: a page is one index range however deep the caller is, and a concert added meanwhile cannot shift
+ * later pages. One row more than asked tells whether another page follows.
+ */
+export async function concertPage(
+  db: Kysely<DB>,
+  input: { limit: number; beforeId?: number | undefined; filter: ConcertFilter; now: number },
+): Promise<{ concerts: ConcertSummary[]; more: boolean }> {
+  const { filter, now } = input;
+  const filtered = Object.values(filter).some((v) => v !== undefined && v !== false);
+  let query = db
+    .selectFrom('concerts as c')
+    .leftJoin('schedules as s', (join) => {
+      let on = join.onRef('s.concert_id', '=', 'c.id');
+      if (filter.upcoming || filter.onSale) on = on.on('s.starts_at', '>', now);
+      if (filter.from !== undefined) on = on.on('s.starts_at', '>=', filter.from);
+      if (filter.to !== undefined) on = on.on('s.starts_at', '<', filter.to);
+      if (filter.minPrice !== undefined) on = on.on('s.price', '>=', filter.minPrice);
+      if (filter.maxPrice !== undefined) on = on.on('s.price', '<=', filter.maxPrice);
+      if (filter.onSale)
+        on = on.on(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('seats as t')
+              .select('t.id')
+              .whereRef('t.schedule_id', '=', 's.id')
+              .where(
+                sql<boolean>`(t.status = 'AVAILABLE' or (t.status = 'HELD' and t.hold_expires_at < ${now}))`,
+              ),
+          ),
+        );
+      return on;
+    })
+    .select(({ fn }) => [
+      'c.id',
+      'c.title',
+      'c.venue',
+      fn.min('s.starts_at').as('first_starts_at'),
+      fn.max('s.starts_at').as('last_starts_at'),
+      fn.min('s.price').as('min_price'),
+      fn.max('s.price').as('max_price'),
+      fn.count('s.id').as('schedules'),
+    ])
+    .groupBy(['c.id', 'c.title', 'c.venue']);
+  if (input.beforeId !== undefined) query = query.where('c.id', '<', input.beforeId);
+  if (filtered) query = query.having(({ fn }) => fn.count('s.id'), '>', 0);
+  const rows = await query
+    .orderBy('c.id', 'desc')
+    .limit(input.limit + 1)
     .execute();
-  return rows.map((r) => ({ id: String(r.id), title: r.title, venue: r.venue }));
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    more: rows.length > input.limit,
+    concerts: rows.slice(0, input.limit).map((r) => ({
+      id: Number(r.id),
+      title: r.title,
+      venue: r.venue,
+      firstStartsAt: orNull(r.first_starts_at),
+      lastStartsAt: orNull(r.last_starts_at),
+      minPrice: orNull(r.min_price),
+      maxPrice: orNull(r.max_price),
+    })),
+  };
 }
 
 export async function concertExists(db: Kysely<DB>, concertId: number): Promise<boolean> {
