@@ -28,10 +28,34 @@ export interface ConcertSummary {
   maxPrice: number | null;
 }
 
+/** The schedules that pass every filter given (all schedules for an empty filter). */
+function matchingSchedules(db: Kysely<DB>, filter: ConcertFilter, now: number) {
+  let query = db.selectFrom('schedules as s');
+  if (filter.upcoming || filter.onSale) query = query.where('s.starts_at', '>', now);
+  if (filter.from !== undefined) query = query.where('s.starts_at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('s.starts_at', '<', filter.to);
+  if (filter.minPrice !== undefined) query = query.where('s.price', '>=', filter.minPrice);
+  if (filter.maxPrice !== undefined) query = query.where('s.price', '<=', filter.maxPrice);
+  if (filter.onSale) {
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('seats as t')
+          .select('t.id')
+          .whereRef('t.schedule_id', '=', 's.id')
+          .where(
+            sql<boolean>`(t.status = 'AVAILABLE' or (t.status = 'HELD' and t.hold_expires_at < ${now}))`,
+          ),
+      ),
+    );
+  }
+  return query;
+}
+
 /**
  * One page of concerts, newest first, after the concert `beforeId` when given. Keyset paging on the primary
  * key: a page is one index range however deep the caller is, and a concert added meanwhile cannot shift
- * later pages. One row more than asked tells whether another page follows.
+ * later pages. One row more than asked tells whether another page follows. The page is chosen first and
+ * summarised after, so the grouping covers the page's schedules only, not every concert's.
  */
 export async function concertPage(
   db: Kysely<DB>,
@@ -39,57 +63,48 @@ export async function concertPage(
 ): Promise<{ concerts: ConcertSummary[]; more: boolean }> {
   const { filter, now } = input;
   const filtered = Object.values(filter).some((v) => v !== undefined && v !== false);
-  let query = db
-    .selectFrom('concerts as c')
-    .leftJoin('schedules as s', (join) => {
-      let on = join.onRef('s.concert_id', '=', 'c.id');
-      if (filter.upcoming || filter.onSale) on = on.on('s.starts_at', '>', now);
-      if (filter.from !== undefined) on = on.on('s.starts_at', '>=', filter.from);
-      if (filter.to !== undefined) on = on.on('s.starts_at', '<', filter.to);
-      if (filter.minPrice !== undefined) on = on.on('s.price', '>=', filter.minPrice);
-      if (filter.maxPrice !== undefined) on = on.on('s.price', '<=', filter.maxPrice);
-      if (filter.onSale)
-        on = on.on(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('seats as t')
-              .select('t.id')
-              .whereRef('t.schedule_id', '=', 's.id')
-              .where(
-                sql<boolean>`(t.status = 'AVAILABLE' or (t.status = 'HELD' and t.hold_expires_at < ${now}))`,
-              ),
-          ),
-        );
-      return on;
-    })
-    .select(({ fn }) => [
-      'c.id',
-      'c.title',
-      'c.venue',
-      fn.min('s.starts_at').as('first_starts_at'),
-      fn.max('s.starts_at').as('last_starts_at'),
-      fn.min('s.price').as('min_price'),
-      fn.max('s.price').as('max_price'),
-      fn.count('s.id').as('schedules'),
-    ])
-    .groupBy(['c.id', 'c.title', 'c.venue']);
+  let query = db.selectFrom('concerts as c').select(['c.id', 'c.title', 'c.venue']);
   if (input.beforeId !== undefined) query = query.where('c.id', '<', input.beforeId);
-  if (filtered) query = query.having(({ fn }) => fn.count('s.id'), '>', 0);
+  if (filtered) query = query.where('c.id', 'in', matchingSchedules(db, filter, now).select('s.concert_id'));
   const rows = await query
     .orderBy('c.id', 'desc')
     .limit(input.limit + 1)
     .execute();
+  const page = rows.slice(0, input.limit);
+  const summaries =
+    page.length === 0
+      ? []
+      : await matchingSchedules(db, filter, now)
+          .where(
+            's.concert_id',
+            'in',
+            page.map((r) => r.id),
+          )
+          .select(({ fn }) => [
+            's.concert_id',
+            fn.min('s.starts_at').as('first_starts_at'),
+            fn.max('s.starts_at').as('last_starts_at'),
+            fn.min('s.price').as('min_price'),
+            fn.max('s.price').as('max_price'),
+          ])
+          .groupBy('s.concert_id')
+          .execute();
+  const byConcert = new Map(summaries.map((r) => [Number(r.concert_id), r]));
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     more: rows.length > input.limit,
-    concerts: rows.slice(0, input.limit).map((r) => ({
-      id: Number(r.id),
-      title: r.title,
-      venue: r.venue,
-      firstStartsAt: orNull(r.first_starts_at),
-      lastStartsAt: orNull(r.last_starts_at),
-      minPrice: orNull(r.min_price),
-      maxPrice: orNull(r.max_price),
-    })),
+    concerts: page.map((r) => {
+      const summary = byConcert.get(Number(r.id));
+      return {
+        id: Number(r.id),
+        title: r.title,
+        venue: r.venue,
+        firstStartsAt: orNull(summary?.first_starts_at),
+        lastStartsAt: orNull(summary?.last_starts_at),
+        minPrice: orNull(summary?.min_price),
+        maxPrice: orNull(summary?.max_price),
+      };
+    }),
   };
 }
 
