@@ -45,28 +45,37 @@ const concertPageSchema = z
 
 const flag = (description: string) => z.enum(['true', 'false']).optional().openapi({ description });
 const price = z.coerce.number().int().min(0).max(100_000_000).optional();
-const concertQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(concertCursorPattern, 'must be the nextCursor of a previous page')
-    .optional()
-    .openapi({
-      description: 'The `nextCursor` of the previous page, as it was given, with the same filters',
-    }),
-  upcoming: flag('`true`: only concerts with a schedule that has not started'),
-  onSale: flag('`true`: only concerts with an upcoming schedule that has a seat left'),
-  from: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: 'Only concerts with a schedule starting at or after this time' }),
-  to: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: 'Only concerts with a schedule starting before this time' }),
-  minPrice: price.openapi({ description: 'Only concerts with a schedule priced at least this (KRW)' }),
-  maxPrice: price.openapi({ description: 'Only concerts with a schedule priced at most this (KRW)' }),
-});
+const concertQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z
+      .string()
+      .regex(concertCursorPattern, 'must be the nextCursor of a previous page')
+      .optional()
+      .openapi({
+        description: 'The `nextCursor` of the previous page, as it was given, with the same filters',
+      }),
+    upcoming: flag('`true`: only concerts with a schedule that has not started'),
+    onSale: flag('`true`: only concerts with an upcoming schedule that has a seat left'),
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'Only concerts with a schedule starting at or after this time' }),
+    to: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'Only concerts with a schedule starting before this time' }),
+    minPrice: price.openapi({ description: 'Only concerts with a schedule priced at least this (KRW)' }),
+    maxPrice: price.openapi({ description: 'Only concerts with a schedule priced at most this (KRW)' }),
+  })
+  // A range whose ends cross is refused, naming its upper end, rather than answered with an empty page the
+  // caller would take for "nothing on".
+  .superRefine((q, ctx) => {
+    if (q.from !== undefined && q.to !== undefined && Date.parse(q.to) < Date.parse(q.from))
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'is before from' });
+    if (q.minPrice !== undefined && q.maxPrice !== undefined && q.maxPrice < q.minPrice)
+      ctx.addIssue({ code: 'custom', path: ['maxPrice'], message: 'is below minPrice' });
+  });
 
 const conditionalHeaders = z.object({
   'if-none-match': z
