@@ -130,7 +130,9 @@ export async function listSchedules(db: Kysely<DB>, concertId: number, now: numb
     ])
     .where('s.concert_id', '=', concertId)
     .groupBy(['s.id', 's.concert_id', 's.starts_at'])
+    // The id breaks ties so that equal data is always the same bytes, and so the same ETag.
     .orderBy('s.starts_at')
+    .orderBy('s.id')
     .execute();
   return rows.map((r) => ({
     id: String(r.id),
