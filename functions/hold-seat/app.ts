@@ -10,6 +10,7 @@ import { reservationSchema } from '../../shared/http/reservation-schema.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
 import { type HoldDeps, holdSeat } from './hold-seat.ts';
+import { listReservationsRoute } from './list-reservations-route.ts';
 import { cancelReservation, getReservation } from './manage-reservation.ts';
 
 export interface HoldSeatDeps extends HoldDeps {
@@ -76,6 +77,8 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       return c.json(result.reservation, 201);
     },
   );
+
+  listReservationsRoute(app, deps, user);
 
   const byId = { params: z.object({ id: idString }) };
   app.openapi(

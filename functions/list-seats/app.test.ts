@@ -34,7 +34,20 @@ describe('list-seats: catalog and admin', () => {
     });
     const user = await bearer('u');
     const list = await call(server, 'GET', '/v1/concerts', { headers: user });
-    expect(list.body.items).toEqual([{ id: created.body.id, title: 'Spring Tour', venue: 'Arena' }]);
+    expect(list.body).toEqual({
+      items: [
+        {
+          id: created.body.id,
+          title: 'Spring Tour',
+          venue: 'Arena',
+          firstStartsAt: '2030-03-01T01:00:00.000Z',
+          lastStartsAt: '2030-03-02T10:00:00.000Z',
+          minPrice: 99_000,
+          maxPrice: 120_000,
+        },
+      ],
+      nextCursor: null,
+    });
     const schedules = await call(server, 'GET', `/v1/concerts/${created.body.id as string}/schedules`, {
       headers: user,
     });
@@ -74,9 +87,23 @@ describe('list-seats: catalog and admin', () => {
     expect((await call(server, 'GET', '/v1/schedules/4242/seats', { headers: user })).status).toBe(404);
   });
 
-  it('needs a user token for the catalog', async () => {
-    const res = await call(server, 'GET', '/v1/concerts');
-    expect(res.status).toBe(401);
+  it('serves the catalog without a token, and ignores a token that would be refused elsewhere', async () => {
+    const created = await call(server, 'POST', '/v1/admin/concerts', {
+      headers: await bearer('a', 'admin'),
+      body: concert,
+    });
+    const schedules = `/v1/concerts/${created.body.id as string}/schedules`;
+    for (const path of ['/v1/concerts', schedules]) {
+      const anonymous = await call(server, 'GET', path);
+      expect([path, anonymous.status, anonymous.headers.get('cache-control')]).toEqual([
+        path,
+        200,
+        'public, max-age=5',
+      ]);
+      const forged = await call(server, 'GET', path, { headers: { authorization: 'Bearer not-a-jwt' } });
+      expect([forged.status, forged.body]).toEqual([200, anonymous.body]);
+    }
+    expect((await call(server, 'GET', '/v1/points')).status).toBe(401);
   });
 });
 

@@ -11,7 +11,15 @@ import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
-import { type CatalogDeps, concerts, createSeatMapReader, schedules } from './use-cases.ts';
+import { cacheable, catalogueCacheControl } from './http-cache.ts';
+import {
+  type CatalogDeps,
+  concertCursorPattern,
+  concertListInput,
+  concerts,
+  createSeatMapReader,
+  schedules,
+} from './use-cases.ts';
 
 export interface ListSeatsDeps extends CatalogDeps {
   userTokens: UserTokens;
@@ -20,7 +28,68 @@ export interface ListSeatsDeps extends CatalogDeps {
   concertOfSchedule(scheduleId: number): Promise<number | null>;
 }
 
-const concertSchema = z.object({ id: z.string(), title: z.string(), venue: z.string() }).openapi('Concert');
+const concertSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    venue: z.string(),
+    firstStartsAt: z.string().nullable(),
+    lastStartsAt: z.string().nullable(),
+    minPrice: z.number().int().nullable(),
+    maxPrice: z.number().int().nullable(),
+  })
+  .openapi('Concert');
+const concertPageSchema = z
+  .object({ items: z.array(concertSchema), nextCursor: z.string().nullable() })
+  .openapi('ConcertPage');
+
+const flag = (description: string) => z.enum(['true', 'false']).optional().openapi({ description });
+const price = z.coerce.number().int().min(0).max(100_000_000).optional();
+const concertQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z
+      .string()
+      .regex(concertCursorPattern, 'must be the nextCursor of a previous page')
+      .optional()
+      .openapi({
+        description: 'The `nextCursor` of the previous page, as it was given, with the same filters',
+      }),
+    upcoming: flag('`true`: only concerts with a schedule that has not started'),
+    onSale: flag('`true`: only concerts with an upcoming schedule that has a seat left'),
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'Only concerts with a schedule starting at or after this time' }),
+    to: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'Only concerts with a schedule starting before this time' }),
+    minPrice: price.openapi({ description: 'Only concerts with a schedule priced at least this (KRW)' }),
+    maxPrice: price.openapi({ description: 'Only concerts with a schedule priced at most this (KRW)' }),
+  })
+  // A range whose ends cross is refused, naming its upper end, rather than answered with an empty page the
+  // caller would take for "nothing on".
+  .superRefine((q, ctx) => {
+    if (q.from !== undefined && q.to !== undefined && Date.parse(q.to) < Date.parse(q.from))
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'is before from' });
+    if (q.minPrice !== undefined && q.maxPrice !== undefined && q.maxPrice < q.minPrice)
+      ctx.addIssue({ code: 'custom', path: ['maxPrice'], message: 'is below minPrice' });
+  });
+
+const conditionalHeaders = z.object({
+  'if-none-match': z
+    .string()
+    .optional()
+    .openapi({ description: 'The `ETag` of a copy the client has; a match answers `304`' }),
+});
+const cacheHeaders = {
+  ETag: { description: 'Strong validator of the body', schema: { type: 'string' as const } },
+  'Cache-Control': {
+    description: `\`${catalogueCacheControl}\`: the same for every caller, so shared caches may keep it`,
+    schema: { type: 'string' as const },
+  },
+};
 const scheduleSchema = z
   .object({ id: z.string(), concertId: z.string(), startsAt: z.string(), availableSeats: z.number().int() })
   .openapi('Schedule');
@@ -79,35 +148,41 @@ export function catalogRoutes(deps: ListSeatsDeps) {
     createRoute({
       method: 'get',
       path: '/v1/concerts',
-      summary: 'Concerts on sale',
-      security: bearerSecurity,
-      middleware: user,
+      summary: 'Concerts, newest first, a page at a time (public, cacheable)',
+      request: { query: concertQuery, headers: conditionalHeaders },
       responses: {
         200: {
-          description: 'Concerts',
-          content: { 'application/json': { schema: z.object({ items: z.array(concertSchema) }) } },
+          description: 'A page of concerts',
+          headers: cacheHeaders,
+          content: { 'application/json': { schema: concertPageSchema } },
         },
-        ...common,
+        304: { description: 'Not modified: the `If-None-Match` ETag is current', headers: cacheHeaders },
+        ...errorResponses({ 400: 'VALIDATION_FAILED', 503: 'DEPENDENCY_UNAVAILABLE' }),
       },
     }),
-    async (c) => c.json({ items: await concerts(deps) }, 200),
+    async (c) => {
+      const query = c.req.valid('query');
+      const input = concertListInput(query);
+      const page = cacheable(c, await concerts(deps, input));
+      if (page.notModified) return c.body(null, 304);
+      return c.json(page.body, 200);
+    },
   );
 
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/concerts/{concertId}/schedules',
-      summary: 'Schedules of a concert with their available seat counts',
-      security: bearerSecurity,
-      middleware: user,
-      request: { params: z.object({ concertId: idString }) },
+      summary: 'Schedules of a concert with their available seat counts (public, cacheable)',
+      request: { params: z.object({ concertId: idString }), headers: conditionalHeaders },
       responses: {
         200: {
           description: 'Schedules',
+          headers: cacheHeaders,
           content: { 'application/json': { schema: z.object({ items: z.array(scheduleSchema) }) } },
         },
-        ...errorResponses({ 400: 'VALIDATION_FAILED', 404: 'NOT_FOUND' }),
-        ...common,
+        304: { description: 'Not modified: the `If-None-Match` ETag is current', headers: cacheHeaders },
+        ...errorResponses({ 400: 'VALIDATION_FAILED', 404: 'NOT_FOUND', 503: 'DEPENDENCY_UNAVAILABLE' }),
       },
     }),
     async (c) => {
@@ -115,9 +190,13 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       const items = await schedules(deps, concertId);
       // An empty list is an answer only for a concert that exists.
       if (items.length === 0 && !(await concertExists(deps.read, concertId))) {
+        // As public as the list it stands for: a CDN keeps floods of unknown ids off the database too.
+        c.header('Cache-Control', catalogueCacheControl);
         throw new AppError('NOT_FOUND', 'No such concert');
       }
-      return c.json({ items }, 200);
+      const answer = cacheable(c, { items });
+      if (answer.notModified) return c.body(null, 304);
+      return c.json(answer.body, 200);
     },
   );
 

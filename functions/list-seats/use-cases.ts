@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import { listConcerts, listSchedules, loadSeatMap } from '../../shared/catalog/catalog-queries.ts';
+import {
+  type ConcertFilter,
+  concertPage,
+  listSchedules,
+  loadSeatMap,
+} from '../../shared/catalog/catalog-queries.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
@@ -14,7 +19,63 @@ export interface CatalogDeps {
   seatCacheTtlMs: number;
 }
 
-export const concerts = (deps: CatalogDeps) => listConcerts(deps.read);
+/**
+ * A concert cursor is the id of the last concert a page showed, in decimal: the OpenAPI pattern then
+ * describes exactly the cursors the API accepts, and every value it allows is a valid place to resume.
+ */
+export const concertCursorPattern = /^[0-9]{1,15}$/;
+
+export interface ConcertListInput {
+  limit: number;
+  beforeId?: number;
+  filter: ConcertFilter;
+}
+
+/** The validated query as the listing takes it (crossed ranges were refused by the route's schema). */
+export function concertListInput(query: {
+  limit: number;
+  cursor?: string | undefined;
+  upcoming?: 'true' | 'false' | undefined;
+  onSale?: 'true' | 'false' | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  minPrice?: number | undefined;
+  maxPrice?: number | undefined;
+}): ConcertListInput {
+  const from = query.from === undefined ? undefined : Date.parse(query.from);
+  const to = query.to === undefined ? undefined : Date.parse(query.to);
+  const filter: ConcertFilter = {};
+  if (query.upcoming === 'true') filter.upcoming = true;
+  if (query.onSale === 'true') filter.onSale = true;
+  if (from !== undefined) filter.from = from;
+  if (to !== undefined) filter.to = to;
+  if (query.minPrice !== undefined) filter.minPrice = query.minPrice;
+  if (query.maxPrice !== undefined) filter.maxPrice = query.maxPrice;
+  return {
+    limit: query.limit,
+    ...(query.cursor === undefined ? {} : { beforeId: Number(query.cursor) }),
+    filter,
+  };
+}
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function concerts(deps: CatalogDeps, input: ConcertListInput) {
+  const page = await concertPage(deps.read, { ...input, now: deps.clock.now() });
+  const last = page.concerts.at(-1);
+  return {
+    items: page.concerts.map((c) => ({
+      id: String(c.id),
+      title: c.title,
+      venue: c.venue,
+      firstStartsAt: isoOrNull(c.firstStartsAt),
+      lastStartsAt: isoOrNull(c.lastStartsAt),
+      minPrice: c.minPrice,
+      maxPrice: c.maxPrice,
+    })),
+    nextCursor: page.more && last ? String(last.id) : null,
+  };
+}
 
 export const schedules = (deps: CatalogDeps, concertId: number) =>
   listSchedules(deps.read, concertId, deps.clock.now());

@@ -84,14 +84,16 @@ const seatStatuses = async (s: TestServer, headers: Headers, scheduleId: string)
     }[]
   )?.map((seat) => seat.status);
 
-/** Every endpoint that takes a user JWT (the stream takes its queue token in the query instead). */
+/**
+ * Every endpoint that takes a user JWT (the stream takes its queue token in the query instead; the public
+ * catalogue takes none: see catalogue.contract.test.ts).
+ */
 const userEndpoints: [method: string, path: string, body?: unknown, headers?: Headers][] = [
   ['POST', '/v1/queue/tokens', { concertId: '1' }],
   ['GET', '/v1/queue/status', undefined, { 'x-queue-token': 'x' }],
-  ['GET', '/v1/concerts'],
-  ['GET', '/v1/concerts/1/schedules'],
   ['GET', '/v1/schedules/1/seats', undefined, { 'x-queue-token': 'x' }],
   ['POST', '/v1/reservations', { scheduleId: '1', seatId: '1' }, { 'x-queue-token': 'x' }],
+  ['GET', '/v1/reservations'],
   ['GET', '/v1/reservations/1'],
   ['DELETE', '/v1/reservations/1'],
   ['POST', '/v1/reservations/1/payments', {}, { 'x-queue-token': 'x', 'idempotency-key': 'k' }],
@@ -619,7 +621,9 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       const headers = await bearer(uid('fan'));
       const list = await api('GET', '/v1/concerts', { headers });
       expect(list.status).toBe(200);
-      expect(list.body.items).toContainEqual({ id: concertId, title: expect.any(String), venue: 'Hall' });
+      expect(list.body.items).toContainEqual(
+        expect.objectContaining({ id: concertId, title: expect.any(String), venue: 'Hall' }),
+      );
       const schedules = await api('GET', `/v1/concerts/${concertId}/schedules`, { headers });
       expect(schedules).toMatchObject({
         status: 200,

@@ -1,6 +1,6 @@
-# The edge in front of the public ALB. Only answers the API itself marks `Cache-Control: public` are kept
-# (the API reference's static assets); the catalogue and everything else carry a user's bearer token, so they
-# pass through with every viewer header, cookie and query string, and are never stored.
+# The edge in front of the public ALB. Only answers the API itself marks `Cache-Control: public` are kept: the
+# API reference's static assets and the public catalogue (`/v1/concerts*`). Everything else carries a user's
+# bearer token, so it passes through with every viewer header, cookie and query string, and is never stored.
 
 data "aws_cloudfront_cache_policy" "disabled" {
   name = "Managed-CachingDisabled"
@@ -15,9 +15,14 @@ data "aws_cloudfront_response_headers_policy" "security" {
 }
 
 # A zero default TTL: an answer without Cache-Control is not stored, so the origin alone decides what is kept.
+# The query string is in the key (and so reaches the origin): the catalogue's pages and filters are in it. The
+# Origin header is too, because the API answers CORS and non-CORS requests differently (`Vary: Origin`), which
+# CloudFront honours only through the key. Authorization is neither keyed nor forwarded: a public answer is
+# the same for everyone. Conditional requests need nothing here: CloudFront answers a viewer's If-None-Match
+# from the stored ETag and revalidates with the origin by its own If-None-Match once max-age has passed.
 resource "aws_cloudfront_cache_policy" "origin_controlled" {
   name        = "${var.name}-origin-cache-control"
-  comment     = "Caches only what the origin's Cache-Control allows; no cookie, header or query in the key"
+  comment     = "Caches only what the origin's Cache-Control allows; keyed on path, query string and Origin"
   min_ttl     = 0
   default_ttl = 0
   max_ttl     = var.max_ttl
@@ -31,11 +36,14 @@ resource "aws_cloudfront_cache_policy" "origin_controlled" {
     }
 
     headers_config {
-      header_behavior = "none"
+      header_behavior = "whitelist"
+      headers {
+        items = ["Origin"]
+      }
     }
 
     query_strings_config {
-      query_string_behavior = "none"
+      query_string_behavior = "all"
     }
   }
 }
