@@ -7,9 +7,19 @@ import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import {
+  type ReservationRow,
+  type ReservationView,
+  reservationColumns,
+  reservationView,
+} from '../../shared/seats/reservation.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { eventData, expireLapsedHold, type HoldResult } from './hold-seat.ts';
-import { type ReservationRow, reservationColumns, reservationView } from './reservation-view.ts';
+import { reservationEventData as eventData } from '../../shared/seats/seat-events.ts';
+import { expireLapsedHold } from '../../shared/seats/seat-statements.ts';
+
+type HoldResult =
+  | { ok: true; reservation: ReservationView }
+  | { ok: false; code: 'SEAT_TAKEN' | 'NOT_FOUND' };
 
 /**
  * BENCHMARK BASELINE, not served by any function: the seed ADR's way of holding a seat, kept only so

@@ -4,7 +4,9 @@ import { payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { claimTtlMs, createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { manualClock } from '../support/harness.ts';
 import { uniqueSuffix } from '../support/real-services.ts';
 import { charge, freshSchedule, hold, holdDeps, outboxFor } from '../support/reservation-fixture.ts';
@@ -87,10 +89,10 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const second = await hold(database, clock, 'erin', scheduleId, seatId, { ttlMs: 2000 });
     expect(second.ok).toBe(true);
     const old = await getReservation(
-      { db: database.db, clock },
-      { userId: 'dave', reservationId: Number(first.reservation.id) },
+      { seats: seatStoreFor(database.db), clock },
+      { userId: 'dave', reservationId: Number(first.value.id) },
     );
-    expect(old).toMatchObject({ ok: true, reservation: { status: 'EXPIRED' } });
+    expect(old).toMatchObject({ ok: true, value: { status: 'EXPIRED' } });
     expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
       'reservation.created',
       'reservation.expired',
@@ -98,9 +100,9 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     ]);
     await charge(database, 'dave', 100_000, clock.now());
     const paying = payReservation(
-      { db: database.db, clock },
-      { userId: 'dave', reservationId: Number(first.reservation.id), idempotencyKey: 'p1' },
-    );
+      { seats: seatStoreFor(database.db), clock },
+      { userId: 'dave', reservationId: Number(first.value.id), idempotencyKey: 'p1' },
+    ).then(orThrow);
     await expect(paying).rejects.toSatisfy(code('HOLD_EXPIRED'));
     expect(await readBalance(database.db, 'dave')).toBe(100_000);
   });
@@ -111,31 +113,34 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const { scheduleId, seatIds } = await freshSchedule(database, clock);
     const held = await hold(database, clock, user, scheduleId, seatIds[3]!);
     if (!held.ok) throw new Error('setup');
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     await charge(database, user, 100_000, clock.now());
 
     const paid = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'k1' },
-    );
+    ).then(orThrow);
     expect(paid).toMatchObject({
       status: 201,
       replayed: false,
       body: { amount: 80_000, status: 'PAID', balance: 20_000 },
     });
     const replay = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'k1' },
-    );
+    ).then(orThrow);
     expect(replay).toEqual({ ...paid, replayed: true });
     await expect(
-      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'k2' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: user, reservationId, idempotencyKey: 'k2' },
+      ).then(orThrow),
     ).rejects.toSatisfy(code('ALREADY_PAID'));
     await expect(
       payReservation(
-        { db: database.db, clock },
+        { seats: seatStoreFor(database.db), clock },
         { userId: user, reservationId: reservationId + 1000, idempotencyKey: 'k1' },
-      ),
+      ).then(orThrow),
     ).rejects.toSatisfy(code('IDEMPOTENCY_KEY_REUSED'));
 
     expect(await readBalance(database.db, user)).toBe(20_000);
@@ -164,9 +169,12 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const held = await hold(database, clock, user, scheduleId, seatIds[4]!);
     if (!held.ok) throw new Error('setup');
     await charge(database, user, 79_999, clock.now());
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     await expect(
-      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'short' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: user, reservationId, idempotencyKey: 'short' },
+      ).then(orThrow),
     ).rejects.toSatisfy(code('INSUFFICIENT_POINTS'));
     expect(await readBalance(database.db, user)).toBe(79_999);
     expect(await ledgerSum(database.db, user)).toBe(79_999);
@@ -192,9 +200,9 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     // Topping up and retrying the same key then pays.
     await charge(database, user, 1, clock.now());
     const paid = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'short' },
-    );
+    ).then(orThrow);
     expect(paid.body.balance).toBe(0);
   });
 
@@ -205,13 +213,13 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const deps = holdDeps(database, clock);
     const held = await hold(database, clock, 'frank', scheduleId, seatId);
     if (!held.ok) throw new Error('setup');
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     expect(await cancelReservation(deps, { userId: 'grace', reservationId })).toEqual({
       ok: false,
       code: 'FORBIDDEN',
     });
     const cancelled = await cancelReservation(deps, { userId: 'frank', reservationId });
-    expect(cancelled).toMatchObject({ ok: true, reservation: { status: 'CANCELLED' } });
+    expect(cancelled).toMatchObject({ ok: true, value: { status: 'CANCELLED' } });
     expect(await cancelReservation(deps, { userId: 'frank', reservationId })).toEqual(cancelled);
     expect(await hold(database, clock, 'grace', scheduleId, seatId)).toMatchObject({ ok: true });
     expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
@@ -220,7 +228,10 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
       'reservation.created',
     ]);
     await expect(
-      payReservation({ db: database.db, clock }, { userId: 'frank', reservationId, idempotencyKey: 'c' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: 'frank', reservationId, idempotencyKey: 'c' },
+      ).then(orThrow),
     ).rejects.toMatchObject({ code: 'HOLD_EXPIRED', message: 'The reservation was cancelled' });
   });
 });

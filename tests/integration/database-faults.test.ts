@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seatGuardKey } from '../../shared/seats/hold-guard.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { createApp as createExpireHoldsApp } from '../../triggers/expire-holds/app.ts';
 import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
@@ -41,7 +42,11 @@ describe('MariaDB killed or hung under concurrent requests', () => {
       HOLD_TTL_SECONDS: '60',
     });
     const sweeper = createExpireHoldsApp(
-      { db: server.runtime.database.db, clock: server.clock, seatCache: server.runtime.seatCache },
+      {
+        seats: seatStoreFor(server.runtime.database.db),
+        clock: server.clock,
+        seatCache: server.runtime.seatCache,
+      },
       httpOptions(),
     );
     sweep = async () =>

@@ -8,8 +8,10 @@ import type { Database } from '../../shared/db/connect.ts';
 import { createHttpApp } from '../../shared/http/create-http-app.ts';
 import { createMetrics } from '../../shared/metrics.ts';
 import { readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { expireHoldsRoutes } from '../../triggers/expire-holds/app.ts';
 import { expireLapsedHolds } from '../../triggers/expire-holds/expire.ts';
 import { expireDeps, watchLapsedBacklog } from '../../triggers/expire-holds/main.ts';
@@ -190,7 +192,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     // Each reading of this stopwatch is ten milliseconds later: one batch already spends the budget.
     let ticks = 0;
     const deps = {
-      db: database.db,
+      seats: seatStoreFor(database.db),
       clock,
       seatCache: createMemorySeatCache(() => clock.now()),
       batch: 100,
@@ -272,16 +274,16 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
         pays.set(
           r.id,
           payReservation(
-            { db: database.db, clock: payerClock },
+            { seats: seatStoreFor(database.db), clock: payerClock },
             { userId: `u${r.seatId}`, reservationId: r.id, idempotencyKey: `race-${r.id}` },
-          ),
+          ).then(orThrow),
         );
       if (i % 3 !== 0)
         takes.set(
           r.id,
           holdSeat(
             {
-              db: database.db,
+              seats: seatStoreFor(database.db),
               clock: laterClock,
               holdTtlMs: 60_000,
               guard: createMemoryHoldGuard(() => laterClock.now()),
@@ -356,5 +358,5 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
 });
 
 function sweepDeps(database: Database, clock: Clock) {
-  return { db: database.db, clock, seatCache: createMemorySeatCache(() => clock.now()) };
+  return { seats: seatStoreFor(database.db), clock, seatCache: createMemorySeatCache(() => clock.now()) };
 }

@@ -260,7 +260,7 @@ describe('Redis lost after the commit', () => {
       };
       await proxy.cut();
       const held = await holdSeat(deps, { userId: 'ann', scheduleId, seatId: seatIds[0]! });
-      expect(held).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
+      expect(held).toMatchObject({ ok: true, value: { status: 'HELD' } });
       const seat = await database.db
         .selectFrom('seats')
         .select(['status', 'held_by'])
