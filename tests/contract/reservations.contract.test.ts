@@ -29,11 +29,15 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const won = await hold(database, clock, 'alice', scheduleId, seatId);
     expect(won).toMatchObject({
       ok: true,
-      reservation: { status: 'HELD', price: 80_000, seatId: String(seatId) },
+      value: { status: 'HELD', price: 80_000, seatId: String(seatId) },
     });
     // A guard of its own lets bob through to the database, which must refuse on its own.
     const lost = await hold(database, clock, 'bob', scheduleId, seatId);
-    expect(lost).toEqual({ ok: false, code: 'SEAT_TAKEN' });
+    expect(lost).toEqual({
+      ok: false,
+      code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
+    });
     const seat = await database.db
       .selectFrom('seats')
       .selectAll()
@@ -52,6 +56,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'real', scheduleId, seat, { guard })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
     clock.advance(claimTtlMs + 1);
     expect((await hold(database, clock, 'real', scheduleId, seat, { guard })).ok).toBe(true);
@@ -62,6 +67,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'other', scheduleId, seat, { guard: forgetful })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
     expect(await forgetful.claim(seatGuardKey(scheduleId, seat), 'next', claimTtlMs)).toBe(false);
   });
@@ -76,6 +82,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'carol', a.scheduleId, b.seatIds[0]!)).toEqual({
       ok: false,
       code: 'NOT_FOUND',
+      message: 'No such seat in this schedule',
     });
   });
 
@@ -159,6 +166,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'late', scheduleId, seatIds[3]!)).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
   });
 
@@ -217,6 +225,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await cancelReservation(deps, { userId: 'grace', reservationId })).toEqual({
       ok: false,
       code: 'FORBIDDEN',
+      message: 'This reservation belongs to another user',
     });
     const cancelled = await cancelReservation(deps, { userId: 'frank', reservationId });
     expect(cancelled).toMatchObject({ ok: true, value: { status: 'CANCELLED' } });

@@ -273,6 +273,7 @@ describe('Redis lost after the commit', () => {
       expect(await holdSeat(deps, { userId: 'bob', scheduleId, seatId: seatIds[0]! })).toEqual({
         ok: false,
         code: 'SEAT_TAKEN',
+        message: 'Someone else holds or bought this seat',
       });
     } finally {
       redis.disconnect();
