@@ -8,7 +8,6 @@ import type { Database } from '../../shared/db/connect.ts';
 import { createHttpApp } from '../../shared/http/create-http-app.ts';
 import { createMetrics } from '../../shared/metrics.ts';
 import { readBalance } from '../../shared/points/wallet-store.ts';
-import { orThrow } from '../../shared/result.ts';
 import { createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
 import { seatStoreFor } from '../../shared/seats/seat-store.ts';
@@ -261,7 +260,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     const payerClock = manualClock(end - 1);
     const laterClock = manualClock(end + 1);
 
-    const pays = new Map<number, Promise<unknown>>();
+    const pays = new Map<number, ReturnType<typeof payReservation>>();
     const takes = new Map<number, Promise<Awaited<ReturnType<typeof holdSeat>>>>();
     const sweep = expireLapsedHolds({
       ...sweepDeps(database, laterClock),
@@ -276,7 +275,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
           payReservation(
             { seats: seatStoreFor(database.db), clock: payerClock },
             { userId: `u${r.seatId}`, reservationId: r.id, idempotencyKey: `race-${r.id}` },
-          ).then(orThrow),
+          ),
         );
       if (i % 3 !== 0)
         takes.set(
@@ -296,10 +295,8 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     const swept = await sweep;
     const paid = new Set<number>();
     for (const [id, payment] of pays) {
-      const outcome = await payment.then(
-        () => 'paid',
-        (error: { code?: string }) => error.code,
-      );
+      const result = await payment;
+      const outcome = result.ok ? 'paid' : result.code;
       expect(['paid', 'HOLD_EXPIRED']).toContain(outcome);
       if (outcome === 'paid') paid.add(id);
     }
