@@ -1,5 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import { sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { dialectOf, lockForUpdate } from '../db/dialect.ts';
 import { retryOnConflict } from '../db/errors.ts';
 import type { DB } from '../db/schema.ts';
@@ -8,8 +7,7 @@ import { findStoredResponse } from '../idempotency/idempotency.ts';
 import { topics } from '../outbox/events.ts';
 import { appendAllToOutbox, appendToOutbox } from '../outbox/outbox-writer.ts';
 import { type ReservationRow, reservationColumns } from './reservation.ts';
-import type { PaymentBody } from './seat-events.ts';
-import { reservationEvent } from './seat-events.ts';
+import { type PaymentBody, reservationEvent } from './seat-events.ts';
 import type { SeatStore } from './seat-store.ts';
 
 /**
