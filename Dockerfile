@@ -18,7 +18,7 @@ COPY functions/ functions/
 COPY triggers/ triggers/
 ARG FUNCTION
 RUN test -n "$FUNCTION" || { echo 'missing --build-arg FUNCTION=<name>' >&2; exit 64; }
-RUN npm run build -- "$FUNCTION" && test -f "dist/$FUNCTION/index.mjs" && test -d "dist/$FUNCTION/lua"
+RUN npm run build -- "$FUNCTION" && test -f "dist/$FUNCTION/index.mjs" && test -d "dist/$FUNCTION/lua" && test -d "dist/$FUNCTION/sql"
 
 FROM ${NODE_IMAGE} AS runtime
 ARG FUNCTION

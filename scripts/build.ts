@@ -51,6 +51,8 @@ for (const { name, entry } of selected) {
     logLevel: 'warning',
   });
   cpSync(join(root, 'shared', 'redis', 'lua'), join(outdir, 'lua'), { recursive: true });
+  // The stored procedures' SQL, read by the migration that installs them (shared/db/procedures.ts).
+  cpSync(join(root, 'shared', 'db', 'sql'), join(outdir, 'sql'), { recursive: true });
   // The /docs page reads these beside the bundle (shared/http/docs-page.ts): the image has no node_modules.
   mkdirSync(join(outdir, bundledDocsDir));
   for (const asset of Object.keys(docsAssets)) {

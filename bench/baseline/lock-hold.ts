@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { eventData, expireLapsedHold, type HoldResult } from '../../functions/hold-seat/hold-seat.ts';
-import {
-  type ReservationRow,
-  reservationColumns,
-  reservationView,
-} from '../../functions/hold-seat/reservation-view.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
+import {
+  type ReservationRow,
+  type ReservationView,
+  reservationColumns,
+  reservationView,
+} from '../../shared/seats/reservation.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
+import { reservationEventData as eventData } from '../../shared/seats/seat-events.ts';
+import { expireLapsedHold } from '../../shared/seats/seat-statements.ts';
+
+type HoldResult =
+  | { ok: true; reservation: ReservationView }
+  | { ok: false; code: 'SEAT_TAKEN' | 'NOT_FOUND' };
 
 /**
  * BENCHMARK BASELINE, not served by any function: the seed ADR's way of holding a seat, kept only so

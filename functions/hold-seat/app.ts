@@ -9,6 +9,7 @@ import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { reservationSchema } from '../../shared/http/reservation-schema.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import { type HoldDeps, holdSeat } from './hold-seat.ts';
 import { listReservationsRoute } from './list-reservations-route.ts';
 import { cancelReservation, getReservation } from './manage-reservation.ts';
@@ -21,13 +22,6 @@ export interface HoldSeatDeps extends HoldDeps {
 }
 
 const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
-const messages = {
-  NOT_FOUND: 'No such reservation',
-  FORBIDDEN: 'This reservation belongs to another user',
-  SEAT_TAKEN: 'Someone else holds or bought this seat',
-  HOLD_EXPIRED: 'The hold ran out',
-  ALREADY_PAID: 'The reservation is paid',
-} as const;
 
 export function reservationRoutes(deps: HoldSeatDeps) {
   const app = createRouter();
@@ -67,14 +61,8 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       const concertId = await deps.concertOfSchedule(scheduleId);
       if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
       await deps.queueAccess.verify(c.req.header(queueTokenHeader), userId, String(concertId));
-      const result = await holdSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
-      if (!result.ok) {
-        throw new AppError(
-          result.code,
-          result.code === 'NOT_FOUND' ? 'No such seat in this schedule' : messages[result.code],
-        );
-      }
-      return c.json(result.reservation, 201);
+      const held = await holdSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
+      return c.json(orThrow(held), 201);
     },
   );
 
@@ -100,8 +88,7 @@ export function reservationRoutes(deps: HoldSeatDeps) {
         userId: c.get('user').id,
         reservationId: Number(c.req.valid('param').id),
       });
-      if (!result.ok) throw new AppError(result.code, messages[result.code]);
-      return c.json(result.reservation, 200);
+      return c.json(orThrow(result), 200);
     },
   );
 
@@ -129,8 +116,7 @@ export function reservationRoutes(deps: HoldSeatDeps) {
         userId: c.get('user').id,
         reservationId: Number(c.req.valid('param').id),
       });
-      if (!result.ok) throw new AppError(result.code, messages[result.code]);
-      return c.json(result.reservation, 200);
+      return c.json(orThrow(result), 200);
     },
   );
   return app;

@@ -1,13 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
-import type { DB } from '../../shared/db/schema.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { bearerSecurity, errorResponses } from '../../shared/http/openapi-common.ts';
 import { reservationSchema } from '../../shared/http/reservation-schema.ts';
-import { reservationPage } from '../../shared/seats/reservation-list.ts';
-import { reservationView } from './reservation-view.ts';
+import { reservationView } from '../../shared/seats/reservation.ts';
+import type { SeatStore } from '../../shared/seats/seat-store.ts';
 
 /**
  * A reservation cursor is the id of the last reservation a page showed, in decimal: the OpenAPI pattern then
@@ -22,7 +20,7 @@ const reservationPageSchema = z
 /** `GET /v1/reservations`: the caller's own reservations, newest first, a page at a time. */
 export function listReservationsRoute(
   app: OpenAPIHono<AppEnv>,
-  deps: { db: Kysely<DB>; clock: Clock },
+  deps: { seats: SeatStore; clock: Clock },
   user: MiddlewareHandler<AppEnv>[],
 ) {
   app.openapi(
@@ -64,7 +62,7 @@ export function listReservationsRoute(
     async (c) => {
       const { status, limit, cursor } = c.req.valid('query');
       const now = deps.clock.now();
-      const page = await reservationPage(deps.db, {
+      const page = await deps.seats.reservationsOf({
         userId: c.get('user').id,
         limit,
         now,

@@ -1,10 +1,13 @@
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
+import { reportSeatProcedures } from '../../shared/seats/readiness.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { reservationRoutes } from './app.ts';
 
-export const mount: Mount = (rt) =>
-  reservationRoutes({
-    db: rt.database.db,
+export const mount: Mount = (rt) => {
+  reportSeatProcedures(rt);
+  return reservationRoutes({
+    seats: seatStoreFor(rt.database.db),
     clock: rt.clock,
     holdTtlMs: rt.config.HOLD_TTL_SECONDS * 1000,
     guard: rt.holdGuard,
@@ -15,5 +18,6 @@ export const mount: Mount = (rt) =>
     queueAccess: queueAccessFor(rt),
     concertOfSchedule: rt.concertOfSchedule,
   });
+};
 
 if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'hold-seat', mounts: [mount] });

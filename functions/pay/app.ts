@@ -14,8 +14,9 @@ import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { type PayDeps, payReservation, reservationOwner, storedPayment } from './pay.ts';
+import { type PayDeps, payReservation } from './pay.ts';
 
 export interface PayFunctionDeps extends PayDeps {
   userTokens: UserTokens;
@@ -64,46 +65,38 @@ export function paymentRoutes(deps: PayFunctionDeps) {
       },
     }),
     async (c) => {
-      const input = {
-        userId: c.get('user').id,
-        reservationId: Number(c.req.valid('param').id),
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-      };
-      try {
-        // A retry of a completed payment replays its answer even though the queue slot ended with it.
-        const stored = await storedPayment(deps, input);
-        if (stored) {
-          deps.onOutcome?.('replayed');
-          c.header('Idempotent-Replayed', 'true');
-          return c.json(stored.body, 201);
-        }
-        const owner = await reservationOwner(deps, input.reservationId);
-        if (!owner) throw new AppError('NOT_FOUND', 'No such reservation');
-        if (owner.userId !== input.userId)
-          throw new AppError('FORBIDDEN', 'This reservation belongs to another user');
-        const concertId = String(await deps.concertOfSchedule(owner.scheduleId));
-        await deps.queueAccess.verify(c.req.header(queueTokenHeader), input.userId, concertId);
-
-        const result = await payReservation(deps, input);
-        deps.onOutcome?.(result.replayed ? 'replayed' : 'paid');
-        if (result.replayed) c.header('Idempotent-Replayed', 'true');
-        else {
-          await afterCommit(
-            [
-              deps.queueAccess.release(concertId, input.userId),
-              deps.seatCache.invalidate(String(owner.scheduleId)),
-            ],
-            (error) =>
-              c
-                .get('logger')
-                .warn({ err: error, requestId: c.get('requestId') }, 'paid, but Redis missed the follow-up'),
-          );
-        }
-        return c.json(result.body, 201);
-      } catch (error) {
+      const userId = c.get('user').id;
+      let admitted: { concertId: string; scheduleId: number } | undefined;
+      const result = await payReservation(
+        deps,
+        {
+          userId,
+          reservationId: Number(c.req.valid('param').id),
+          idempotencyKey: c.req.valid('header')['idempotency-key'],
+        },
+        async (scheduleId) => {
+          const concertId = String(await deps.concertOfSchedule(scheduleId));
+          await deps.queueAccess.verify(c.req.header(queueTokenHeader), userId, concertId);
+          admitted = { concertId, scheduleId };
+        },
+      ).catch((error: unknown) => {
         if (error instanceof AppError) deps.onOutcome?.(error.code);
         throw error;
+      });
+      deps.onOutcome?.(!result.ok ? result.code : result.value.replayed ? 'replayed' : 'paid');
+      const payment = orThrow(result);
+      if (payment.replayed) c.header('Idempotent-Replayed', 'true');
+      else if (admitted) {
+        const { concertId, scheduleId } = admitted;
+        await afterCommit(
+          [deps.queueAccess.release(concertId, userId), deps.seatCache.invalidate(String(scheduleId))],
+          (error) =>
+            c
+              .get('logger')
+              .warn({ err: error, requestId: c.get('requestId') }, 'paid, but Redis missed the follow-up'),
+        );
       }
+      return c.json(payment.body, 201);
     },
   );
   return app;

@@ -1,10 +1,13 @@
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
+import { reportSeatProcedures } from '../../shared/seats/readiness.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { paymentRoutes } from './app.ts';
 
-export const mount: Mount = (rt) =>
-  paymentRoutes({
-    db: rt.database.db,
+export const mount: Mount = (rt) => {
+  reportSeatProcedures(rt);
+  return paymentRoutes({
+    seats: seatStoreFor(rt.database.db),
     clock: rt.clock,
     seatCache: rt.seatCache,
     onOutcome: (outcome) => rt.metrics.payments.inc({ outcome }),
@@ -13,5 +16,6 @@ export const mount: Mount = (rt) =>
     queueAccess: queueAccessFor(rt),
     concertOfSchedule: rt.concertOfSchedule,
   });
+};
 
 if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'pay', mounts: [mount] });

@@ -30,6 +30,7 @@ describe('embedded database file', () => {
       '0003_hold_procedure',
       '0004_pay_procedure',
       '0005_queue_lines',
+      '0006_seat_procedures',
     ]);
     expect(await readBalance(second.db, 'u')).toBe(70);
     await second.close();

@@ -1,9 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
-import { outboxShards } from '../db/migrations/0002_outbox_shards.ts';
 import type { DB } from '../db/schema.ts';
 import { partitionFor } from '../events/bus.ts';
 import type { Topic } from './events.ts';
+
+/** Shards of the outbox (migration 0002 creates one lock row each): a relay locks shards, not rows. */
+export const outboxShards = 64;
 
 export interface OutboxEvent {
   topic: Topic;
@@ -19,7 +21,7 @@ export function eventIdFor(topic: Topic, factId: string): string {
   return `${topic}:${factId}`;
 }
 
-function outboxRow(event: OutboxEvent, now: number) {
+export function outboxRow(event: OutboxEvent, now: number) {
   return {
     event_id: eventIdFor(event.topic, event.factId),
     topic: event.topic,

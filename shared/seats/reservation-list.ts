@@ -6,16 +6,17 @@ import type { DB, ReservationStatus } from '../db/schema.ts';
  * filter means the status the API shows: a HELD row past its expiry reads EXPIRED before the sweeper marks
  * it, so it is listed under EXPIRED and not under HELD. One row more than asked tells whether more follow.
  */
-export async function reservationPage(
-  db: Kysely<DB>,
-  input: {
-    userId: string;
-    limit: number;
-    now: number;
-    status?: ReservationStatus | undefined;
-    beforeId?: number | undefined;
-  },
-) {
+export interface ReservationQuery {
+  userId: string;
+  limit: number;
+  now: number;
+  status?: ReservationStatus | undefined;
+  beforeId?: number | undefined;
+}
+
+export type ReservationPage = Awaited<ReturnType<typeof reservationPage>>;
+
+export async function reservationPage(db: Kysely<DB>, input: ReservationQuery) {
   let query = db
     .selectFrom('reservations')
     .select(['id', 'user_id', 'schedule_id', 'seat_id', 'price', 'status', 'expires_at'])

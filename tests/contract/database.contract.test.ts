@@ -28,6 +28,7 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
       '0003_hold_procedure',
       '0004_pay_procedure',
       '0005_queue_lines',
+      '0006_seat_procedures',
     ]);
     expect((await migrateToLatest(database.db)).applied).toEqual([]);
   });

@@ -130,7 +130,7 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
       expect(outcome(ready)).toBe('200');
       expect(
         (ready.body.checks as { name: string; ok: boolean }[]).map((c) => `${c.name} ${c.ok}`).sort(),
-      ).toEqual(target.real ? ['database true', 'redis true'] : ['database true']);
+      ).toEqual(target.real ? ['database true', 'redis true', 'stored procedures true'] : ['database true']);
       await api('GET', '/v1/points', { headers: await bearer(uid('scraped')) });
       const metrics = await server.app.request('/metrics');
       expect(metrics.status).toBe(200);

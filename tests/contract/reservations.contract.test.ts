@@ -4,7 +4,9 @@ import { payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { claimTtlMs, createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { manualClock } from '../support/harness.ts';
 import { uniqueSuffix } from '../support/real-services.ts';
 import { charge, freshSchedule, hold, holdDeps, outboxFor } from '../support/reservation-fixture.ts';
@@ -27,11 +29,15 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const won = await hold(database, clock, 'alice', scheduleId, seatId);
     expect(won).toMatchObject({
       ok: true,
-      reservation: { status: 'HELD', price: 80_000, seatId: String(seatId) },
+      value: { status: 'HELD', price: 80_000, seatId: String(seatId) },
     });
     // A guard of its own lets bob through to the database, which must refuse on its own.
     const lost = await hold(database, clock, 'bob', scheduleId, seatId);
-    expect(lost).toEqual({ ok: false, code: 'SEAT_TAKEN' });
+    expect(lost).toEqual({
+      ok: false,
+      code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
+    });
     const seat = await database.db
       .selectFrom('seats')
       .selectAll()
@@ -50,6 +56,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'real', scheduleId, seat, { guard })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
     clock.advance(claimTtlMs + 1);
     expect((await hold(database, clock, 'real', scheduleId, seat, { guard })).ok).toBe(true);
@@ -60,6 +67,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'other', scheduleId, seat, { guard: forgetful })).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
     expect(await forgetful.claim(seatGuardKey(scheduleId, seat), 'next', claimTtlMs)).toBe(false);
   });
@@ -74,6 +82,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'carol', a.scheduleId, b.seatIds[0]!)).toEqual({
       ok: false,
       code: 'NOT_FOUND',
+      message: 'No such seat in this schedule',
     });
   });
 
@@ -87,10 +96,10 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const second = await hold(database, clock, 'erin', scheduleId, seatId, { ttlMs: 2000 });
     expect(second.ok).toBe(true);
     const old = await getReservation(
-      { db: database.db, clock },
-      { userId: 'dave', reservationId: Number(first.reservation.id) },
+      { seats: seatStoreFor(database.db), clock },
+      { userId: 'dave', reservationId: Number(first.value.id) },
     );
-    expect(old).toMatchObject({ ok: true, reservation: { status: 'EXPIRED' } });
+    expect(old).toMatchObject({ ok: true, value: { status: 'EXPIRED' } });
     expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
       'reservation.created',
       'reservation.expired',
@@ -98,9 +107,9 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     ]);
     await charge(database, 'dave', 100_000, clock.now());
     const paying = payReservation(
-      { db: database.db, clock },
-      { userId: 'dave', reservationId: Number(first.reservation.id), idempotencyKey: 'p1' },
-    );
+      { seats: seatStoreFor(database.db), clock },
+      { userId: 'dave', reservationId: Number(first.value.id), idempotencyKey: 'p1' },
+    ).then(orThrow);
     await expect(paying).rejects.toSatisfy(code('HOLD_EXPIRED'));
     expect(await readBalance(database.db, 'dave')).toBe(100_000);
   });
@@ -111,31 +120,34 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const { scheduleId, seatIds } = await freshSchedule(database, clock);
     const held = await hold(database, clock, user, scheduleId, seatIds[3]!);
     if (!held.ok) throw new Error('setup');
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     await charge(database, user, 100_000, clock.now());
 
     const paid = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'k1' },
-    );
+    ).then(orThrow);
     expect(paid).toMatchObject({
       status: 201,
       replayed: false,
       body: { amount: 80_000, status: 'PAID', balance: 20_000 },
     });
     const replay = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'k1' },
-    );
+    ).then(orThrow);
     expect(replay).toEqual({ ...paid, replayed: true });
     await expect(
-      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'k2' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: user, reservationId, idempotencyKey: 'k2' },
+      ).then(orThrow),
     ).rejects.toSatisfy(code('ALREADY_PAID'));
     await expect(
       payReservation(
-        { db: database.db, clock },
+        { seats: seatStoreFor(database.db), clock },
         { userId: user, reservationId: reservationId + 1000, idempotencyKey: 'k1' },
-      ),
+      ).then(orThrow),
     ).rejects.toSatisfy(code('IDEMPOTENCY_KEY_REUSED'));
 
     expect(await readBalance(database.db, user)).toBe(20_000);
@@ -154,6 +166,7 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     expect(await hold(database, clock, 'late', scheduleId, seatIds[3]!)).toEqual({
       ok: false,
       code: 'SEAT_TAKEN',
+      message: 'Someone else holds or bought this seat',
     });
   });
 
@@ -164,9 +177,12 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const held = await hold(database, clock, user, scheduleId, seatIds[4]!);
     if (!held.ok) throw new Error('setup');
     await charge(database, user, 79_999, clock.now());
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     await expect(
-      payReservation({ db: database.db, clock }, { userId: user, reservationId, idempotencyKey: 'short' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: user, reservationId, idempotencyKey: 'short' },
+      ).then(orThrow),
     ).rejects.toSatisfy(code('INSUFFICIENT_POINTS'));
     expect(await readBalance(database.db, user)).toBe(79_999);
     expect(await ledgerSum(database.db, user)).toBe(79_999);
@@ -192,9 +208,9 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     // Topping up and retrying the same key then pays.
     await charge(database, user, 1, clock.now());
     const paid = await payReservation(
-      { db: database.db, clock },
+      { seats: seatStoreFor(database.db), clock },
       { userId: user, reservationId, idempotencyKey: 'short' },
-    );
+    ).then(orThrow);
     expect(paid.body.balance).toBe(0);
   });
 
@@ -205,13 +221,14 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
     const deps = holdDeps(database, clock);
     const held = await hold(database, clock, 'frank', scheduleId, seatId);
     if (!held.ok) throw new Error('setup');
-    const reservationId = Number(held.reservation.id);
+    const reservationId = Number(held.value.id);
     expect(await cancelReservation(deps, { userId: 'grace', reservationId })).toEqual({
       ok: false,
       code: 'FORBIDDEN',
+      message: 'This reservation belongs to another user',
     });
     const cancelled = await cancelReservation(deps, { userId: 'frank', reservationId });
-    expect(cancelled).toMatchObject({ ok: true, reservation: { status: 'CANCELLED' } });
+    expect(cancelled).toMatchObject({ ok: true, value: { status: 'CANCELLED' } });
     expect(await cancelReservation(deps, { userId: 'frank', reservationId })).toEqual(cancelled);
     expect(await hold(database, clock, 'grace', scheduleId, seatId)).toMatchObject({ ok: true });
     expect((await outboxFor(database, String(seatId))).map((e) => e.topic)).toEqual([
@@ -220,7 +237,10 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
       'reservation.created',
     ]);
     await expect(
-      payReservation({ db: database.db, clock }, { userId: 'frank', reservationId, idempotencyKey: 'c' }),
+      payReservation(
+        { seats: seatStoreFor(database.db), clock },
+        { userId: 'frank', reservationId, idempotencyKey: 'c' },
+      ).then(orThrow),
     ).rejects.toMatchObject({ code: 'HOLD_EXPIRED', message: 'The reservation was cancelled' });
   });
 });

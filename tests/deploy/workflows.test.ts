@@ -592,6 +592,7 @@ describe('Dockerfile', () => {
         'index.mjs',
         'index.mjs.map',
         'lua',
+        'sql',
         'swagger-ui',
         'topics.mjs',
         'topics.mjs.map',

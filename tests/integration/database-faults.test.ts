@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seatGuardKey } from '../../shared/seats/hold-guard.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { createApp as createExpireHoldsApp } from '../../triggers/expire-holds/app.ts';
 import { admittedUser, createConcertOverHttp, seatIdsOf } from '../support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../support/embedded-server.ts';
@@ -41,7 +42,11 @@ describe('MariaDB killed or hung under concurrent requests', () => {
       HOLD_TTL_SECONDS: '60',
     });
     const sweeper = createExpireHoldsApp(
-      { db: server.runtime.database.db, clock: server.clock, seatCache: server.runtime.seatCache },
+      {
+        seats: seatStoreFor(server.runtime.database.db),
+        clock: server.clock,
+        seatCache: server.runtime.seatCache,
+      },
       httpOptions(),
     );
     sweep = async () =>
@@ -99,7 +104,7 @@ describe('MariaDB killed or hung under concurrent requests', () => {
 
   /**
    * `withSweeper: false` keeps the sweeper out of a round: it drains every lapsed hold in one run, so
-   * racing it would often free the takeovers' seats first and send them down the stored-procedure path.
+   * racing it would often free the takeovers' seats first and the round would test plain holds.
    */
   function load(s: Awaited<ReturnType<typeof scene>>, withSweeper = true): Promise<Outcome>[] {
     const { concert, users, seats, toPay, toCancel } = s;
@@ -204,13 +209,13 @@ describe('MariaDB killed or hung under concurrent requests', () => {
   it('killed in the middle of transactions: every failure is 503 with Retry-After, none is a 500', async () => {
     const all: Outcome[] = [];
     // Each round stops MariaDB as one path is inside its transaction: a charge writing its ledger row, a
-    // takeover writing the new reservation, a cancel or the sweeper marking a reservation.
+    // takeover calling its procedure, a cancel or the sweeper marking a reservation.
     for (const marker of [
       'insert into `point_ledger`',
-      'insert into `reservations`',
+      'call hold_seat(',
       'update `reservations` set `status`',
     ]) {
-      const requests = load(await scene(), marker !== 'insert into `reservations`');
+      const requests = load(await scene(), marker !== 'call hold_seat(');
       const caught = await Promise.race([
         proxy.freezeOn(marker).then(() => true),
         new Promise<false>((r) => setTimeout(() => r(false), 5000)),

@@ -10,6 +10,7 @@ import { createMetrics } from '../../shared/metrics.ts';
 import { readBalance } from '../../shared/points/wallet-store.ts';
 import { createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { expireHoldsRoutes } from '../../triggers/expire-holds/app.ts';
 import { expireLapsedHolds } from '../../triggers/expire-holds/expire.ts';
 import { expireDeps, watchLapsedBacklog } from '../../triggers/expire-holds/main.ts';
@@ -190,7 +191,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     // Each reading of this stopwatch is ten milliseconds later: one batch already spends the budget.
     let ticks = 0;
     const deps = {
-      db: database.db,
+      seats: seatStoreFor(database.db),
       clock,
       seatCache: createMemorySeatCache(() => clock.now()),
       batch: 100,
@@ -259,7 +260,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     const payerClock = manualClock(end - 1);
     const laterClock = manualClock(end + 1);
 
-    const pays = new Map<number, Promise<unknown>>();
+    const pays = new Map<number, ReturnType<typeof payReservation>>();
     const takes = new Map<number, Promise<Awaited<ReturnType<typeof holdSeat>>>>();
     const sweep = expireLapsedHolds({
       ...sweepDeps(database, laterClock),
@@ -272,7 +273,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
         pays.set(
           r.id,
           payReservation(
-            { db: database.db, clock: payerClock },
+            { seats: seatStoreFor(database.db), clock: payerClock },
             { userId: `u${r.seatId}`, reservationId: r.id, idempotencyKey: `race-${r.id}` },
           ),
         );
@@ -281,7 +282,7 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
           r.id,
           holdSeat(
             {
-              db: database.db,
+              seats: seatStoreFor(database.db),
               clock: laterClock,
               holdTtlMs: 60_000,
               guard: createMemoryHoldGuard(() => laterClock.now()),
@@ -294,10 +295,8 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
     const swept = await sweep;
     const paid = new Set<number>();
     for (const [id, payment] of pays) {
-      const outcome = await payment.then(
-        () => 'paid',
-        (error: { code?: string }) => error.code,
-      );
+      const result = await payment;
+      const outcome = result.ok ? 'paid' : result.code;
       expect(['paid', 'HOLD_EXPIRED']).toContain(outcome);
       if (outcome === 'paid') paid.add(id);
     }
@@ -356,5 +355,5 @@ describe.each(databaseTargets)('expire-holds after a mass lapse: $name', (target
 });
 
 function sweepDeps(database: Database, clock: Clock) {
-  return { db: database.db, clock, seatCache: createMemorySeatCache(() => clock.now()) };
+  return { seats: seatStoreFor(database.db), clock, seatCache: createMemorySeatCache(() => clock.now()) };
 }

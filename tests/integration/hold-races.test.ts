@@ -6,8 +6,10 @@ import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import type { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { createMemoryHoldGuard, createRedisHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { manualClock } from '../support/harness.ts';
 import { freshMysqlDatabase, realRedis, uniqueSuffix } from '../support/real-services.ts';
 import { charge, freshSchedule, hold } from '../support/reservation-fixture.ts';
@@ -53,7 +55,7 @@ describe('hold and payment races (MariaDB, 40 connections)', () => {
     const guard = createRedisHoldGuard(redis, `hold-test-${uniqueSuffix()}`);
     const outcomes: string[] = [];
     const deps = {
-      db: database.db,
+      seats: seatStoreFor(database.db),
       clock: systemClock,
       holdTtlMs: 300_000,
       guard,
@@ -93,9 +95,9 @@ describe('hold and payment races (MariaDB, 40 connections)', () => {
     await charge(database, user, 200_000, Date.now());
     const attempts = Array.from({ length: 40 }, (_, i) =>
       payReservation(
-        { db: database.db, clock: systemClock },
-        { userId: user, reservationId: Number(held.reservation.id), idempotencyKey: `key-${i % 8}` },
-      ),
+        { seats: seatStoreFor(database.db), clock: systemClock },
+        { userId: user, reservationId: Number(held.value.id), idempotencyKey: `key-${i % 8}` },
+      ).then(orThrow),
     );
     const settled = await Promise.allSettled(attempts);
     const paidIds = new Set(
@@ -132,12 +134,12 @@ describe('hold and payment races (MariaDB, 40 connections)', () => {
       const thiefClock = manualClock(clock.now() + ttl + 1);
       const [payment, takeover] = await Promise.allSettled([
         payReservation(
-          { db: database.db, clock: payerClock },
-          { userId: owner, reservationId: Number(held.reservation.id), idempotencyKey: 'race' },
-        ),
+          { seats: seatStoreFor(database.db), clock: payerClock },
+          { userId: owner, reservationId: Number(held.value.id), idempotencyKey: 'race' },
+        ).then(orThrow),
         holdSeat(
           {
-            db: database.db,
+            seats: seatStoreFor(database.db),
             clock: thiefClock,
             holdTtlMs: ttl,
             guard: createMemoryHoldGuard(() => thiefClock.now()),

@@ -260,7 +260,7 @@ describe('Redis lost after the commit', () => {
       };
       await proxy.cut();
       const held = await holdSeat(deps, { userId: 'ann', scheduleId, seatId: seatIds[0]! });
-      expect(held).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
+      expect(held).toMatchObject({ ok: true, value: { status: 'HELD' } });
       const seat = await database.db
         .selectFrom('seats')
         .select(['status', 'held_by'])
@@ -273,6 +273,7 @@ describe('Redis lost after the commit', () => {
       expect(await holdSeat(deps, { userId: 'bob', scheduleId, seatId: seatIds[0]! })).toEqual({
         ok: false,
         code: 'SEAT_TAKEN',
+        message: 'Someone else holds or bought this seat',
       });
     } finally {
       redis.disconnect();

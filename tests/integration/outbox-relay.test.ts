@@ -6,8 +6,10 @@ import type { Database } from '../../shared/db/connect.ts';
 import type { EventBus } from '../../shared/events/bus.ts';
 import { allTopics } from '../../shared/events/subscriptions.ts';
 import { recordActivations } from '../../shared/outbox/queue-activated.ts';
+import { orThrow } from '../../shared/result.ts';
 import { createMemoryHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { expireLapsedHolds } from '../../triggers/expire-holds/expire.ts';
 import { drainOutbox, outboxBacklog, relayOnce } from '../../triggers/outbox-relay/relay.ts';
 import { releaseSeat } from '../../triggers/release-seat/release.ts';
@@ -23,7 +25,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
   const clock = manualClock(Date.now());
   const guard = createMemoryHoldGuard(() => clock.now());
   const seatCache = createMemorySeatCache(() => clock.now());
-  const deps = () => ({ db: database.db, clock, holdTtlMs: 60_000, guard, seatCache });
+  const deps = () => ({ seats: seatStoreFor(database.db), clock, holdTtlMs: 60_000, guard, seatCache });
 
   beforeAll(async () => {
     ({ database, drop } = await freshMysqlDatabase());
@@ -47,13 +49,13 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     if (!paid.ok || !cancelled.ok || !lapsed.ok) throw new Error('setup');
     await charge(database, 'payer', 1000, clock.now());
     const payment = await payReservation(
-      { db: database.db, clock },
-      { userId: 'payer', reservationId: Number(paid.reservation.id), idempotencyKey: 'k' },
-    );
-    await cancelReservation(deps(), { userId: 'canceller', reservationId: Number(cancelled.reservation.id) });
+      { seats: seatStoreFor(database.db), clock },
+      { userId: 'payer', reservationId: Number(paid.value.id), idempotencyKey: 'k' },
+    ).then(orThrow);
+    await cancelReservation(deps(), { userId: 'canceller', reservationId: Number(cancelled.value.id) });
     clock.advance(1001);
-    await expireLapsedHolds({ db: database.db, clock, seatCache });
-    await expireLapsedHolds({ db: database.db, clock, seatCache }); // a second sweep finds nothing new
+    await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache });
+    await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache }); // a second sweep finds nothing new
     await recordActivations(database.db, clock)('7', ['queue-user']);
 
     expect(await drainOutbox({ db: database.db, bus, clock, batch: 2 })).toBe(7);
@@ -76,7 +78,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
       expect.arrayContaining([
         [
           'payment.completed',
-          paid.reservation.id,
+          paid.value.id,
           'payment.completed',
           `payment.completed:${payment.body.paymentId}`,
           '1.0',
@@ -92,42 +94,42 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
           'reservation.cancelled',
           String(b),
           'reservation.cancelled',
-          `reservation.cancelled:${cancelled.reservation.id}`,
+          `reservation.cancelled:${cancelled.value.id}`,
           '1.0',
         ],
         [
           'reservation.created',
           String(a),
           'reservation.created',
-          `reservation.created:${paid.reservation.id}`,
+          `reservation.created:${paid.value.id}`,
           '1.0',
         ],
         [
           'reservation.created',
           String(b),
           'reservation.created',
-          `reservation.created:${cancelled.reservation.id}`,
+          `reservation.created:${cancelled.value.id}`,
           '1.0',
         ],
         [
           'reservation.created',
           String(c),
           'reservation.created',
-          `reservation.created:${lapsed.reservation.id}`,
+          `reservation.created:${lapsed.value.id}`,
           '1.0',
         ],
         [
           'reservation.expired',
           String(c),
           'reservation.expired',
-          `reservation.expired:${lapsed.reservation.id}`,
+          `reservation.expired:${lapsed.value.id}`,
           '1.0',
         ],
       ]),
     );
     const paidEvent = seen.records.find((r) => r.topic === 'payment.completed')!;
     expect(JSON.parse(paidEvent.value)).toMatchObject({
-      reservationId: paid.reservation.id,
+      reservationId: paid.value.id,
       userId: 'payer',
       amount: 1000,
       seatId: String(a),
@@ -142,10 +144,10 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     );
     if (!held.ok) throw new Error('setup');
     clock.advance(501);
-    await expireLapsedHolds({ db: database.db, clock, seatCache });
+    await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache });
     await drainOutbox({ db: database.db, bus, clock, batch: 100 }); // clear what came before
 
-    const eventId = `reservation.expired:${held.reservation.id}`;
+    const eventId = `reservation.expired:${held.value.id}`;
     // Not this one: it was published above. A new fact, then a relay that dies after publishing.
     const again = await holdSeat(
       { ...deps(), holdTtlMs: 500 },
@@ -153,7 +155,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     );
     if (!again.ok) throw new Error('setup');
     clock.advance(501);
-    await expireLapsedHolds({ db: database.db, clock, seatCache });
+    await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache });
     const crashing: EventBus = {
       ...bus,
       publish: async (records) => {
@@ -165,7 +167,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     expect((await outboxBacklog(database.db, clock.now())).pending).toBe(2);
     expect(await relayOnce({ db: database.db, bus, clock, batch: 100 })).toBe(2);
 
-    const newId = `reservation.expired:${again.reservation.id}`;
+    const newId = `reservation.expired:${again.value.id}`;
     const seen = await collect(bus, ['reservation.expired']);
     await waitFor(
       () => seen.records.filter((r) => r.headers?.ce_id === newId).length >= 2,
@@ -177,7 +179,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     const copies = seen.records.filter((r) => r.headers?.ce_id === newId);
     expect(copies).toHaveLength(2);
 
-    const releaseDeps = { db: database.db, clock, seatCache, guard };
+    const releaseDeps = { seats: seatStoreFor(database.db), clock, seatCache, guard };
     const outcomes = [];
     for (const copy of copies) {
       outcomes.push(await releaseSeat(releaseDeps, { id: newId, data: JSON.parse(copy.value) }));
@@ -194,8 +196,8 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     for (let i = 0; i < 5; i++) {
       const held = await holdSeat(deps(), { userId: `u${i}`, scheduleId, seatId });
       if (!held.ok) throw new Error('hold failed');
-      await cancelReservation(deps(), { userId: `u${i}`, reservationId: Number(held.reservation.id) });
-      ids.push(held.reservation.id);
+      await cancelReservation(deps(), { userId: `u${i}`, reservationId: Number(held.value.id) });
+      ids.push(held.value.id);
       await expect(relayOnce({ db: database.db, bus: down, clock, batch: 100 })).rejects.toThrow();
     }
     await down.close();

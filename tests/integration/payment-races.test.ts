@@ -4,7 +4,9 @@ import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import type { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { expireLapsedHolds } from '../../triggers/expire-holds/expire.ts';
 import { manualClock } from '../support/harness.ts';
 import { freshMysqlDatabase, uniqueSuffix } from '../support/real-services.ts';
@@ -52,16 +54,16 @@ describe('payment races (MariaDB, 40 connections)', () => {
       for (const seatId of seatIds) {
         const held = await hold(database, systemClock, user, scheduleId, seatId);
         if (!held.ok) throw new Error('setup');
-        reservations.push(Number(held.reservation.id));
+        reservations.push(Number(held.value.id));
       }
       await charge(database, user, k * price, Date.now());
 
       const settled = await Promise.allSettled(
         reservations.map((reservationId) =>
           payReservation(
-            { db: database.db, clock: systemClock },
+            { seats: seatStoreFor(database.db), clock: systemClock },
             { userId: user, reservationId, idempotencyKey: `pay-${reservationId}` },
-          ),
+          ).then(orThrow),
         ),
       );
       const paid = reservations.filter((_, i) => settled[i]!.status === 'fulfilled');
@@ -109,19 +111,19 @@ describe('payment races (MariaDB, 40 connections)', () => {
       const seatId = seatIds[0]!;
       const held = await hold(database, clock, owner, scheduleId, seatId, { ttlMs: ttl });
       if (!held.ok) throw new Error('setup');
-      const reservationId = Number(held.reservation.id);
+      const reservationId = Number(held.value.id);
       await charge(database, owner, price, clock.now());
       // The payer's clock is 1 ms before the end of the hold, the sweeper's 1 ms after it.
       const payerClock = manualClock(clock.now() + ttl - 1);
       const sweeperClock = manualClock(clock.now() + ttl + 1);
       const pay = () =>
         payReservation(
-          { db: database.db, clock: payerClock },
+          { seats: seatStoreFor(database.db), clock: payerClock },
           { userId: owner, reservationId, idempotencyKey: 'race' },
-        );
+        ).then(orThrow);
       const sweep = () =>
         expireLapsedHolds({
-          db: database.db,
+          seats: seatStoreFor(database.db),
           clock: sweeperClock,
           seatCache: createMemorySeatCache(() => sweeperClock.now()),
         });

@@ -14,6 +14,8 @@ import { type QueueStore, recoveryWindowMs } from '../../shared/queue/queue-stor
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { createRedisQueueStore } from '../../shared/queue/redis-queue-store.ts';
 import { createMemoryRateLimiter } from '../../shared/rate-limit/memory-rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { bearer, embeddedDatabase, httpOptions, manualClock, testTokens } from '../support/harness.ts';
 import { freshMysqlDatabase, uniqueSuffix } from '../support/real-services.ts';
 import { charge, freshSchedule, hold } from '../support/reservation-fixture.ts';
@@ -153,9 +155,9 @@ async function lineSurvivesLoss(setup: Setup) {
   if (!held.ok) throw new Error('setup: hold');
   await charge(setup.database, 'u01', 1000, clock.now());
   await payReservation(
-    { db: setup.database.db, clock },
-    { userId: 'u01', reservationId: Number(held.reservation.id), idempotencyKey: `pay-${c}` },
-  );
+    { seats: seatStoreFor(setup.database.db), clock },
+    { userId: 'u01', reservationId: Number(held.value.id), idempotencyKey: `pay-${c}` },
+  ).then(orThrow);
   await access().release(c, 'u01');
   const u06 = await status('u06', queueTokens.get('u06')!);
   expect(u06.status).toBe('ACTIVE');

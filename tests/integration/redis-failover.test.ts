@@ -11,6 +11,7 @@ import type { Database } from '../../shared/db/connect.ts';
 import { createRedis } from '../../shared/redis/client.ts';
 import { claimTtlMs, createRedisHoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { waitFor } from '../support/events-fixture.ts';
 import { freshMysqlDatabase } from '../support/real-services.ts';
 import { freshSchedule } from '../support/reservation-fixture.ts';
@@ -130,7 +131,7 @@ describe('Redis failover through Sentinel during a hold race', () => {
     const seats = 10;
     const { scheduleId, seatIds } = await freshSchedule(database, systemClock, seats);
     const deps = {
-      db: database.db,
+      seats: seatStoreFor(database.db),
       clock: systemClock,
       holdTtlMs: 300_000,
       guard: createRedisHoldGuard(redis),

@@ -1,169 +1,225 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oneTripHoldFor } from '../../functions/hold-seat/hold-available-seat.ts';
 import { payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
-import { outboxShards } from '../../shared/db/migrations/0002_outbox_shards.ts';
-import { partitionFor } from '../../shared/events/bus.ts';
-import { embeddedDatabase, manualClock } from '../support/harness.ts';
+import type { ReadinessCheck } from '../../shared/http/create-http-app.ts';
+import { createHttpApp } from '../../shared/http/create-http-app.ts';
+import { reportSeatProcedures } from '../../shared/seats/readiness.ts';
+import {
+  type HoldOutcome,
+  type PayOutcome,
+  payRefusals,
+  seatStoreFor,
+} from '../../shared/seats/seat-store.ts';
+import { embeddedDatabase, httpOptions, manualClock } from '../support/harness.ts';
 import { freshMysqlDatabase } from '../support/real-services.ts';
-import { charge, freshSchedule, hold, outboxFor } from '../support/reservation-fixture.ts';
+import { charge, freshSchedule, hold } from '../support/reservation-fixture.ts';
 
 /**
- * The one-round-trip hold and payment (procedures of migrations 0003 and 0004) must leave exactly what
- * the statement-by-statement paths leave: the same rows, events, stored answers and refusals.
+ * The MySQL store runs each hot write as one stored procedure (shared/db/sql/), the SQLite store as
+ * statements (shared/seats/sqlite-seat-store.ts). Given the same inputs on the same seats (a fresh
+ * database of each kind: the same ids), every outcome, every row and every event must come out the same,
+ * byte for byte.
  */
-let database: Database;
-let drop: () => Promise<void>;
-beforeAll(async () => {
-  ({ database, drop } = await freshMysqlDatabase());
-});
-afterAll(async () => {
-  await drop();
-});
+interface Pair {
+  mysql: Database;
+  sqlite: Database;
+  close(): Promise<void>;
+}
 
-describe('hold in one round trip (MariaDB procedure)', () => {
-  const seat = (id: number) =>
-    database.db
-      .selectFrom('seats')
-      .select(['status', 'held_by', 'hold_expires_at', 'reservation_id'])
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-
-  const createdEvent = async (seatId: number, reservationId: string) => {
-    const rows = await outboxFor(database, String(seatId));
-    const created = rows.filter((r) => r.event_id === `reservation.created:${reservationId}`);
-    expect(created).toHaveLength(1);
-    const shard = await database.db
-      .selectFrom('outbox')
-      .select('shard')
-      .where('event_id', '=', created[0]!.event_id)
-      .executeTakeFirstOrThrow();
-    expect(shard.shard).toBe(partitionFor(String(seatId), outboxShards));
-    return { eventId: created[0]!.event_id, data: JSON.parse(created[0]!.payload) as unknown };
+async function pair(): Promise<Pair> {
+  const mysql = await freshMysqlDatabase();
+  const sqlite = await embeddedDatabase();
+  return {
+    mysql: mysql.database,
+    sqlite,
+    async close() {
+      await sqlite.close();
+      await mysql.drop();
+    },
   };
+}
 
-  it('holds an AVAILABLE seat and writes the same rows as the statement path', async () => {
-    const clock = manualClock();
-    const { scheduleId, seatIds } = await freshSchedule(database, clock, 3, 77_000);
-    const [fast, lapsed] = [seatIds[0]!, seatIds[1]!];
+/** What a path leaves behind (both drivers hand back BIGINT columns as numbers). */
+async function written(database: Database) {
+  const db = database.db;
+  return {
+    outbox: await db
+      .selectFrom('outbox')
+      .select(['event_id', 'topic', 'event_key', 'type', 'payload', 'created_at', 'sent_at', 'shard'])
+      .orderBy('id')
+      .execute(),
+    seats: await db.selectFrom('seats').selectAll().orderBy('id').execute(),
+    reservations: await db
+      .selectFrom('reservations')
+      .select([
+        'id',
+        'user_id',
+        'schedule_id',
+        'seat_id',
+        'price',
+        'status',
+        'expires_at',
+        'created_at',
+        'updated_at',
+      ])
+      .orderBy('id')
+      .execute(),
+    payments: await db.selectFrom('payments').selectAll().orderBy('id').execute(),
+    wallets: await db.selectFrom('point_wallets').selectAll().orderBy('user_id').execute(),
+    ledger: await db.selectFrom('point_ledger').selectAll().orderBy('id').execute(),
+    answers: await db
+      .selectFrom('idempotency_records')
+      .select(['user_id', 'idem_key', 'status_code', 'response_body'])
+      .orderBy('user_id')
+      .orderBy('idem_key')
+      .execute(),
+  };
+}
 
-    // One round trip: the seat is AVAILABLE.
-    const viaProcedure = await hold(database, clock, 'alice', scheduleId, fast);
-    expect(viaProcedure.ok).toBe(true);
-    // The statement path: taking over a lapsed hold is left to it.
-    await hold(database, clock, 'carol', scheduleId, lapsed, { ttlMs: 1000 });
-    clock.advance(2000);
-    const viaStatements = await hold(database, clock, 'bob', scheduleId, lapsed);
-    expect(viaStatements.ok).toBe(true);
-    if (!viaProcedure.ok || !viaStatements.ok) return;
+const t0 = 1_800_000_000_123;
+const ttl = 300_000;
 
-    for (const [result, seatId, user, now] of [
-      [viaProcedure, fast, 'alice', clock.now() - 2000],
-      [viaStatements, lapsed, 'bob', clock.now()],
-    ] as const) {
-      const r = result.reservation;
-      expect(r).toEqual({
-        id: r.id,
-        scheduleId: String(scheduleId),
-        seatId: String(seatId),
-        status: 'HELD',
-        price: 77_000,
-        expiresAt: new Date(now + 300_000).toISOString(),
-      });
-      expect(await seat(seatId)).toEqual({
-        status: 'HELD',
-        held_by: user,
-        hold_expires_at: now + 300_000,
-        reservation_id: Number(r.id),
-      });
-      expect(await createdEvent(seatId, r.id)).toEqual({
-        eventId: `reservation.created:${r.id}`,
-        data: {
-          reservationId: r.id,
-          scheduleId: String(scheduleId),
-          seatId: String(seatId),
-          userId: user,
-          price: 77_000,
-          expiresAt: r.expiresAt,
-        },
-      });
+type Step =
+  | { hold: { userId: string; schedule: 'a' | 'b'; seat: number; at: number } }
+  | { pay: { userId: string; reservation: number; key: string; at: number } }
+  | { cancel: { reservation: number; seat: number; at: number } }
+  | { charge: { userId: string; amount: number } };
+
+/** Runs the steps on one database; answers each hold's and payment's outcome. */
+async function run(database: Database, steps: Step[]): Promise<Array<HoldOutcome | PayOutcome>> {
+  const clock = manualClock(t0);
+  const a = await freshSchedule(database, clock, 3, 30_000);
+  const b = await freshSchedule(database, clock, 1, 30_000);
+  const store = seatStoreFor(database.db);
+  const outcomes: Array<HoldOutcome | PayOutcome> = [];
+  for (const step of steps) {
+    if ('hold' in step) {
+      const { userId, schedule, seat, at } = step.hold;
+      const scheduleId = schedule === 'a' ? a.scheduleId : b.scheduleId;
+      outcomes.push(await store.hold({ userId, scheduleId, seatId: seat, now: at, expiresAt: at + ttl }));
+    } else if ('pay' in step) {
+      const { userId, reservation, key, at } = step.pay;
+      const request = { userId, scope: 'payment', key, fingerprint: { reservationId: reservation } };
+      outcomes.push(await store.pay({ request, reservationId: reservation, now: at }));
+    } else if ('cancel' in step) {
+      const { reservation, seat, at } = step.cancel;
+      await store.cancel({ reservationId: reservation, seatId: seat, now: at });
+    } else {
+      await charge(database, step.charge.userId, step.charge.amount, t0);
     }
-  });
+  }
+  return outcomes;
+}
 
-  it('answers null, writing nothing, for a seat that is held, sold or not in the schedule', async () => {
-    const clock = manualClock();
-    const { scheduleId, seatIds } = await freshSchedule(database, clock, 2);
-    const oneTrip = oneTripHoldFor(database.db);
-    const attempt = (userId: string, schedule: number, seatId: number) =>
-      oneTrip.hold({
-        userId,
-        scheduleId: schedule,
-        seatId,
-        now: clock.now(),
-        expiresAt: clock.now() + 1000,
-      });
-    expect(await attempt('a', scheduleId, seatIds[0]!)).toMatchObject({ user_id: 'a', status: 'HELD' });
-    expect(await attempt('b', scheduleId, seatIds[0]!)).toBeNull();
-    expect(await attempt('b', scheduleId + 1, seatIds[1]!)).toBeNull();
-    expect(await outboxFor(database, String(seatIds[1]!))).toEqual([]);
-    expect((await seat(seatIds[1]!)).status).toBe('AVAILABLE');
-  });
+async function samePaths(steps: Step[]) {
+  const both = await pair();
+  try {
+    const viaStatements = await run(both.sqlite, steps);
+    const viaProcedures = await run(both.mysql, steps);
+    expect(viaProcedures).toEqual(viaStatements);
+    expect(await written(both.mysql)).toEqual(await written(both.sqlite));
+    return { outcomes: viaStatements, rows: await written(both.sqlite) };
+  } finally {
+    await both.close();
+  }
+}
 
-  it('falls back to the statement path where the procedure is missing', async () => {
-    const other = await freshMysqlDatabase();
-    try {
-      await sql`drop procedure hold_available_seat`.execute(other.database.db);
-      const clock = manualClock();
-      const { scheduleId, seatIds } = await freshSchedule(other.database, clock, 1);
-      const result = await hold(other.database, clock, 'dave', scheduleId, seatIds[0]!);
-      expect(result).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
-    } finally {
-      await other.drop();
-    }
+describe('hold_seat procedure vs SQLite statements', () => {
+  it('answers every outcome alike and writes the same rows and events, on the same seats', async () => {
+    // Seats 1–3 are schedule a's, seat 4 schedule b's; reservation ids follow the holds that win.
+    const later = t0 + ttl + 1;
+    const { outcomes, rows } = await samePaths([
+      { hold: { userId: 'alice', schedule: 'a', seat: 1, at: t0 } }, // HELD, reservation 1
+      { hold: { userId: 'bob', schedule: 'a', seat: 1, at: t0 + 1 } }, // TAKEN
+      { hold: { userId: 'alice', schedule: 'a', seat: 1, at: t0 + 2 } }, // MINE
+      { hold: { userId: 'carol', schedule: 'b', seat: 1, at: t0 } }, // NOT_FOUND: another schedule's seat
+      { hold: { userId: 'carol', schedule: 'a', seat: 999, at: t0 } }, // NOT_FOUND: no such seat
+      { hold: { userId: 'o"brien\\', schedule: 'a', seat: 1, at: later } }, // HELD over a lapsed hold: 2
+      { hold: { userId: 'frank', schedule: 'a', seat: 2, at: t0 } }, // HELD, reservation 3
+      { charge: { userId: 'frank', amount: 30_000 } },
+      { pay: { userId: 'frank', reservation: 3, key: 'k', at: t0 + 5 } }, // PAID
+      { hold: { userId: 'gina', schedule: 'a', seat: 2, at: t0 + 6 } }, // SOLD
+      { hold: { userId: 'gina', schedule: 'a', seat: 3, at: t0 + 7 } }, // HELD, reservation 4
+      { cancel: { reservation: 4, seat: 3, at: t0 + 8 } },
+      { hold: { userId: 'hank', schedule: 'a', seat: 3, at: t0 + 9 } }, // HELD after a cancel: 5
+    ]);
+    expect(outcomes.map((o) => o.outcome)).toEqual([
+      'HELD',
+      'TAKEN',
+      'MINE',
+      'NOT_FOUND',
+      'NOT_FOUND',
+      'HELD',
+      'HELD',
+      'PAID',
+      'SOLD',
+      'HELD',
+      'HELD',
+    ]);
+    expect(outcomes[1]).toEqual({ outcome: 'TAKEN', holder: 'alice', until: t0 + ttl });
+    expect(rows.outbox.map((r) => r.event_id)).toEqual([
+      'reservation.created:1',
+      'reservation.expired:1',
+      'reservation.created:2',
+      'reservation.created:3',
+      'payment.completed:1',
+      'reservation.created:4',
+      'reservation.cancelled:4',
+      'reservation.created:5',
+    ]);
+    expect(rows.outbox[1]!.payload).toBe(
+      `{"reservationId":"1","scheduleId":"1","seatId":"1","userId":"alice","price":30000,"expiresAt":"${new Date(t0 + ttl).toISOString()}"}`,
+    );
   });
 });
 
-describe('payment in one round trip (MariaDB procedure)', () => {
-  it('pays, stores the answer for replays, and writes payment.completed with its data', async () => {
-    const clock = manualClock();
-    const { scheduleId, seatIds } = await freshSchedule(database, clock, 1, 30_000);
-    await charge(database, 'erin', 50_000, clock.now());
-    const held = await hold(database, clock, 'erin', scheduleId, seatIds[0]!);
-    if (!held.ok) throw new Error('hold failed');
-    const input = { userId: 'erin', reservationId: Number(held.reservation.id), idempotencyKey: 'k1' };
-    const paid = await payReservation({ db: database.db, clock }, input);
-    expect(paid).toEqual({
-      status: 201,
-      replayed: false,
-      body: {
-        paymentId: paid.body.paymentId,
-        reservationId: held.reservation.id,
-        amount: 30_000,
-        status: 'PAID',
-        balance: 20_000,
+describe('pay_reservation procedure vs SQLite statements', () => {
+  it('answers PAID and each of the six refusals alike, rolling every refusal back', async () => {
+    const late = t0 + ttl + 1;
+    const { outcomes, rows } = await samePaths([
+      { hold: { userId: 'rich', schedule: 'a', seat: 1, at: t0 } }, // reservation 1
+      { hold: { userId: 'poor', schedule: 'a', seat: 2, at: t0 } }, // reservation 2
+      { hold: { userId: 'late', schedule: 'a', seat: 3, at: t0 } }, // reservation 3
+      { charge: { userId: 'rich', amount: 100_000 } },
+      { charge: { userId: 'poor', amount: 10_000 } },
+      { charge: { userId: 'late', amount: 100_000 } },
+      { pay: { userId: 'rich', reservation: 999, key: 'a', at: t0 + 1 } }, // NOT_FOUND
+      { pay: { userId: 'rich', reservation: 2, key: 'b', at: t0 + 1 } }, // FORBIDDEN
+      { pay: { userId: 'poor', reservation: 2, key: 'c', at: t0 + 1 } }, // INSUFFICIENT_POINTS
+      { pay: { userId: 'late', reservation: 3, key: 'd', at: late } }, // HOLD_EXPIRED
+      { pay: { userId: 'rich', reservation: 1, key: 'e', at: t0 + 2 } }, // PAID
+      { pay: { userId: 'rich', reservation: 1, key: 'f', at: t0 + 3 } }, // ALREADY_PAID
+      { cancel: { reservation: 2, seat: 2, at: t0 + 4 } },
+      { pay: { userId: 'poor', reservation: 2, key: 'g', at: t0 + 5 } }, // CANCELLED
+    ]);
+    const refusals = outcomes.slice(3).map((o) => o.outcome);
+    expect(refusals).toEqual([
+      'NOT_FOUND',
+      'FORBIDDEN',
+      'INSUFFICIENT_POINTS',
+      'HOLD_EXPIRED',
+      'PAID',
+      'ALREADY_PAID',
+      'CANCELLED',
+    ]);
+    expect(new Set(refusals)).toEqual(new Set([...payRefusals, 'PAID']));
+    // Only the payment left anything behind: one answer, one payment, one debit, one event.
+    expect(rows.answers).toEqual([
+      {
+        user_id: 'rich',
+        idem_key: 'e',
+        status_code: 201,
+        response_body: '{"paymentId":"1","reservationId":"1","amount":30000,"status":"PAID","balance":70000}',
       },
-    });
-    expect(await payReservation({ db: database.db, clock }, input)).toEqual({ ...paid, replayed: true });
-    const events = (await outboxFor(database, held.reservation.id)).filter(
-      (r) => r.topic === 'payment.completed',
-    );
-    expect(events.map((e) => [e.event_id, JSON.parse(e.payload)])).toEqual([
-      [
-        `payment.completed:${paid.body.paymentId}`,
-        {
-          paymentId: paid.body.paymentId,
-          reservationId: held.reservation.id,
-          scheduleId: String(scheduleId),
-          seatId: String(seatIds[0]),
-          userId: 'erin',
-          amount: 30_000,
-        },
-      ],
+    ]);
+    expect(rows.payments).toHaveLength(1);
+    expect(rows.outbox.filter((r) => r.topic === 'payment.completed').map((r) => r.payload)).toEqual([
+      '{"paymentId":"1","reservationId":"1","scheduleId":"1","seatId":"1","userId":"rich","amount":30000}',
     ]);
   });
 
-  it('refuses with the same codes and messages as the statement path (embedded)', async () => {
+  it('refuses with the same codes and messages through the use case', async () => {
     const refusals = async (target: Database) => {
       const clock = manualClock();
       const { scheduleId, seatIds } = await freshSchedule(target, clock, 2, 30_000);
@@ -171,11 +227,11 @@ describe('payment in one round trip (MariaDB procedure)', () => {
       const mine = await hold(target, clock, 'poor', scheduleId, seatIds[0]!);
       if (!mine.ok) throw new Error('hold failed');
       const pay = (userId: string, reservationId: number, key: string) =>
-        payReservation({ db: target.db, clock }, { userId, reservationId, idempotencyKey: key }).then(
-          () => 'paid',
-          (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
-        );
-      const id = Number(mine.reservation.id);
+        payReservation(
+          { seats: seatStoreFor(target.db), clock },
+          { userId, reservationId, idempotencyKey: key },
+        ).then((result) => (result.ok ? 'paid' : `${result.code}: ${result.message}`));
+      const id = Number(mine.value.id);
       const answers = [
         await pay('poor', id + 1000, 'a'),
         await pay('thief', id, 'b'),
@@ -185,18 +241,52 @@ describe('payment in one round trip (MariaDB procedure)', () => {
       answers.push(await pay('poor', id, 'd'));
       return answers;
     };
-    const embedded = await embeddedDatabase();
+    const both = await pair();
     try {
-      const expected = await refusals(embedded);
+      const expected = await refusals(both.sqlite);
       expect(expected).toEqual([
         'NOT_FOUND: No such reservation',
         'FORBIDDEN: This reservation belongs to another user',
         'INSUFFICIENT_POINTS: The balance does not cover 30000 points',
         'HOLD_EXPIRED: The hold ran out before payment',
       ]);
-      expect(await refusals(database)).toEqual(expected);
+      expect(await refusals(both.mysql)).toEqual(expected);
     } finally {
-      await embedded.close();
+      await both.close();
     }
+  });
+});
+
+describe('a schema without the procedures', () => {
+  let other: Awaited<ReturnType<typeof freshMysqlDatabase>>;
+  beforeAll(async () => {
+    other = await freshMysqlDatabase();
+    await sql`drop procedure hold_seat`.execute(other.database.db);
+  });
+  afterAll(() => other.drop());
+
+  it('is not ready, naming what is missing, and a hold answers 503 instead of taking another path', async () => {
+    const rt = { database: other.database, readiness: [] as ReadinessCheck[] };
+    reportSeatProcedures(rt);
+    reportSeatProcedures(rt);
+    const app = createHttpApp({ ...httpOptions(), name: 'test', routes: [], readiness: rt.readiness });
+    const ready = await app.request('/readyz');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({
+      status: 'unavailable',
+      checks: [
+        {
+          name: 'stored procedures',
+          status: 'unavailable',
+          error: 'missing in the database: hold_seat (run the migrations)',
+        },
+      ],
+    });
+    const clock = manualClock();
+    const { scheduleId, seatIds } = await freshSchedule(other.database, clock, 1);
+    await expect(hold(other.database, clock, 'dave', scheduleId, seatIds[0]!)).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      status: 503,
+    });
   });
 });

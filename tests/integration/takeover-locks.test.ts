@@ -42,9 +42,7 @@ describe('lapsed-hold takeover on MariaDB/MySQL', () => {
       // What a payment of the other seat holds while it runs.
       await locker.query('set session transaction isolation level read committed');
       await locker.query('begin');
-      await locker.query('select id from reservations where id = ? for update', [
-        Number(payer.reservation.id),
-      ]);
+      await locker.query('select id from reservations where id = ? for update', [Number(payer.value.id)]);
 
       const takeover = hold(database, clock, 'taker', scheduleId, lapsing);
       const waited = new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 3000));
@@ -52,7 +50,7 @@ describe('lapsed-hold takeover on MariaDB/MySQL', () => {
       // Let a blocked takeover finish before the assertion, so the test ends by itself either way.
       await locker.query('commit');
       await takeover.catch(() => undefined);
-      expect(outcome).toMatchObject({ ok: true, reservation: { status: 'HELD' } });
+      expect(outcome).toMatchObject({ ok: true, value: { status: 'HELD' } });
     } finally {
       await locker.end();
       await admin.end();

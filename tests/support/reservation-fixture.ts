@@ -5,6 +5,7 @@ import type { Database } from '../../shared/db/connect.ts';
 import { credit } from '../../shared/points/wallet-store.ts';
 import { createMemoryHoldGuard, type HoldGuard } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 
 /** A fresh schedule with `seats` seats at `price`: tests isolate by new ids, not by cleaning tables. */
 export async function freshSchedule(database: Database, clock: Clock, seats = 5, price = 80_000) {
@@ -33,7 +34,7 @@ export function holdDeps(
   options: { ttlMs?: number; guard?: HoldGuard } = {},
 ) {
   return {
-    db: database.db,
+    seats: seatStoreFor(database.db),
     clock,
     holdTtlMs: options.ttlMs ?? 300_000,
     guard: options.guard ?? createMemoryHoldGuard(() => clock.now()),

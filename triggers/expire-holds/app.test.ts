@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { embeddedDatabase, httpOptions, manualClock } from '../../tests/support/harness.ts';
 import { freshSchedule, hold, outboxFor } from '../../tests/support/reservation-fixture.ts';
 import { createApp } from './app.ts';
@@ -9,7 +10,7 @@ describe('expire-holds trigger', () => {
     const database = await embeddedDatabase();
     const clock = manualClock();
     const app = createApp(
-      { db: database.db, clock, seatCache: createMemorySeatCache(() => clock.now()) },
+      { seats: seatStoreFor(database.db), clock, seatCache: createMemorySeatCache(() => clock.now()) },
       httpOptions(),
     );
     const { scheduleId, seatIds } = await freshSchedule(database, clock, 3);

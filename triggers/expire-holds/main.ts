@@ -1,4 +1,5 @@
 import type { Runtime } from '../../shared/runtime.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { expireHoldsRoutes } from './app.ts';
 import { type ExpireDeps, lapsedBacklog } from './expire.ts';
@@ -6,7 +7,7 @@ import { type ExpireDeps, lapsedBacklog } from './expire.ts';
 export const expireDeps = (
   rt: Pick<Runtime, 'config' | 'database' | 'clock' | 'seatCache' | 'metrics'>,
 ): ExpireDeps => ({
-  db: rt.database.db,
+  seats: seatStoreFor(rt.database.db),
   clock: rt.clock,
   seatCache: rt.seatCache,
   budgetMs: rt.config.EXPIRE_HOLDS_BUDGET_MS,
@@ -24,7 +25,7 @@ export function watchLapsedBacklog(
   rt: Pick<Runtime, 'database' | 'clock' | 'metrics' | 'gaugeRefreshers'>,
 ): void {
   rt.gaugeRefreshers.push(async () => {
-    const backlog = await lapsedBacklog(rt.database.db, rt.clock.now());
+    const backlog = await lapsedBacklog(seatStoreFor(rt.database.db), rt.clock.now());
     rt.metrics.expireBacklogHolds.set(backlog.holds);
     rt.metrics.expireBacklogAge.set(backlog.oldestAgeSeconds);
   });

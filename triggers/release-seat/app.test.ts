@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toHttpBinary } from '../../shared/events/cloudevents.ts';
 import { createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { embeddedDatabase, httpOptions, manualClock } from '../../tests/support/harness.ts';
 import { freshSchedule, hold } from '../../tests/support/reservation-fixture.ts';
 import { createApp } from './app.ts';
@@ -16,7 +17,7 @@ describe('release-seat trigger', () => {
     const clock = manualClock();
     const seatCache = createMemorySeatCache(() => clock.now());
     const guard = createMemoryHoldGuard(() => clock.now());
-    const app = createApp({ db: database.db, clock, seatCache, guard }, httpOptions());
+    const app = createApp({ seats: seatStoreFor(database.db), clock, seatCache, guard }, httpOptions());
     const { scheduleId, seatIds } = await freshSchedule(database, clock, 1);
     return { database, clock, seatCache, guard, app, scheduleId, seatId: seatIds[0]! };
   }
@@ -51,7 +52,7 @@ describe('release-seat trigger', () => {
     if (!held.ok) throw new Error('setup');
     await seatCache.set(String(scheduleId), '{"stale":true}', 60_000);
     clock.advance(1001);
-    const first = await post(expiredEvent(held.reservation.id, 'alice'));
+    const first = await post(expiredEvent(held.value.id, 'alice'));
     expect(await first.json()).toEqual({ result: 'done' });
     const seat = await database.db
       .selectFrom('seats')
@@ -61,7 +62,7 @@ describe('release-seat trigger', () => {
     expect(seat).toMatchObject({ status: 'AVAILABLE', held_by: null, reservation_id: null });
     expect(await seatCache.get(String(scheduleId))).toBeNull();
     expect(await guard.claim(seatGuardKey(scheduleId, seatId), 'bob', 1000)).toBe(true);
-    expect(await (await post(expiredEvent(held.reservation.id, 'alice'))).json()).toEqual({
+    expect(await (await post(expiredEvent(held.value.id, 'alice'))).json()).toEqual({
       result: 'duplicate',
     });
   });

@@ -1,10 +1,11 @@
 import type { Runtime } from '../../shared/runtime.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { releaseSeatRoutes } from './app.ts';
 import type { ReleaseDeps } from './release.ts';
 
 export const releaseDeps = (rt: Runtime): ReleaseDeps => ({
-  db: rt.database.db,
+  seats: seatStoreFor(rt.database.db),
   clock: rt.clock,
   seatCache: rt.seatCache,
   guard: rt.holdGuard,

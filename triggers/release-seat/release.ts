@@ -1,14 +1,11 @@
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
-import type { DB } from '../../shared/db/schema.ts';
-import { oncePerEvent } from '../../shared/events/dedupe.ts';
 import type { ReservationEventData } from '../../shared/outbox/events.ts';
-import { freedSeat } from '../../shared/seats/freed-seat.ts';
 import { type HoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
+import type { SeatStore } from '../../shared/seats/seat-store.ts';
 
 export interface ReleaseDeps {
-  db: Kysely<DB>;
+  seats: SeatStore;
   clock: Clock;
   seatCache: SeatCache;
   guard: HoldGuard;
@@ -27,23 +24,13 @@ export async function releaseSeat(
   deps: ReleaseDeps,
   event: { id: string; data: ReservationEventData },
 ): Promise<'done' | 'duplicate'> {
-  const now = deps.clock.now();
-  const seatId = Number(event.data.seatId);
-  const reservationId = Number(event.data.reservationId);
-  const outcome = await oncePerEvent(
-    deps.db,
-    { consumer: releaseConsumer, eventId: event.id, now },
-    async (trx) => {
-      await trx
-        .updateTable('seats')
-        .set(freedSeat(now))
-        .where('id', '=', seatId)
-        .where('reservation_id', '=', reservationId)
-        .where('status', '=', 'HELD')
-        .where('hold_expires_at', '<', now)
-        .execute();
-    },
-  );
+  const outcome = await deps.seats.releaseLapsed({
+    consumer: releaseConsumer,
+    eventId: event.id,
+    seatId: Number(event.data.seatId),
+    reservationId: Number(event.data.reservationId),
+    now: deps.clock.now(),
+  });
   // Idempotent side effects outside the transaction: repeating them on a duplicate is harmless.
   await deps.seatCache.invalidate(event.data.scheduleId);
   await deps.guard.release(seatGuardKey(event.data.scheduleId, event.data.seatId), event.data.userId);

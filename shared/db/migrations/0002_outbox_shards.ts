@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import { outboxShards } from '../../outbox/outbox-writer.ts';
 import { dialectOf } from '../dialect.ts';
-
-export const outboxShards = 64;
 
 /**
  * Outbox rows get a shard from their key, and each shard a lock row. A relay locks a set of shards with

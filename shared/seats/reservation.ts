@@ -1,4 +1,4 @@
-import type { ReservationStatus } from '../../shared/db/schema.ts';
+import type { ReservationStatus } from '../db/schema.ts';
 
 export interface ReservationRow {
   id: number;
