@@ -10,8 +10,12 @@ import {
   idempotencyKeyHeader,
   idString,
 } from '../../shared/http/openapi-common.ts';
-import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import {
+  type QueueAccessCheck,
+  queueTokenHeader,
+  requireQueueAccess,
+} from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
@@ -38,13 +42,28 @@ const paymentSchema = z
 
 export function paymentRoutes(deps: PayFunctionDeps) {
   const app = createRouter();
+  const slotForReservation = requireQueueAccess(deps.queueAccess, async (c) => {
+    const id = idString.safeParse(c.req.param('id'));
+    const key = idempotencyKeyHeader.shape['idempotency-key'].safeParse(c.req.header('idempotency-key'));
+    if (!id.success || !key.success) return null;
+    const input = { userId: c.get('user').id, reservationId: Number(id.data), idempotencyKey: key.data };
+    // A retry of a completed payment replays its answer even though the queue slot ended with it.
+    if (await storedPayment(deps, input)) return null;
+    const owner = await reservationOwner(deps, input.reservationId);
+    if (!owner || owner.userId !== input.userId) return null;
+    return String(await deps.concertOfSchedule(owner.scheduleId));
+  });
   app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/reservations/{id}/payments',
       summary: 'Pay a held reservation with points [queue] (idempotent)',
       security: bearerSecurity,
-      middleware: [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)],
+      middleware: [
+        authenticate(deps.userTokens),
+        rateLimitPerUser(deps.rateLimiter, deps.clock),
+        slotForReservation,
+      ],
       request: {
         params: z.object({ id: idString }),
         headers: idempotencyKeyHeader.extend({ [queueTokenHeader]: z.string().optional() }),
@@ -70,7 +89,6 @@ export function paymentRoutes(deps: PayFunctionDeps) {
         idempotencyKey: c.req.valid('header')['idempotency-key'],
       };
       try {
-        // A retry of a completed payment replays its answer even though the queue slot ended with it.
         const stored = await storedPayment(deps, input);
         if (stored) {
           deps.onOutcome?.('replayed');
@@ -82,7 +100,6 @@ export function paymentRoutes(deps: PayFunctionDeps) {
         if (owner.userId !== input.userId)
           throw new AppError('FORBIDDEN', 'This reservation belongs to another user');
         const concertId = String(await deps.concertOfSchedule(owner.scheduleId));
-        await deps.queueAccess.verify(c.req.header(queueTokenHeader), input.userId, concertId);
 
         const result = await payReservation(deps, input);
         deps.onOutcome?.(result.replayed ? 'replayed' : 'paid');
