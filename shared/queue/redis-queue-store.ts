@@ -15,6 +15,7 @@ import {
 } from './queue-store.ts';
 
 const states: QueueState[] = ['NONE', 'WAITING', 'ACTIVE', 'PRE'];
+/** The settings' fields in their hash, and in that order in the scripts' replies. */
 const settingFields = [
   'maxActive',
   'admitPerSecond',
@@ -37,20 +38,57 @@ export function queueKeys(concertId: string, prefix = 'q'): string[] {
   );
 }
 
-function settingsFrom(reply: Reply): QueueSettings {
-  const opensAt = Number(reply[11]);
-  return {
-    maxActive: Number(reply[6]),
-    admitPerSecond: Number(reply[7]),
-    activeTtlSeconds: Number(reply[8]),
-    idleTimeoutSeconds: Number(reply[9]),
-    paused: reply[10] === 1,
-    opensAt: opensAt < 0 ? null : opensAt,
+/**
+ * A script's reply read by name: the fields its header comment lists, in that order, then the users its
+ * admission step admitted. Each layout is written once, here, in the order its script's header lists.
+ */
+function replyLayout<const N extends readonly string[]>(names: N) {
+  return (reply: Reply) => {
+    const fields = {} as Record<N[number], number | string | undefined>;
+    names.forEach((name: N[number], i) => {
+      fields[name] = reply[i];
+    });
+    return { ...fields, admitted: reply.slice(names.length).map(String) };
   };
 }
 
-function admittedFrom(reply: Reply): string[] {
-  return reply.length > 13 ? (reply.slice(13) as string[]) : [];
+/** queue-enter.lua and queue-status.lua */
+const viewReply = replyLayout([
+  'state',
+  'position',
+  'activeUntil',
+  'seq',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+] as const);
+/** queue-admit.lua */
+const admitReply = replyLayout([
+  'waiting',
+  'preRegistered',
+  'active',
+  'admittedTotal',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+] as const);
+/** queue-restore.lua */
+const restoreReply = replyLayout(['restored', 'epoch'] as const);
+
+type SettingsInReply = Record<(typeof settingFields)[number], number | string | undefined>;
+
+function settingsFrom(reply: SettingsInReply): QueueSettings {
+  const opensAt = Number(reply.opensAt);
+  return {
+    maxActive: Number(reply.maxActive),
+    admitPerSecond: Number(reply.admitPerSecond),
+    activeTtlSeconds: Number(reply.activeTtlSeconds),
+    idleTimeoutSeconds: Number(reply.idleTimeoutSeconds),
+    paused: reply.paused === 1,
+    opensAt: opensAt < 0 ? null : opensAt,
+  };
 }
 
 /** Reply of a script that found the line without an incarnation and was not told how to start one. */
@@ -117,16 +155,19 @@ export function createRedisQueueStore(
     return run([newEpoch(), known ? now + recoveryWindowMs : 0]);
   };
 
-  const toView = (reply: Reply): QueueView => ({
-    state: states[Number(reply[0])] ?? 'NONE',
-    position: Number(reply[1]),
-    activeUntil: Number(reply[2]),
-    seq: Number(reply[3]),
-    rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
-    settings: settingsFrom(reply),
-    epoch: String(reply[12] ?? ''),
-    admitted: admittedFrom(reply),
-  });
+  const toView = (raw: Reply): QueueView => {
+    const reply = viewReply(raw);
+    return {
+      state: states[Number(reply.state)] ?? 'NONE',
+      position: Number(reply.position),
+      activeUntil: Number(reply.activeUntil),
+      seq: Number(reply.seq),
+      rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
+      settings: settingsFrom(reply),
+      epoch: String(reply.epoch ?? ''),
+      admitted: reply.admitted,
+    };
+  };
 
   const readSettings = async (concertId: string) => {
     const values = await redis.hmget(keys(concertId)[5]!, ...settingFields);
@@ -158,15 +199,17 @@ export function createRedisQueueStore(
     },
 
     async admit(concertId, now): Promise<QueueSnapshot> {
-      const reply = (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply;
+      const reply = admitReply(
+        (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply,
+      );
       return {
-        waiting: Number(reply[0]),
-        preRegistered: Number(reply[1]),
-        active: Number(reply[2]),
-        admittedTotal: Number(reply[3]),
-        rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
+        waiting: Number(reply.waiting),
+        preRegistered: Number(reply.preRegistered),
+        active: Number(reply.active),
+        admittedTotal: Number(reply.admittedTotal),
+        rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
         settings: settingsFrom(reply),
-        admitted: admittedFrom(reply),
+        admitted: reply.admitted,
       };
     },
 
@@ -197,7 +240,7 @@ export function createRedisQueueStore(
             ...start,
           ])) as Reply,
       );
-      return reply[0] === 1;
+      return restoreReply(reply).restored === 1;
     },
 
     async epoch(concertId) {
