@@ -27,15 +27,17 @@ const settingFields = [
 
 type Reply = Array<number | string>;
 
+/** A concert's keys, in the order the scripts take them as KEYS (queue-admit-step.lua lists them). */
+const keyNames = ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'] as const;
+type KeyName = (typeof keyNames)[number];
+
 /**
  * Keys of one concert share the hash tag `{<concertId>}`, so a script touching all of them runs in one
  * cluster slot. The set of concerts lives apart and is written outside the scripts for that reason.
  */
 export function queueKeys(concertId: string, prefix = 'q'): string[] {
   const base = `${prefix}:{${concertId}}:`;
-  return ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'].map(
-    (k) => base + k,
-  );
+  return keyNames.map((k) => base + k);
 }
 
 /**
@@ -128,6 +130,7 @@ export function createRedisQueueStore(
     }
     return k;
   };
+  const keyOf = (concertId: string, name: KeyName) => keys(concertId)[keyNames.indexOf(name)]!;
   /** Concerts this process has registered in the global set: one SADD per concert and process. */
   const registered = new Set<string>();
   const register = (concertId: string) => {
@@ -170,7 +173,7 @@ export function createRedisQueueStore(
   };
 
   const readSettings = async (concertId: string) => {
-    const values = await redis.hmget(keys(concertId)[5]!, ...settingFields);
+    const values = await redis.hmget(keyOf(concertId, 'settings'), ...settingFields);
     return resolveSettings(defaults, parseOverrides(values));
   };
 
@@ -214,11 +217,10 @@ export function createRedisQueueStore(
     },
 
     async counts(concertId, now) {
-      const [waiting, active, , , pre] = keys(concertId);
       const [w, a, p] = await Promise.all([
-        redis.zcard(waiting!),
-        redis.zcount(active!, `(${now}`, '+inf'),
-        redis.zcard(pre!),
+        redis.zcard(keyOf(concertId, 'waiting')),
+        redis.zcount(keyOf(concertId, 'active'), `(${now}`, '+inf'),
+        redis.zcard(keyOf(concertId, 'pre')),
       ]);
       return { waiting: w, preRegistered: p, active: a };
     },
@@ -244,22 +246,22 @@ export function createRedisQueueStore(
     },
 
     async epoch(concertId) {
-      return (await redis.get(keys(concertId)[7]!)) ?? '';
+      return (await redis.get(keyOf(concertId, 'epoch'))) ?? '';
     },
 
     async activeUntil(concertId, userId) {
-      const score = await redis.zscore(keys(concertId)[1]!, userId);
+      const score = await redis.zscore(keyOf(concertId, 'active'), userId);
       return score === null ? null : Number(score);
     },
 
     async release(concertId, userId) {
-      return (await redis.zrem(keys(concertId)[1]!, userId)) === 1;
+      return (await redis.zrem(keyOf(concertId, 'active'), userId)) === 1;
     },
 
     settings: readSettings,
 
     async updateSettings(concertId, patch) {
-      const key = keys(concertId)[5]!;
+      const settingsKey = keyOf(concertId, 'settings');
       const set: Record<string, string> = {};
       const unset: string[] = [];
       for (const field of settingFields) {
@@ -269,8 +271,8 @@ export function createRedisQueueStore(
         else set[field] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
       }
       const tx = redis.multi();
-      if (Object.keys(set).length > 0) tx.hset(key, set);
-      if (unset.length > 0) tx.hdel(key, ...unset);
+      if (Object.keys(set).length > 0) tx.hset(settingsKey, set);
+      if (unset.length > 0) tx.hdel(settingsKey, ...unset);
       tx.sadd(concertsKey, concertId);
       await tx.exec();
       registered.add(concertId);
