@@ -6,6 +6,7 @@ import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../../shar
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import {
   chargePoints,
   decodeCursor,
@@ -87,11 +88,13 @@ export function pointsRoutes(deps: ChargePointsDeps) {
     }),
     async (c) => {
       const { amount } = c.req.valid('json');
-      const result = await chargePoints(deps, {
-        userId: c.get('user').id,
-        amount,
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-      });
+      const result = orThrow(
+        await chargePoints(deps, {
+          userId: c.get('user').id,
+          amount,
+          idempotencyKey: c.req.valid('header')['idempotency-key'],
+        }),
+      );
       if (result.replayed) c.header('Idempotent-Replayed', 'true');
       return c.json(result.body, 201);
     },

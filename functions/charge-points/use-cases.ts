@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
 import type { DB } from '../../shared/db/schema.ts';
-import { runIdempotent } from '../../shared/idempotency/idempotency.ts';
+import { AppError, type ErrorCode } from '../../shared/errors.ts';
+import { runIdempotent, type StoredResponse } from '../../shared/idempotency/idempotency.ts';
 import { credit, ledgerPage, readBalance } from '../../shared/points/wallet-store.ts';
+import { ok, type Result, refused } from '../../shared/result.ts';
 
 export interface PointsDeps {
   db: Kysely<DB>;
@@ -19,28 +21,51 @@ export async function getBalance(deps: PointsDeps, userId: string) {
   return { userId, balance: await readBalance(deps.db, userId) };
 }
 
+type ChargeRefusal = 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_IN_PROGRESS';
+const isChargeRefusal = (code: ErrorCode): code is ChargeRefusal =>
+  code === 'IDEMPOTENCY_KEY_REUSED' || code === 'IDEMPOTENCY_IN_PROGRESS';
+
+/**
+ * Credits the points once per Idempotency-Key: a retry replays the first answer, and the same key with
+ * another amount, or while its first request still runs, is refused.
+ */
 export async function chargePoints(
   deps: PointsDeps,
   input: { userId: string; amount: number; idempotencyKey: string },
-) {
+): Promise<Result<StoredResponse<ChargeResult>, ChargeRefusal>> {
   const now = deps.clock.now();
-  return runIdempotent<ChargeResult>(
-    deps.db,
-    {
-      userId: input.userId,
-      scope: 'points.charge',
-      key: input.idempotencyKey,
-      fingerprint: { amount: input.amount },
-    },
-    now,
-    async (trx) => {
-      const entry = await credit(trx, { userId: input.userId, amount: input.amount, type: 'CHARGE', now });
-      return {
-        status: 201,
-        body: { userId: input.userId, balance: entry.balanceAfter, chargeId: String(entry.id) },
-      };
-    },
-  );
+  try {
+    return ok(
+      await runIdempotent<ChargeResult>(
+        deps.db,
+        {
+          userId: input.userId,
+          scope: 'points.charge',
+          key: input.idempotencyKey,
+          fingerprint: { amount: input.amount },
+        },
+        now,
+        async (trx) => {
+          const entry = await credit(trx, {
+            userId: input.userId,
+            amount: input.amount,
+            type: 'CHARGE',
+            now,
+          });
+          return {
+            status: 201,
+            body: { userId: input.userId, balance: entry.balanceAfter, chargeId: String(entry.id) },
+          };
+        },
+      ),
+    );
+  } catch (error) {
+    // shared/idempotency still throws the key's refusals; here they become the values callers check.
+    if (error instanceof AppError && isChargeRefusal(error.code)) {
+      return refused(error.code, error.message, error.extra);
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createQueueAccess } from '../../shared/queue/access-token-check.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
-import { createQueueAccess } from '../../shared/queue/queue-access.ts';
 import type { QueueStore } from '../../shared/queue/queue-store.ts';
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { createMemoryRateLimiter } from '../../shared/rate-limit/memory-rate-limiter.ts';

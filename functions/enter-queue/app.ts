@@ -1,13 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
-import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
 import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import { queueTokenHeader } from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
-import { queueTokenHeader } from '../../shared/queue/queue-access.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import { defaultStreamOptions, type StreamOptions, streamQueueStatus } from './stream.ts';
 import {
   enterQueue,
@@ -92,6 +94,18 @@ const userErrors = errorResponses({
  */
 export type QueueRouteSet = 'all' | 'stream';
 
+/**
+ * The stream's caller is the holder of the queue token in its query (EventSource cannot send a bearer
+ * token), so the per-user rate limit after it counts that user.
+ */
+function queueTokenHolder(deps: QueueDeps): MiddlewareHandler<AppEnv> {
+  return async function streamCaller(c, next) {
+    const ticket = orThrow(await readTicket(deps, c.req.query('queueToken')));
+    c.set('user', { id: ticket.userId, role: 'user' });
+    await next();
+  };
+}
+
 export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all') {
   const app = createRouter();
   const all = routeSet === 'all';
@@ -124,7 +138,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       }),
       async (c) => {
         const { concertId } = c.req.valid('json');
-        return c.json(await enterQueue(deps, { userId: c.get('user').id, concertId }), 201);
+        return c.json(orThrow(await enterQueue(deps, { userId: c.get('user').id, concertId })), 201);
       },
     );
 
@@ -147,8 +161,8 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       }),
       async (c) => {
         const queueToken = c.req.valid('header')[queueTokenHeader];
-        const ticket = await readTicket(deps, queueToken, c.get('user').id);
-        return c.json(await queueStatus(deps, ticket, queueToken!), 200);
+        const ticket = orThrow(await readTicket(deps, queueToken, c.get('user').id));
+        return c.json(orThrow(await queueStatus(deps, ticket, queueToken!)), 200);
       },
     );
 
@@ -161,6 +175,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
         'Event `status` (the status JSON) whenever position or status changes, checked once a second; the last ' +
         'one is ACTIVE with the accessToken, then the stream closes. Holding it open counts as polling. The ' +
         'server closes it after a few minutes; reconnect. Event `error` with an error body ends it early.',
+      middleware: [queueTokenHolder(deps), rateLimitPerUser(deps.rateLimiter, deps.clock)],
       request: {
         query: z.object({ queueToken: z.string().optional().openapi({ description: 'The queueToken' }) }),
       },
@@ -172,14 +187,9 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
     }),
     async (c) => {
       const { queueToken } = c.req.valid('query');
-      const ticket = await readTicket(deps, queueToken);
-      const decision = await deps.rateLimiter.take(`user:${ticket.userId}`, deps.clock.now());
-      if (!decision.allowed) {
-        throw new AppError('RATE_LIMITED', 'Too many requests, slow down', {
-          retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-        });
-      }
-      const first = await queueStatus(deps, ticket, queueToken!);
+      // Verified by queueTokenHolder already: this is the verifier's cache.
+      const ticket = orThrow(await readTicket(deps, queueToken));
+      const first = orThrow(await queueStatus(deps, ticket, queueToken!));
       return streamQueueStatus(c, deps, ticket, queueToken!, first, streamOptions);
     },
   );
@@ -209,7 +219,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
           }),
         },
       }),
-      async (c) => c.json(await queueAdminView(deps, c.req.valid('param').concertId), 200),
+      async (c) => c.json(orThrow(await queueAdminView(deps, c.req.valid('param').concertId)), 200),
     );
 
   if (all)
@@ -244,7 +254,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
           ...rest,
           ...(opensAt === undefined ? {} : { opensAt: opensAt === null ? null : Date.parse(opensAt) }),
         };
-        return c.json(await updateQueueSettings(deps, c.req.valid('param').concertId, patch), 200);
+        return c.json(orThrow(await updateQueueSettings(deps, c.req.valid('param').concertId, patch)), 200);
       },
     );
   return app;

@@ -63,17 +63,25 @@ export function streamQueueStatus(
       if (current.status === 'ACTIVE' || deps.clock.now() >= deadline) return;
       await sleep(options.checkMs);
       if (stream.aborted) return;
+      let next: Awaited<ReturnType<typeof queueStatus>>;
       try {
-        current = await queueStatus(deps, ticket, queueToken);
+        next = await queueStatus(deps, ticket, queueToken);
       } catch (error) {
-        await stream.writeSSE({ event: 'error', data: JSON.stringify(errorEvent(deps, error)) });
+        await stream.writeSSE({ event: 'error', data: JSON.stringify(faultEvent(deps, error)) });
         return;
       }
+      if (!next.ok) {
+        const refusal = { error: { code: next.code, message: next.message } };
+        await stream.writeSSE({ event: 'error', data: JSON.stringify(refusal) });
+        return;
+      }
+      current = next.value;
     }
   });
 }
 
-function errorEvent(deps: QueueDeps, error: unknown) {
+/** A fault while streaming, as the `error` event: the HTTP answer was given when the stream began. */
+function faultEvent(deps: QueueDeps, error: unknown) {
   if (error instanceof AppError) return { error: { code: error.code, message: error.message } };
   if (isRedisOutage(error)) {
     return { error: { code: 'DEPENDENCY_UNAVAILABLE', message: 'redis is unavailable, reconnect shortly' } };

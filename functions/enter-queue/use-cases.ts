@@ -1,5 +1,4 @@
 import type { Clock } from '../../shared/clock.ts';
-import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
@@ -7,6 +6,7 @@ import type { QueueRecords } from '../../shared/queue/queue-records.ts';
 import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
 import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { restoreFromToken } from '../../shared/queue/restore-from-token.ts';
+import { ok, type Refused, type Result, refused } from '../../shared/result.ts';
 
 export interface QueueDeps {
   store: QueueStore;
@@ -88,29 +88,40 @@ async function answer(
   return result;
 }
 
-async function requireConcert(deps: QueueDeps, concertId: string) {
+/** A concert the deps do not know, as the refusal; null when it exists (or any concert may have a queue). */
+async function unknownConcert(deps: QueueDeps, concertId: string): Promise<Refused<'NOT_FOUND'> | null> {
   if (deps.concertExists && !(await deps.concertExists(concertId))) {
-    throw new AppError('NOT_FOUND', `Concert ${concertId} does not exist`);
+    return refused('NOT_FOUND', `Concert ${concertId} does not exist`);
   }
+  return null;
 }
 
 /** POST /v1/queue/tokens: a place in line (the same one on every call), or ACTIVE at once when there is room. */
-export async function enterQueue(deps: QueueDeps, input: { userId: string; concertId: string }) {
-  await requireConcert(deps, input.concertId);
+export async function enterQueue(
+  deps: QueueDeps,
+  input: { userId: string; concertId: string },
+): Promise<Result<QueueAnswer, 'NOT_FOUND'>> {
+  const unknown = await unknownConcert(deps, input.concertId);
+  if (unknown) return unknown;
   const now = deps.clock.now();
   const view = await deps.store.enter(input.concertId, input.userId, now);
   announceActivated(deps, input.concertId, view.admitted);
   const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq, epoch: view.epoch }, now);
-  return answer(deps, view, input, queueToken, now);
+  return ok(await answer(deps, view, input, queueToken, now));
 }
 
 /** Checks a queue token for the caller; the user id is the bearer's (or, for the stream, the token's). */
-export async function readTicket(deps: QueueDeps, queueToken: string | undefined, userId?: string) {
-  if (!queueToken)
-    throw new AppError('QUEUE_TOKEN_REQUIRED', 'A queue token from POST /v1/queue/tokens is required');
+export async function readTicket(
+  deps: QueueDeps,
+  queueToken: string | undefined,
+  userId?: string,
+): Promise<Result<QueueTicket, 'QUEUE_TOKEN_REQUIRED' | 'QUEUE_TOKEN_INVALID'>> {
+  if (!queueToken) {
+    return refused('QUEUE_TOKEN_REQUIRED', 'A queue token from POST /v1/queue/tokens is required');
+  }
   const ticket = await deps.tokens.verifyQueueToken(queueToken, deps.clock.now());
-  if (userId !== undefined && ticket.userId !== userId) {
-    throw new AppError('QUEUE_TOKEN_INVALID', 'This queue token belongs to another user');
+  if (ticket.ok && userId !== undefined && ticket.value.userId !== userId) {
+    return refused('QUEUE_TOKEN_INVALID', 'This queue token belongs to another user');
   }
   return ticket;
 }
@@ -124,7 +135,11 @@ async function restorePlace(deps: QueueDeps, ticket: QueueTicket, epoch: string,
 }
 
 /** GET /v1/queue/status: where the ticket's holder stands now; counts as a poll. */
-export async function queueStatus(deps: QueueDeps, ticket: QueueTicket, queueToken: string) {
+export async function queueStatus(
+  deps: QueueDeps,
+  ticket: QueueTicket,
+  queueToken: string,
+): Promise<Result<QueueAnswer, 'QUEUE_TOKEN_INVALID'>> {
   const now = deps.clock.now();
   let view = await deps.store.status(ticket.concertId, ticket.userId, now);
   announceActivated(deps, ticket.concertId, view.admitted);
@@ -133,7 +148,7 @@ export async function queueStatus(deps: QueueDeps, ticket: QueueTicket, queueTok
     announceActivated(deps, ticket.concertId, view.admitted);
   }
   if (view.state === 'NONE') {
-    throw new AppError(
+    return refused(
       'QUEUE_TOKEN_INVALID',
       'Your place in the queue has lapsed (not polled in time, or your access ended): enter the queue again',
     );
@@ -152,15 +167,19 @@ export async function queueStatus(deps: QueueDeps, ticket: QueueTicket, queueTok
           now,
         )
       : queueToken;
-  return answer(deps, view, ticket, current, now);
+  return ok(await answer(deps, view, ticket, current, now));
 }
 
-export async function queueAdminView(deps: QueueDeps, concertId: string): Promise<QueueAdminView> {
-  await requireConcert(deps, concertId);
+export async function queueAdminView(
+  deps: QueueDeps,
+  concertId: string,
+): Promise<Result<QueueAdminView, 'NOT_FOUND'>> {
+  const unknown = await unknownConcert(deps, concertId);
+  if (unknown) return unknown;
   const snapshot = await deps.store.admit(concertId, deps.clock.now());
   announceActivated(deps, concertId, snapshot.admitted);
   const { settings } = snapshot;
-  return {
+  return ok({
     concertId,
     waiting: snapshot.waiting + snapshot.preRegistered,
     preRegistered: snapshot.preRegistered,
@@ -173,11 +192,16 @@ export async function queueAdminView(deps: QueueDeps, concertId: string): Promis
     idleTimeoutSeconds: settings.idleTimeoutSeconds,
     paused: settings.paused,
     opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
-  };
+  });
 }
 
-export async function updateQueueSettings(deps: QueueDeps, concertId: string, patch: QueueSettingsPatch) {
-  await requireConcert(deps, concertId);
+export async function updateQueueSettings(
+  deps: QueueDeps,
+  concertId: string,
+  patch: QueueSettingsPatch,
+): Promise<Result<QueueAdminView, 'NOT_FOUND'>> {
+  const unknown = await unknownConcert(deps, concertId);
+  if (unknown) return unknown;
   await deps.store.updateSettings(concertId, patch);
   return queueAdminView({ ...deps, concertExists: undefined }, concertId);
 }

@@ -4,8 +4,13 @@ import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
-import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import {
+  type QueueAccessCheck,
+  queueTokenHeader,
+  requireQueueAccess,
+  sentJson,
+} from '../../shared/http/require-queue-access.ts';
 import { reservationSchema } from '../../shared/http/reservation-schema.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
@@ -23,9 +28,18 @@ export interface HoldSeatDeps extends HoldDeps {
 
 const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
 
+const holdBody = z.object({ scheduleId: idString, seatId: idString }).strict();
+
 export function reservationRoutes(deps: HoldSeatDeps) {
   const app = createRouter();
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
+  const slotForSchedule = requireQueueAccess(deps.queueAccess, async (c) => {
+    const body = holdBody.safeParse(await sentJson(c));
+    if (!body.success) return null;
+    const concertId = await deps.concertOfSchedule(Number(body.data.scheduleId));
+    if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
+    return String(concertId);
+  });
 
   app.openapi(
     createRoute({
@@ -33,15 +47,10 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       path: '/v1/reservations',
       summary: 'Hold a seat [queue]',
       security: bearerSecurity,
-      middleware: user,
+      middleware: [...user, slotForSchedule],
       request: {
         headers: z.object({ [queueTokenHeader]: z.string().optional() }),
-        body: {
-          required: true,
-          content: {
-            'application/json': { schema: z.object({ scheduleId: idString, seatId: idString }).strict() },
-          },
-        },
+        body: { required: true, content: { 'application/json': { schema: holdBody } } },
       },
       responses: {
         201: { description: 'Held', content: { 'application/json': { schema: reservationSchema } } },
@@ -58,9 +67,6 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       const body = c.req.valid('json');
       const userId = c.get('user').id;
       const scheduleId = Number(body.scheduleId);
-      const concertId = await deps.concertOfSchedule(scheduleId);
-      if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
-      await deps.queueAccess.verify(c.req.header(queueTokenHeader), userId, String(concertId));
       const held = await holdSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
       return c.json(orThrow(held), 201);
     },

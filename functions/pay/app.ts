@@ -10,13 +10,17 @@ import {
   idempotencyKeyHeader,
   idString,
 } from '../../shared/http/openapi-common.ts';
-import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import {
+  type QueueAccessCheck,
+  queueTokenHeader,
+  requireQueueAccess,
+} from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
 import { orThrow } from '../../shared/result.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { type PayDeps, payReservation } from './pay.ts';
+import { type PayDeps, paymentRequest, payReservation } from './pay.ts';
 
 export interface PayFunctionDeps extends PayDeps {
   userTokens: UserTokens;
@@ -39,13 +43,29 @@ const paymentSchema = z
 
 export function paymentRoutes(deps: PayFunctionDeps) {
   const app = createRouter();
+  const slotForReservation = requireQueueAccess(deps.queueAccess, async (c) => {
+    const id = idString.safeParse(c.req.param('id'));
+    const key = idempotencyKeyHeader.shape['idempotency-key'].safeParse(c.req.header('idempotency-key'));
+    if (!id.success || !key.success) return null;
+    const userId = c.get('user').id;
+    const request = paymentRequest({ userId, reservationId: Number(id.data), idempotencyKey: key.data });
+    // A retry of a completed payment replays its answer even though the queue slot ended with it.
+    if (await deps.seats.storedPayment(request)) return null;
+    const reservation = await deps.seats.reservation(Number(id.data));
+    if (!reservation || reservation.user_id !== userId) return null;
+    return String(await deps.concertOfSchedule(Number(reservation.schedule_id)));
+  });
   app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/reservations/{id}/payments',
       summary: 'Pay a held reservation with points [queue] (idempotent)',
       security: bearerSecurity,
-      middleware: [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)],
+      middleware: [
+        authenticate(deps.userTokens),
+        rateLimitPerUser(deps.rateLimiter, deps.clock),
+        slotForReservation,
+      ],
       request: {
         params: z.object({ id: idString }),
         headers: idempotencyKeyHeader.extend({ [queueTokenHeader]: z.string().optional() }),
@@ -74,10 +94,9 @@ export function paymentRoutes(deps: PayFunctionDeps) {
           reservationId: Number(c.req.valid('param').id),
           idempotencyKey: c.req.valid('header')['idempotency-key'],
         },
+        // The queue slot was checked by the route's middleware; this only learns which one to release.
         async (scheduleId) => {
-          const concertId = String(await deps.concertOfSchedule(scheduleId));
-          await deps.queueAccess.verify(c.req.header(queueTokenHeader), userId, concertId);
-          admitted = { concertId, scheduleId };
+          admitted = { concertId: String(await deps.concertOfSchedule(scheduleId)), scheduleId };
         },
       ).catch((error: unknown) => {
         if (error instanceof AppError) deps.onOutcome?.(error.code);

@@ -46,6 +46,16 @@ function refusal(outcome: PayRefusal, price = 0) {
   return refused(code, message(price));
 }
 
+/** The idempotency record a payment is kept under: per user, per key, for one reservation. */
+export function paymentRequest(input: PayInput) {
+  return {
+    userId: input.userId,
+    scope: 'payment',
+    key: input.idempotencyKey,
+    fingerprint: { reservationId: input.reservationId },
+  };
+}
+
 const idempotencyCodes = new Set<ErrorCode>(['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS']);
 
 /**
@@ -60,12 +70,7 @@ export async function payReservation(
   input: PayInput,
   admit?: (scheduleId: number) => Promise<void>,
 ): Promise<Result<StoredResponse<PaymentBody>, PayCode>> {
-  const request = {
-    userId: input.userId,
-    scope: 'payment',
-    key: input.idempotencyKey,
-    fingerprint: { reservationId: input.reservationId },
-  };
+  const request = paymentRequest(input);
   try {
     const stored = await deps.seats.storedPayment(request);
     if (stored) return ok(stored);

@@ -34,12 +34,20 @@ function bearerChallenge(c: Context<AppEnv>): string {
 }
 
 /** Anything thrown becomes the error body of docs/api.md; known outages become 503, never a bare 500. */
-function toAppError(error: unknown): AppError {
+function toAppError(error: unknown, c: Context<AppEnv>): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
     if (error.status === 400 && /json/i.test(error.message))
       return new AppError('MALFORMED_JSON', 'Body is not valid JSON');
     if (error.status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'Body is too large');
+    // zod-openapi's answer to a body of a media type the route does not declare (every body is JSON).
+    if (error.status === 415) {
+      const sent = c.req.header('content-type')?.split(';')[0]?.trim();
+      return new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Body must be application/json${sent ? `, not ${sent}` : ''}`,
+      );
+    }
     const code: ErrorCode =
       error.status === 401 ? 'UNAUTHENTICATED' : error.status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED';
     return new AppError(code, error.message || 'Bad request');
@@ -51,7 +59,7 @@ function toAppError(error: unknown): AppError {
 }
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
-  const appError = toAppError(error);
+  const appError = toAppError(error, c);
   const logger = c.get('logger');
   if (appError.status >= 500) {
     logger?.error(

@@ -5,10 +5,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpOptions } from '../../tests/support/harness.ts';
 import { createHttpApp } from './create-http-app.ts';
+import { preserializedJson } from './preserialized-json.ts';
 import { createRouter } from './router.ts';
 
-// The body limit and header checks take shortcuts through the Node adapter, so they are proven over a
-// real socket: declared and chunked bodies, headers present, absent and malformed.
+// The body limit takes a shortcut through the Node adapter, so it and the checks around it are proven over
+// a real socket: declared and chunked bodies, headers present, absent and malformed.
 const routes = createRouter();
 routes.openapi(
   createRoute({
@@ -21,6 +22,10 @@ routes.openapi(
     responses: { 200: { description: 'echo' } },
   }),
   (c) => c.json({ tag: c.req.valid('header')['x-tag'], length: c.req.valid('json').pad.length }, 200),
+);
+routes.openapi(
+  createRoute({ method: 'get', path: '/cached', responses: { 200: { description: 'serialised JSON' } } }),
+  () => preserializedJson<{ cached: boolean }>('{"cached":true}'),
 );
 const app = createHttpApp({ ...httpOptions(), name: 'paths', routes: [routes] });
 let server: ReturnType<typeof serve>;
@@ -99,6 +104,15 @@ describe('request paths over a real Node socket', () => {
     expect((await post(big, { 'x-tag': 'ok', 'x-request-id': 'trace-3' })).requestId).toBe('trace-3');
     const made = (await post(small, { 'x-tag': 'ok', 'x-request-id': 'bad id with spaces' })).requestId;
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('puts the X-Request-Id also on a Response the route built itself', async () => {
+    const res = await app.request('/cached', { headers: { 'x-request-id': 'trace-4' } });
+    expect([res.status, res.headers.get('x-request-id'), await res.json()]).toEqual([
+      200,
+      'trace-4',
+      { cached: true },
+    ]);
   });
 
   it('answers 413 to a declared length over the limit', async () => {

@@ -1,10 +1,10 @@
 /**
- * What the [queue] endpoints need of the waiting room (implemented in shared/queue): the caller's
- * X-Queue-Token must be an access token for this user and concert, and the user must still be ACTIVE.
+ * The throwing form of the [queue] check, for the seat map (functions/list-seats) and the bench server
+ * until they use `requireQueueAccess`; then this file goes. See require-queue-access.ts.
  */
+export { queueTokenHeader } from './require-queue-access.ts';
+
 export interface QueueAccessCheck {
   verify(accessToken: string | undefined, userId: string, concertId: string): Promise<unknown>;
   release(concertId: string, userId: string): Promise<void>;
 }
-
-export const queueTokenHeader = 'x-queue-token';

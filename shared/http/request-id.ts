@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './env.ts';
@@ -15,11 +14,11 @@ export function requestIdMiddleware(logger: Logger): MiddlewareHandler<AppEnv> {
     // The plain logger: a child per request cost more than the rare line it would write; those lines
     // name the request id themselves.
     c.set('logger', logger);
-    // Straight onto the Node response where there is one: c.header() would give the answer a web Headers
-    // object, which takes the Node adapter off its fast path for plain header objects.
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing && typeof outgoing.setHeader === 'function') outgoing.setHeader('X-Request-Id', id);
-    else c.header('X-Request-Id', id);
+    // Set before the route runs, so every answer the context builds carries it: JSON, errors, streams.
+    c.header('X-Request-Id', id);
     await next();
+    // A route that returns a Response of its own (a cached seat map, already serialised) bypasses the
+    // context's headers.
+    if (!c.res.headers.has('X-Request-Id')) c.res.headers.set('X-Request-Id', id);
   };
 }

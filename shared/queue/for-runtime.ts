@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.ts';
+import { createQueueAccess, type QueueAccess } from './access-token-check.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
-import { createQueueAccess, type QueueAccess } from './queue-access.ts';
 import { createQueueRecords, type QueueRecords } from './queue-records.ts';
 import type { QueueDefaults, QueueStore } from './queue-store.ts';
 import { createQueueTokens, type QueueTokens } from './queue-tokens.ts';
@@ -52,5 +52,5 @@ function partsFor(rt: QueueRuntime): QueueParts {
 export const queueStoreFor = (rt: QueueRuntime): QueueStore => partsFor(rt).store;
 export const queueRecordsFor = (rt: QueueRuntime): QueueRecords | undefined => partsFor(rt).records;
 export const queueTokensFor = (rt: QueueRuntime): QueueTokens => partsFor(rt).tokens;
-/** The [queue] guard for seat maps, holds and payments: `queueAccessFor(rt).verify(header, user, concert)`. */
+/** The waiting room's side of the [queue] guard for seat maps, holds and payments (see requireQueueAccess). */
 export const queueAccessFor = (rt: QueueRuntime): QueueAccess => partsFor(rt).access;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../errors.ts';
+import { ok, type Result, refused } from '../result.ts';
 
 export const queueAudience = 'concert-queue';
 export const defaultQueueIssuer = 'concert-queue';
@@ -47,14 +47,14 @@ export interface AccessGrant {
 
 export interface QueueTokens {
   issueQueueToken(ticket: QueueTicketClaims, now: number): Promise<string>;
-  /** Throws QUEUE_TOKEN_INVALID for anything but a genuine, unexpired queue token. */
-  verifyQueueToken(token: string, now: number): Promise<QueueTicket>;
+  /** Refuses anything but a genuine, unexpired queue token as QUEUE_TOKEN_INVALID. */
+  verifyQueueToken(token: string, now: number): Promise<Result<QueueTicket, 'QUEUE_TOKEN_INVALID'>>;
   issueAccessToken(
     grant: { userId: string; concertId: string; activeUntil: number; epoch?: string },
     now: number,
   ): Promise<string>;
-  /** Throws QUEUE_TOKEN_INVALID unless genuine; an expired genuine token comes back with `expired`. */
-  verifyAccessToken(token: string, now: number): Promise<AccessGrant>;
+  /** Refuses as QUEUE_TOKEN_INVALID unless genuine; an expired genuine token comes back with `expired`. */
+  verifyAccessToken(token: string, now: number): Promise<Result<AccessGrant, 'QUEUE_TOKEN_INVALID'>>;
 }
 
 const userIdPattern = /^[\w-]{1,64}$/;
@@ -69,10 +69,10 @@ interface Verified {
 
 /**
  * Queue and access tokens: HS256 JWTs signed with the queue secret through jose. The secret is imported
- * once as a WebCrypto key: handing jose raw bytes or a KeyObject costs a key import per call, which halves
- * the throughput of both signing and verifying.
+ * once as a WebCrypto key: handing jose raw bytes or a KeyObject costs a key import per call, on every
+ * signature and verification.
  *
- * A jose verification costs ~80 µs of CPU (WebCrypto jobs), more than the rest of a status poll, and the
+ * A jose verification costs more CPU (WebCrypto jobs) than the rest of a status poll, and the
  * same client presents the same token poll after poll. So the exact strings that passed verification are
  * remembered (bounded, least recently used out first) and a hit only re-checks exp. Only genuine tokens get in; a hit
  * is a byte-for-byte match of a token already verified with the same key.
@@ -89,7 +89,7 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
   imported.catch(() => undefined);
   const cacheSize = options.verifiedCacheSize ?? 20_000;
   // lru-cache, not a Map trimmed from its oldest key: V8 leaves deleted entries in a Map's table, so
-  // `keys().next()` walks over all of them and the trim cost ~12 µs a call once the cache was full.
+  // `keys().next()` walks over all of them, on every call once the cache is full.
   const verified = cacheSize > 0 ? new LRUCache<string, Verified>({ max: cacheSize }) : null;
   const remember = (token: string, entry: Verified) => {
     verified?.set(token, entry);
@@ -159,20 +159,20 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
 
     async verifyQueueToken(token, now) {
       const hit = verified?.get(token);
-      if (hit?.typ === 'queue' && Math.floor(now / 1000) < hit.exp) return hit.claims as QueueTicket;
+      if (hit?.typ === 'queue' && Math.floor(now / 1000) < hit.exp) return ok(hit.claims as QueueTicket);
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, await imported, verifyOptions(now)));
       } catch (error) {
-        throw new AppError('QUEUE_TOKEN_INVALID', 'Queue token is invalid or expired', { cause: error });
+        return refused('QUEUE_TOKEN_INVALID', 'Queue token is invalid or expired', { cause: error });
       }
       const claims = claimsOf(payload, 'queue');
       if (!claims || typeof payload.seq !== 'number') {
-        throw new AppError('QUEUE_TOKEN_INVALID', 'Queue token is not a queue token');
+        return refused('QUEUE_TOKEN_INVALID', 'Queue token is not a queue token');
       }
       const ticket = { ...claims, seq: payload.seq };
       remember(token, { typ: 'queue', claims: ticket, exp: payload.exp! });
-      return ticket;
+      return ok(ticket);
     },
 
     issueAccessToken(grant, now) {
@@ -194,10 +194,10 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
     async verifyAccessToken(token, now) {
       const hit = verified?.get(token);
       if (hit?.typ === 'access') {
-        return {
+        return ok({
           ...(hit.claims as Omit<AccessGrant, 'expired'>),
           expired: Math.floor(now / 1000) >= hit.exp,
-        };
+        });
       }
       let payload: JWTPayload;
       let expired = false;
@@ -206,16 +206,16 @@ export function createQueueTokens(options: QueueTokenOptions): QueueTokens {
       } catch (error) {
         // jose reports exp last, after the signature and every other claim passed.
         if (!(error instanceof errors.JWTExpired)) {
-          throw new AppError('QUEUE_TOKEN_INVALID', 'Queue access token is invalid', { cause: error });
+          return refused('QUEUE_TOKEN_INVALID', 'Queue access token is invalid', { cause: error });
         }
         payload = error.payload;
         expired = true;
       }
       const claims = claimsOf(payload, 'access');
-      if (!claims) throw new AppError('QUEUE_TOKEN_INVALID', 'Token is not a queue access token');
+      if (!claims) return refused('QUEUE_TOKEN_INVALID', 'Token is not a queue access token');
       const grant = { ...claims, expiresAt: payload.exp! * 1000 };
       if (!expired) remember(token, { typ: 'access', claims: grant, exp: payload.exp! });
-      return { ...grant, expired };
+      return ok({ ...grant, expired });
     },
   };
 }

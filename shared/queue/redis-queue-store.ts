@@ -15,6 +15,7 @@ import {
 } from './queue-store.ts';
 
 const states: QueueState[] = ['NONE', 'WAITING', 'ACTIVE', 'PRE'];
+/** The settings' fields in their hash, and in that order in the scripts' replies. */
 const settingFields = [
   'maxActive',
   'admitPerSecond',
@@ -26,31 +27,70 @@ const settingFields = [
 
 type Reply = Array<number | string>;
 
+/** A concert's keys, in the order the scripts take them as KEYS (queue-admit-step.lua lists them). */
+const keyNames = ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'] as const;
+type KeyName = (typeof keyNames)[number];
+
 /**
  * Keys of one concert share the hash tag `{<concertId>}`, so a script touching all of them runs in one
  * cluster slot. The set of concerts lives apart and is written outside the scripts for that reason.
  */
 export function queueKeys(concertId: string, prefix = 'q'): string[] {
   const base = `${prefix}:{${concertId}}:`;
-  return ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'].map(
-    (k) => base + k,
-  );
+  return keyNames.map((k) => base + k);
 }
 
-function settingsFrom(reply: Reply): QueueSettings {
-  const opensAt = Number(reply[11]);
-  return {
-    maxActive: Number(reply[6]),
-    admitPerSecond: Number(reply[7]),
-    activeTtlSeconds: Number(reply[8]),
-    idleTimeoutSeconds: Number(reply[9]),
-    paused: reply[10] === 1,
-    opensAt: opensAt < 0 ? null : opensAt,
+/**
+ * A script's reply read by name: the fields its header comment lists, in that order, then the users its
+ * admission step admitted. Each layout is written once, here, in the order its script's header lists.
+ */
+function replyLayout<const N extends readonly string[]>(names: N) {
+  return (reply: Reply) => {
+    const fields = {} as Record<N[number], number | string | undefined>;
+    names.forEach((name: N[number], i) => {
+      fields[name] = reply[i];
+    });
+    return { ...fields, admitted: reply.slice(names.length).map(String) };
   };
 }
 
-function admittedFrom(reply: Reply): string[] {
-  return reply.length > 13 ? (reply.slice(13) as string[]) : [];
+/** queue-enter.lua and queue-status.lua */
+const viewReply = replyLayout([
+  'state',
+  'position',
+  'activeUntil',
+  'seq',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+] as const);
+/** queue-admit.lua */
+const admitReply = replyLayout([
+  'waiting',
+  'preRegistered',
+  'active',
+  'admittedTotal',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+] as const);
+/** queue-restore.lua */
+const restoreReply = replyLayout(['restored', 'epoch'] as const);
+
+type SettingsInReply = Record<(typeof settingFields)[number], number | string | undefined>;
+
+function settingsFrom(reply: SettingsInReply): QueueSettings {
+  const opensAt = Number(reply.opensAt);
+  return {
+    maxActive: Number(reply.maxActive),
+    admitPerSecond: Number(reply.admitPerSecond),
+    activeTtlSeconds: Number(reply.activeTtlSeconds),
+    idleTimeoutSeconds: Number(reply.idleTimeoutSeconds),
+    paused: reply.paused === 1,
+    opensAt: opensAt < 0 ? null : opensAt,
+  };
 }
 
 /** Reply of a script that found the line without an incarnation and was not told how to start one. */
@@ -90,6 +130,7 @@ export function createRedisQueueStore(
     }
     return k;
   };
+  const keyOf = (concertId: string, name: KeyName) => keys(concertId)[keyNames.indexOf(name)]!;
   /** Concerts this process has registered in the global set: one SADD per concert and process. */
   const registered = new Set<string>();
   const register = (concertId: string) => {
@@ -117,19 +158,22 @@ export function createRedisQueueStore(
     return run([newEpoch(), known ? now + recoveryWindowMs : 0]);
   };
 
-  const toView = (reply: Reply): QueueView => ({
-    state: states[Number(reply[0])] ?? 'NONE',
-    position: Number(reply[1]),
-    activeUntil: Number(reply[2]),
-    seq: Number(reply[3]),
-    rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
-    settings: settingsFrom(reply),
-    epoch: String(reply[12] ?? ''),
-    admitted: admittedFrom(reply),
-  });
+  const toView = (raw: Reply): QueueView => {
+    const reply = viewReply(raw);
+    return {
+      state: states[Number(reply.state)] ?? 'NONE',
+      position: Number(reply.position),
+      activeUntil: Number(reply.activeUntil),
+      seq: Number(reply.seq),
+      rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
+      settings: settingsFrom(reply),
+      epoch: String(reply.epoch ?? ''),
+      admitted: reply.admitted,
+    };
+  };
 
   const readSettings = async (concertId: string) => {
-    const values = await redis.hmget(keys(concertId)[5]!, ...settingFields);
+    const values = await redis.hmget(keyOf(concertId, 'settings'), ...settingFields);
     return resolveSettings(defaults, parseOverrides(values));
   };
 
@@ -158,24 +202,25 @@ export function createRedisQueueStore(
     },
 
     async admit(concertId, now): Promise<QueueSnapshot> {
-      const reply = (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply;
+      const reply = admitReply(
+        (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply,
+      );
       return {
-        waiting: Number(reply[0]),
-        preRegistered: Number(reply[1]),
-        active: Number(reply[2]),
-        admittedTotal: Number(reply[3]),
-        rate: { count: Number(reply[4]), windowMs: Number(reply[5]) },
+        waiting: Number(reply.waiting),
+        preRegistered: Number(reply.preRegistered),
+        active: Number(reply.active),
+        admittedTotal: Number(reply.admittedTotal),
+        rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
         settings: settingsFrom(reply),
-        admitted: admittedFrom(reply),
+        admitted: reply.admitted,
       };
     },
 
     async counts(concertId, now) {
-      const [waiting, active, , , pre] = keys(concertId);
       const [w, a, p] = await Promise.all([
-        redis.zcard(waiting!),
-        redis.zcount(active!, `(${now}`, '+inf'),
-        redis.zcard(pre!),
+        redis.zcard(keyOf(concertId, 'waiting')),
+        redis.zcount(keyOf(concertId, 'active'), `(${now}`, '+inf'),
+        redis.zcard(keyOf(concertId, 'pre')),
       ]);
       return { waiting: w, preRegistered: p, active: a };
     },
@@ -197,26 +242,26 @@ export function createRedisQueueStore(
             ...start,
           ])) as Reply,
       );
-      return reply[0] === 1;
+      return restoreReply(reply).restored === 1;
     },
 
     async epoch(concertId) {
-      return (await redis.get(keys(concertId)[7]!)) ?? '';
+      return (await redis.get(keyOf(concertId, 'epoch'))) ?? '';
     },
 
     async activeUntil(concertId, userId) {
-      const score = await redis.zscore(keys(concertId)[1]!, userId);
+      const score = await redis.zscore(keyOf(concertId, 'active'), userId);
       return score === null ? null : Number(score);
     },
 
     async release(concertId, userId) {
-      return (await redis.zrem(keys(concertId)[1]!, userId)) === 1;
+      return (await redis.zrem(keyOf(concertId, 'active'), userId)) === 1;
     },
 
     settings: readSettings,
 
     async updateSettings(concertId, patch) {
-      const key = keys(concertId)[5]!;
+      const settingsKey = keyOf(concertId, 'settings');
       const set: Record<string, string> = {};
       const unset: string[] = [];
       for (const field of settingFields) {
@@ -226,8 +271,8 @@ export function createRedisQueueStore(
         else set[field] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
       }
       const tx = redis.multi();
-      if (Object.keys(set).length > 0) tx.hset(key, set);
-      if (unset.length > 0) tx.hdel(key, ...unset);
+      if (Object.keys(set).length > 0) tx.hset(settingsKey, set);
+      if (unset.length > 0) tx.hdel(settingsKey, ...unset);
       tx.sadd(concertsKey, concertId);
       await tx.exec();
       registered.add(concertId);

@@ -3,6 +3,7 @@ import { chargePoints } from '../../functions/charge-points/use-cases.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { orThrow } from '../../shared/result.ts';
 import { freshMysqlDatabase, uniqueSuffix } from '../support/real-services.ts';
 
 describe('points under concurrency (MariaDB, 20 connections)', () => {
@@ -18,7 +19,10 @@ describe('points under concurrency (MariaDB, 20 connections)', () => {
     const amounts = Array.from({ length: 200 }, (_, i) => 1 + (i % 17) * 1000);
     const results = await Promise.all(
       amounts.map((amount, i) =>
-        chargePoints({ db: database.db, clock: systemClock }, { userId, amount, idempotencyKey: `k${i}` }),
+        chargePoints(
+          { db: database.db, clock: systemClock },
+          { userId, amount, idempotencyKey: `k${i}` },
+        ).then(orThrow),
       ),
     );
     const expected = amounts.reduce((a, b) => a + b, 0);
@@ -34,7 +38,10 @@ describe('points under concurrency (MariaDB, 20 connections)', () => {
     const userId = `dup${uniqueSuffix()}`;
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, () =>
-        chargePoints({ db: database.db, clock: systemClock }, { userId, amount: 700, idempotencyKey: 'one' }),
+        chargePoints(
+          { db: database.db, clock: systemClock },
+          { userId, amount: 700, idempotencyKey: 'one' },
+        ).then(orThrow),
       ),
     );
     const fulfilled = results.filter((r) => r.status === 'fulfilled');

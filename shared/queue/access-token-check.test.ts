@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../tests/support/harness.ts';
 import { AppError } from '../errors.ts';
+import { createQueueAccess } from './access-token-check.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
-import { createQueueAccess } from './queue-access.ts';
 import { createQueueTokens } from './queue-tokens.ts';
 
 const defaults = { maxActive: 1, admitPerSecond: 10, activeTtlSeconds: 60, idleTimeoutSeconds: 30 };
