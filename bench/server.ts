@@ -7,11 +7,12 @@ import { allMounts, startAllInOne } from '../server/all-functions.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from '../shared/http/authenticate.ts';
 import { bearerSecurity, errorResponses, idString } from '../shared/http/openapi-common.ts';
-import { queueTokenHeader } from '../shared/http/queue-access.ts';
 import { rateLimitPerUser } from '../shared/http/rate-limit.ts';
+import { queueTokenHeader } from '../shared/http/require-queue-access.ts';
 import { reservationSchema } from '../shared/http/reservation-schema.ts';
 import { createRouter } from '../shared/http/router.ts';
 import { queueAccessFor } from '../shared/queue/for-runtime.ts';
+import { orThrow } from '../shared/result.ts';
 import { type Mount, serveFunctions } from '../shared/serve.ts';
 import {
   baselineHoldSeat,
@@ -111,7 +112,7 @@ const baselineMount: Mount = (rt) => {
       const scheduleId = Number(body.scheduleId);
       const concertId = await rt.concertOfSchedule(scheduleId);
       if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
-      await queueAccess.verify(c.req.header(queueTokenHeader), userId, String(concertId));
+      orThrow(await queueAccess.check(c.req.header(queueTokenHeader), userId, String(concertId)));
       const result = await baselineHoldSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
       if (!result.ok) {
         throw new AppError(

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/db/connect.ts';
+import { walletStoreFor } from '../../shared/points/wallet-store.ts';
 import { createMemoryRateLimiter } from '../../shared/rate-limit/memory-rate-limiter.ts';
 import {
   badTokens,
@@ -17,7 +18,7 @@ let app: ReturnType<typeof createApp>;
 function makeApp(burst = 1000) {
   return createApp(
     {
-      db: database.db,
+      wallets: walletStoreFor(database.db),
       clock: manualClock(),
       userTokens: testTokens(),
       rateLimiter: createMemoryRateLimiter({ perSecond: 1, burst }),
@@ -268,7 +269,7 @@ describe('charge-points alone: HTTP semantics of the paths this process serves',
   it('answers a preflight for its own paths from a configured origin only', async () => {
     const withCors = createApp(
       {
-        db: database.db,
+        wallets: walletStoreFor(database.db),
         clock: manualClock(),
         userTokens: testTokens(),
         rateLimiter: createMemoryRateLimiter({ perSecond: 1, burst: 1000 }),

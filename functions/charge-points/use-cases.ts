@@ -1,71 +1,27 @@
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.ts';
-import type { DB } from '../../shared/db/schema.ts';
-import { AppError, type ErrorCode } from '../../shared/errors.ts';
-import { runIdempotent, type StoredResponse } from '../../shared/idempotency/idempotency.ts';
-import { credit, ledgerPage, readBalance } from '../../shared/points/wallet-store.ts';
-import { ok, type Result, refused } from '../../shared/result.ts';
+import type { Idempotent, StoredResponse } from '../../shared/idempotency/idempotency.ts';
+import type { ChargeResult, WalletStore } from '../../shared/points/wallet-store.ts';
+
+export type { ChargeResult } from '../../shared/points/wallet-store.ts';
 
 export interface PointsDeps {
-  db: Kysely<DB>;
+  wallets: WalletStore;
   clock: Clock;
 }
 
-export interface ChargeResult {
-  userId: string;
-  balance: number;
-  chargeId: string;
-}
-
 export async function getBalance(deps: PointsDeps, userId: string) {
-  return { userId, balance: await readBalance(deps.db, userId) };
+  return { userId, balance: await deps.wallets.balance(userId) };
 }
-
-type ChargeRefusal = 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_IN_PROGRESS';
-const isChargeRefusal = (code: ErrorCode): code is ChargeRefusal =>
-  code === 'IDEMPOTENCY_KEY_REUSED' || code === 'IDEMPOTENCY_IN_PROGRESS';
 
 /**
  * Credits the points once per Idempotency-Key: a retry replays the first answer, and the same key with
  * another amount, or while its first request still runs, is refused.
  */
-export async function chargePoints(
+export function chargePoints(
   deps: PointsDeps,
   input: { userId: string; amount: number; idempotencyKey: string },
-): Promise<Result<StoredResponse<ChargeResult>, ChargeRefusal>> {
-  const now = deps.clock.now();
-  try {
-    return ok(
-      await runIdempotent<ChargeResult>(
-        deps.db,
-        {
-          userId: input.userId,
-          scope: 'points.charge',
-          key: input.idempotencyKey,
-          fingerprint: { amount: input.amount },
-        },
-        now,
-        async (trx) => {
-          const entry = await credit(trx, {
-            userId: input.userId,
-            amount: input.amount,
-            type: 'CHARGE',
-            now,
-          });
-          return {
-            status: 201,
-            body: { userId: input.userId, balance: entry.balanceAfter, chargeId: String(entry.id) },
-          };
-        },
-      ),
-    );
-  } catch (error) {
-    // shared/idempotency still throws the key's refusals; here they become the values callers check.
-    if (error instanceof AppError && isChargeRefusal(error.code)) {
-      return refused(error.code, error.message, error.extra);
-    }
-    throw error;
-  }
+): Promise<Idempotent<StoredResponse<ChargeResult>>> {
+  return deps.wallets.charge({ ...input, now: deps.clock.now() });
 }
 
 /**
@@ -86,7 +42,7 @@ export async function pointHistory(
   deps: PointsDeps,
   input: { userId: string; limit: number; beforeId?: number },
 ) {
-  const page = await ledgerPage(deps.db, input);
+  const page = await deps.wallets.history(input);
   const last = page.entries.at(-1);
   return {
     items: page.entries.map((e) => ({

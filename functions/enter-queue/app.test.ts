@@ -4,6 +4,7 @@ import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts
 import type { QueueStore } from '../../shared/queue/queue-store.ts';
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { createMemoryRateLimiter } from '../../shared/rate-limit/memory-rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import { badTokens, bearer, httpOptions, manualClock, testTokens } from '../../tests/support/harness.ts';
 import { createApp, type EnterQueueDeps } from './app.ts';
 
@@ -100,7 +101,9 @@ describe('enter-queue: happy path', () => {
     clock.advance(1000);
     const active = (await (await status('c', c.queueToken)).json()) as Answer;
     expect(active).toMatchObject({ status: 'ACTIVE', position: 0 });
-    expect(await access.verify(active.accessToken, 'c', '1')).toEqual({ activeUntil: clock.now() + 600_000 });
+    expect(orThrow(await access.check(active.accessToken, 'c', '1'))).toEqual({
+      activeUntil: clock.now() + 600_000,
+    });
     expect(activated).toEqual([
       ['1', ['a']],
       ['1', ['b']],

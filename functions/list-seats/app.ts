@@ -1,16 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
-import { concertExists } from '../../shared/catalog/catalog-queries.ts';
-import { createConcert } from '../../shared/catalog/create-concert.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
 import { preserializedJson } from '../../shared/http/preserialized-json.ts';
-import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/queue-access.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
+import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
+import { orThrow } from '../../shared/result.ts';
 import { cacheable, catalogueCacheControl } from './http-cache.ts';
 import {
   type CatalogDeps,
@@ -189,7 +188,7 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       const concertId = Number(c.req.valid('param').concertId);
       const items = await schedules(deps, concertId);
       // An empty list is an answer only for a concert that exists.
-      if (items.length === 0 && !(await concertExists(deps.read, concertId))) {
+      if (items.length === 0 && !(await deps.catalog.concertExists(concertId))) {
         // As public as the list it stands for: a CDN keeps floods of unknown ids off the database too.
         c.header('Cache-Control', catalogueCacheControl);
         throw new AppError('NOT_FOUND', 'No such concert');
@@ -225,12 +224,13 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       const scheduleId = Number(c.req.valid('param').scheduleId);
       const concertId = await deps.concertOfSchedule(scheduleId);
       if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
-      // The cache read goes out with the access check (one Redis pipeline); its answer is used only once
-      // access is granted.
-      const [, cached] = await Promise.all([
-        deps.queueAccess.verify(c.req.header(queueTokenHeader), c.get('user').id, String(concertId)),
+      // Not the requireQueueAccess middleware: the cache read goes out with the access check (one Redis
+      // pipeline), and its answer is used only once access is granted.
+      const [access, cached] = await Promise.all([
+        deps.queueAccess.check(c.req.header(queueTokenHeader), c.get('user').id, String(concertId)),
         seatMaps.cached(scheduleId),
       ]);
+      orThrow(access);
       const json = cached ?? (await seatMaps.load(scheduleId));
       if (json === null) throw new AppError('NOT_FOUND', 'No such schedule');
       return preserializedJson<z.infer<typeof seatMapSchema>>(json);
@@ -258,8 +258,7 @@ export function catalogRoutes(deps: ListSeatsDeps) {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const created = await createConcert(
-        deps.db,
+      const created = await deps.catalog.createConcert(
         {
           title: body.title,
           venue: body.venue,

@@ -1,3 +1,4 @@
+import { catalogStoreFor } from '../../shared/catalog/catalog-store.ts';
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { catalogRoutes } from './app.ts';
@@ -6,8 +7,7 @@ const seatCacheTtlMs = 300_000;
 
 export const mount: Mount = (rt) =>
   catalogRoutes({
-    db: rt.database.db,
-    read: rt.database.read,
+    catalog: catalogStoreFor({ primary: rt.database.db, read: rt.database.read }),
     clock: rt.clock,
     seatCache: rt.seatCache,
     seatCacheTtlMs,

@@ -1,19 +1,10 @@
-import type { Kysely } from 'kysely';
-import {
-  type ConcertFilter,
-  concertPage,
-  listSchedules,
-  loadSeatMap,
-} from '../../shared/catalog/catalog-queries.ts';
+import type { ConcertFilter } from '../../shared/catalog/catalog-queries.ts';
+import type { CatalogStore } from '../../shared/catalog/catalog-store.ts';
 import type { Clock } from '../../shared/clock.ts';
-import type { DB } from '../../shared/db/schema.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
 
 export interface CatalogDeps {
-  /** Primary: seat maps are cached, so they are read where holds are decided. */
-  db: Kysely<DB>;
-  /** Replica when configured: concert and schedule lists tolerate replication lag. */
-  read: Kysely<DB>;
+  catalog: CatalogStore;
   clock: Clock;
   seatCache: SeatCache;
   seatCacheTtlMs: number;
@@ -61,7 +52,7 @@ export function concertListInput(query: {
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export async function concerts(deps: CatalogDeps, input: ConcertListInput) {
-  const page = await concertPage(deps.read, { ...input, now: deps.clock.now() });
+  const page = await deps.catalog.concertPage({ ...input, now: deps.clock.now() });
   const last = page.concerts.at(-1);
   return {
     items: page.concerts.map((c) => ({
@@ -78,7 +69,7 @@ export async function concerts(deps: CatalogDeps, input: ConcertListInput) {
 }
 
 export const schedules = (deps: CatalogDeps, concertId: number) =>
-  listSchedules(deps.read, concertId, deps.clock.now());
+  deps.catalog.schedules(concertId, deps.clock.now());
 
 /**
  * The seat map as JSON text, from the cache when it is there. Concurrent misses for one schedule in this
@@ -88,7 +79,7 @@ export function createSeatMapReader(deps: CatalogDeps) {
   const inflight = new Map<number, Promise<string | null>>();
   const load = async (scheduleId: number): Promise<string | null> => {
     const now = deps.clock.now();
-    const map = await loadSeatMap(deps.db, scheduleId, now);
+    const map = await deps.catalog.seatMap(scheduleId, now);
     if (!map) return null;
     const json = JSON.stringify({ scheduleId: String(scheduleId), items: map.items });
     await deps.seatCache.set(String(scheduleId), json, Math.min(deps.seatCacheTtlMs, map.validForMs));

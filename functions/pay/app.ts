@@ -50,7 +50,8 @@ export function paymentRoutes(deps: PayFunctionDeps) {
     const userId = c.get('user').id;
     const request = paymentRequest({ userId, reservationId: Number(id.data), idempotencyKey: key.data });
     // A retry of a completed payment replays its answer even though the queue slot ended with it.
-    if (await deps.seats.storedPayment(request)) return null;
+    const stored = await deps.seats.storedPayment(request);
+    if (!stored.ok || stored.value) return null;
     const reservation = await deps.seats.reservation(Number(id.data));
     if (!reservation || reservation.user_id !== userId) return null;
     return String(await deps.concertOfSchedule(Number(reservation.schedule_id)));

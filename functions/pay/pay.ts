@@ -1,5 +1,4 @@
 import type { Clock } from '../../shared/clock.ts';
-import { AppError, type ErrorCode } from '../../shared/errors.ts';
 import type { StoredResponse } from '../../shared/idempotency/idempotency.ts';
 import { ok, type Result, refused } from '../../shared/result.ts';
 import type { PaymentBody } from '../../shared/seats/seat-events.ts';
@@ -56,35 +55,28 @@ export function paymentRequest(input: PayInput) {
   };
 }
 
-const idempotencyCodes = new Set<ErrorCode>(['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS']);
-
 /**
  * Pays a held reservation with points, once per Idempotency-Key: a retry with the same key replays the
  * stored answer, checked first, since what a payment needs (the hold, the queue access) is gone after
- * it. Then the reservation must be the caller's, `admit` must let the caller in (the queue access of the
- * reservation's concert), and the store pays in one transaction: seat SOLD, reservation CONFIRMED,
+ * it. Then the reservation must be the caller's (`owned` learns its schedule: the route's queue slot to
+ * release after payment; the slot itself was checked by the route's middleware), and the store pays in one transaction: seat SOLD, reservation CONFIRMED,
  * wallet debited, payment, ledger and event rows, or nothing at all.
  */
 export async function payReservation(
   deps: PayDeps,
   input: PayInput,
-  admit?: (scheduleId: number) => Promise<void>,
+  owned?: (scheduleId: number) => Promise<void>,
 ): Promise<Result<StoredResponse<PaymentBody>, PayCode>> {
   const request = paymentRequest(input);
-  try {
-    const stored = await deps.seats.storedPayment(request);
-    if (stored) return ok(stored);
-    const reservation = await deps.seats.reservation(input.reservationId);
-    if (!reservation) return refusal('NOT_FOUND');
-    if (reservation.user_id !== input.userId) return refusal('FORBIDDEN');
-    await admit?.(Number(reservation.schedule_id));
-    const paid = await deps.seats.pay({ request, reservationId: input.reservationId, now: deps.clock.now() });
-    if (paid.outcome !== 'PAID') return refusal(paid.outcome, paid.price);
-    return ok(paid.response);
-  } catch (error) {
-    // The idempotency record answers these two by throwing; for a payment they are refusals like the rest.
-    if (error instanceof AppError && idempotencyCodes.has(error.code))
-      return refused(error.code as PayCode, error.message, error.extra);
-    throw error;
-  }
+  const stored = await deps.seats.storedPayment(request);
+  if (!stored.ok) return stored;
+  if (stored.value) return ok(stored.value);
+  const reservation = await deps.seats.reservation(input.reservationId);
+  if (!reservation) return refusal('NOT_FOUND');
+  if (reservation.user_id !== input.userId) return refusal('FORBIDDEN');
+  await owned?.(Number(reservation.schedule_id));
+  const paid = await deps.seats.pay({ request, reservationId: input.reservationId, now: deps.clock.now() });
+  if (paid.outcome === 'PAID') return ok(paid.response);
+  if (paid.outcome === 'KEY_REFUSED') return paid.refusal;
+  return refusal(paid.outcome, paid.price);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation, retryOnConflict } from '../db/errors.ts';
 import type { DB } from '../db/schema.ts';
-import { AppError } from '../errors.ts';
+import { ok, type Result, refused } from '../result.ts';
 
 export interface StoredResponse<T> {
   status: number;
@@ -18,6 +18,11 @@ export interface IdempotentRequest {
   fingerprint: unknown;
 }
 
+/** A key's refusals: it came with another request, or its first request has not finished. */
+export type IdempotencyRefusal = 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_IN_PROGRESS';
+
+export type Idempotent<T> = Result<T, IdempotencyRefusal>;
+
 export function requestHash(fingerprint: unknown): string {
   return createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
 }
@@ -25,7 +30,7 @@ export function requestHash(fingerprint: unknown): string {
 /**
  * Runs `work` at most once per (user, scope, key). The key's record is inserted in the same transaction
  * as the work, so a concurrent duplicate blocks on the unique key until the first commits, then replays
- * its stored answer. A request that failed with an expected outcome (e.g. INSUFFICIENT_POINTS) rolled
+ * its stored answer; a refusal of the key is returned, not thrown. A request that failed with an expected outcome (e.g. INSUFFICIENT_POINTS) rolled
  * back and stored nothing: retrying the same key performs it then.
  */
 export async function runIdempotent<T>(
@@ -33,7 +38,7 @@ export async function runIdempotent<T>(
   request: IdempotentRequest,
   now: number,
   work: (trx: Transaction<DB>) => Promise<{ status: number; body: T }>,
-): Promise<StoredResponse<T>> {
+): Promise<Idempotent<StoredResponse<T>>> {
   const hash = requestHash(request.fingerprint);
   try {
     return await retryOnConflict(() =>
@@ -58,7 +63,7 @@ export async function runIdempotent<T>(
           .where('scope', '=', request.scope)
           .where('idem_key', '=', request.key)
           .execute();
-        return { ...result, replayed: false };
+        return ok({ ...result, replayed: false });
       }),
     );
   } catch (error) {
@@ -76,16 +81,14 @@ export async function replayAfterDuplicate<T>(
   db: Kysely<DB>,
   request: IdempotentRequest,
   duplicate: unknown,
-): Promise<StoredResponse<T>> {
+): Promise<Idempotent<StoredResponse<T>>> {
   const stored = await storedRecord(db, request);
   if (!stored) throw duplicate;
   const answer = storedAnswer<T>(stored, request);
-  if (!answer) {
-    throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
-      retryAfterSeconds: 1,
-    });
-  }
-  return answer;
+  if (!answer.ok || answer.value) return answer as Idempotent<StoredResponse<T>>;
+  return refused('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running', {
+    retryAfterSeconds: 1,
+  });
 }
 
 /**
@@ -95,9 +98,9 @@ export async function replayAfterDuplicate<T>(
 export async function findStoredResponse<T>(
   db: Kysely<DB>,
   request: IdempotentRequest,
-): Promise<StoredResponse<T> | null> {
+): Promise<Idempotent<StoredResponse<T> | null>> {
   const stored = await storedRecord(db, request);
-  return stored ? storedAnswer<T>(stored, request) : null;
+  return stored ? storedAnswer<T>(stored, request) : ok(null);
 }
 
 function storedRecord(db: Kysely<DB>, request: IdempotentRequest) {
@@ -110,14 +113,14 @@ function storedRecord(db: Kysely<DB>, request: IdempotentRequest) {
     .executeTakeFirst();
 }
 
-/** The record's answer; 409 when the key came with another request; null while it is still running. */
+/** The record's answer; refused when the key came with another request; null while it is still running. */
 function storedAnswer<T>(
   stored: { request_hash: string; status_code: number | null; response_body: string | null },
   request: IdempotentRequest,
-): StoredResponse<T> | null {
+): Idempotent<StoredResponse<T> | null> {
   if (stored.request_hash !== requestHash(request.fingerprint)) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+    return refused('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
   }
-  if (stored.status_code === null || stored.response_body === null) return null;
-  return { status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true };
+  if (stored.status_code === null || stored.response_body === null) return ok(null);
+  return ok({ status: stored.status_code, body: JSON.parse(stored.response_body) as T, replayed: true });
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import type { DB, LedgerType } from '../db/schema.ts';
+import { type Idempotent, runIdempotent, type StoredResponse } from '../idempotency/idempotency.ts';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -127,4 +128,46 @@ export async function ledgerSum(db: Executor, userId: string): Promise<number> {
     .where('user_id', '=', userId)
     .execute();
   return rows.reduce((sum, r) => sum + (r.type === 'USE' ? -Number(r.amount) : Number(r.amount)), 0);
+}
+
+export interface ChargeResult {
+  userId: string;
+  balance: number;
+  chargeId: string;
+}
+
+/** The points function's port on wallets: the only place its use cases read or change them. */
+export interface WalletStore {
+  balance(userId: string): Promise<number>;
+  history(input: { userId: string; limit: number; beforeId?: number }): Promise<{
+    entries: LedgerEntry[];
+    more: boolean;
+  }>;
+  /**
+   * Credits `amount` once per Idempotency-Key: a retry replays the first answer, and the same key with
+   * another amount, or while its first request still runs, is refused.
+   */
+  charge(input: {
+    userId: string;
+    amount: number;
+    idempotencyKey: string;
+    now: number;
+  }): Promise<Idempotent<StoredResponse<ChargeResult>>>;
+}
+
+export function walletStoreFor(db: Kysely<DB>): WalletStore {
+  return {
+    balance: (userId) => readBalance(db, userId),
+    history: (input) => ledgerPage(db, input),
+    charge: ({ userId, amount, idempotencyKey, now }) =>
+      runIdempotent<ChargeResult>(
+        db,
+        { userId, scope: 'points.charge', key: idempotencyKey, fingerprint: { amount } },
+        now,
+        async (trx) => {
+          const entry = await credit(trx, { userId, amount, type: 'CHARGE', now });
+          return { status: 201, body: { userId, balance: entry.balanceAfter, chargeId: String(entry.id) } };
+        },
+      ),
+  };
 }

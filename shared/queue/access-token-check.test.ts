@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../tests/support/harness.ts';
 import { AppError } from '../errors.ts';
+import { orThrow } from '../result.ts';
 import { createQueueAccess } from './access-token-check.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
 import { createQueueTokens } from './queue-tokens.ts';
@@ -32,36 +33,38 @@ describe('queue access guard', () => {
   it('lets an ACTIVE user through with the end of the slot', async () => {
     const { access, admit, clock } = await setup();
     const token = await admit('alice');
-    expect(await access.verify(token, 'alice', '1')).toEqual({ activeUntil: clock.now() + 60_000 });
+    expect(orThrow(await access.check(token, 'alice', '1'))).toEqual({ activeUntil: clock.now() + 60_000 });
   });
 
   it('asks for a token when there is none', async () => {
     const { access } = await setup();
-    expect(await codeOf(access.verify(undefined, 'alice', '1'))).toBe('QUEUE_TOKEN_REQUIRED');
-    expect(await codeOf(access.verify('', 'alice', '1'))).toBe('QUEUE_TOKEN_REQUIRED');
+    expect(await codeOf(access.check(undefined, 'alice', '1').then(orThrow))).toBe('QUEUE_TOKEN_REQUIRED');
+    expect(await codeOf(access.check('', 'alice', '1').then(orThrow))).toBe('QUEUE_TOKEN_REQUIRED');
   });
 
   it("refuses another user's token, another concert's token and a forged one as INVALID", async () => {
     const { access, admit } = await setup();
     const token = await admit('alice');
-    expect(await codeOf(access.verify(token, 'bob', '1'))).toBe('QUEUE_TOKEN_INVALID');
-    expect(await codeOf(access.verify(token, 'alice', '2'))).toBe('QUEUE_TOKEN_INVALID');
-    expect(await codeOf(access.verify(`${token.slice(0, -2)}xx`, 'alice', '1'))).toBe('QUEUE_TOKEN_INVALID');
+    expect(await codeOf(access.check(token, 'bob', '1').then(orThrow))).toBe('QUEUE_TOKEN_INVALID');
+    expect(await codeOf(access.check(token, 'alice', '2').then(orThrow))).toBe('QUEUE_TOKEN_INVALID');
+    expect(await codeOf(access.check(`${token.slice(0, -2)}xx`, 'alice', '1').then(orThrow))).toBe(
+      'QUEUE_TOKEN_INVALID',
+    );
   });
 
   it('refuses after payment (release), after expiry, and a token of an earlier activation as NOT_ACTIVE', async () => {
     const { access, admit, clock, store } = await setup();
     const token = await admit('alice');
     await access.release('1', 'alice');
-    expect(await codeOf(access.verify(token, 'alice', '1'))).toBe('QUEUE_NOT_ACTIVE');
+    expect(await codeOf(access.check(token, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
 
     clock.advance(1000);
     const second = await admit('alice'); // entered again: a new activation
-    expect(await codeOf(access.verify(token, 'alice', '1'))).toBe('QUEUE_NOT_ACTIVE');
-    expect(await codeOf(access.verify(second, 'alice', '1'))).toBe('accepted');
+    expect(await codeOf(access.check(token, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
+    expect(await codeOf(access.check(second, 'alice', '1').then(orThrow))).toBe('accepted');
 
     clock.advance(60_000);
-    expect(await codeOf(access.verify(second, 'alice', '1'))).toBe('QUEUE_NOT_ACTIVE');
+    expect(await codeOf(access.check(second, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
     expect(await store.activeUntil('1', 'alice')).not.toBeNull(); // not swept yet: the guard compares times
   });
 });

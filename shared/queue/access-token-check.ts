@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { QueueAccessCheck } from '../http/require-queue-access.ts';
 import type { Logger } from '../logger.ts';
-import { ok, orThrow, type Result, refused } from '../result.ts';
+import { ok, type Result, refused } from '../result.ts';
 import type { QueueRecords } from './queue-records.ts';
 import type { QueueStore } from './queue-store.ts';
 import type { AccessGrant, QueueTokens } from './queue-tokens.ts';
@@ -24,12 +24,6 @@ export interface QueueAccess extends QueueAccessCheck {
     userId: string,
     concertId: string,
   ): Promise<Result<{ activeUntil: number }, QueueAccessRefusal>>;
-  /** `check` for a handler that answers at once: the refusal thrown as the AppError the edge renders. */
-  verify(
-    accessToken: string | undefined,
-    userId: string,
-    concertId: string,
-  ): Promise<{ activeUntil: number }>;
   /** Ends the user's ACTIVE slot (the payment succeeded): their access token is refused from then on. */
   release(concertId: string, userId: string): Promise<void>;
 }
@@ -81,9 +75,6 @@ export function createQueueAccess(deps: {
 
   return {
     check,
-    async verify(accessToken, userId, concertId) {
-      return orThrow(await check(accessToken, userId, concertId));
-    },
     async release(concertId, userId) {
       await deps.store.release(concertId, userId);
     },

@@ -75,9 +75,13 @@ export function createMysqlSeatStore(db: Kysely<DB>): SeatStore {
       ).catch(async (error: unknown) => {
         // The key's record exists: a retry, or a concurrent duplicate that waited for it.
         if (!isUniqueViolation(error)) throw error;
-        return { response: await replayAfterDuplicate<PaymentBody>(db, request, error) };
+        return { replay: await replayAfterDuplicate<PaymentBody>(db, request, error) };
       });
-      if ('response' in row) return { outcome: 'PAID', response: row.response };
+      if ('replay' in row) {
+        return row.replay.ok
+          ? { outcome: 'PAID', response: row.replay.value }
+          : { outcome: 'KEY_REFUSED', refusal: row.replay };
+      }
       if (row.outcome !== 'PAID') return { outcome: row.outcome, price: Number(row.price ?? 0) };
       if (row.body === null) throw new Error('pay_reservation answered PAID without a body');
       return {

@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import type { DB } from '../db/schema.ts';
-import type { IdempotentRequest, StoredResponse } from '../idempotency/idempotency.ts';
+import type {
+  IdempotencyRefusal,
+  Idempotent,
+  IdempotentRequest,
+  StoredResponse,
+} from '../idempotency/idempotency.ts';
+import type { Refused } from '../result.ts';
 import { createMysqlSeatStore } from './mysql-seat-store.ts';
 import type { ReservationRow } from './reservation.ts';
 import type { ReservationPage, ReservationQuery } from './reservation-list.ts';
@@ -38,8 +44,8 @@ export interface SeatStore {
   /** Those of `chosen` still lapsed become EXPIRED with their events and seats AVAILABLE; answers them. */
   expire(chosen: readonly ReservationRow[], now: number): Promise<ReservationRow[]>;
   lapsedBacklog(now: number): Promise<{ holds: number; oldest: number | null }>;
-  /** The stored answer of a completed payment with this key. */
-  storedPayment(request: IdempotentRequest): Promise<StoredResponse<PaymentBody> | null>;
+  /** The stored answer of a completed payment with this key (null: none), or the key's refusal. */
+  storedPayment(request: IdempotentRequest): Promise<Idempotent<StoredResponse<PaymentBody> | null>>;
   pay(attempt: PayAttempt): Promise<PayOutcome>;
   /** The stored procedures this adapter needs and the schema lacks (none on SQLite). */
   missingProcedures(): Promise<string[]>;
@@ -90,7 +96,9 @@ export const payRefusals: readonly PayRefusal[] = [
 
 export type PayOutcome =
   | { outcome: 'PAID'; response: StoredResponse<PaymentBody> }
-  | { outcome: PayRefusal; price: number };
+  | { outcome: PayRefusal; price: number }
+  /** The Idempotency-Key's own refusal: reused with another request, or its first request still runs. */
+  | { outcome: 'KEY_REFUSED'; refusal: Refused<IdempotencyRefusal> };
 
 const stores = new WeakMap<Kysely<DB>, SeatStore>();
 

@@ -22,11 +22,13 @@ export function createSqliteSeatStore(db: Kysely<DB>): SeatStore {
 
     async pay({ request, reservationId, now }) {
       try {
-        const response = await runIdempotent<PaymentBody>(db, request, now, async (trx) => ({
+        const answer = await runIdempotent<PaymentBody>(db, request, now, async (trx) => ({
           status: 201,
           body: await payReservation(trx, request.userId, reservationId, now),
         }));
-        return { outcome: 'PAID', response };
+        return answer.ok
+          ? { outcome: 'PAID', response: answer.value }
+          : { outcome: 'KEY_REFUSED', refusal: answer };
       } catch (error) {
         if (error instanceof Refusal) return { outcome: error.outcome, price: error.price };
         throw error;

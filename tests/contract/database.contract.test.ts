@@ -125,13 +125,12 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
     };
     const first = await runIdempotent(database.db, request, now, work);
     const again = await runIdempotent(database.db, request, now, work);
-    expect(first).toEqual({ status: 201, body: { run: 1 }, replayed: false });
-    expect(again).toEqual({ status: 201, body: { run: 1 }, replayed: true });
+    expect(first).toEqual({ ok: true, value: { status: 201, body: { run: 1 }, replayed: false } });
+    expect(again).toEqual({ ok: true, value: { status: 201, body: { run: 1 }, replayed: true } });
     expect(runs).toBe(1);
-    const other = runIdempotent(database.db, { ...request, fingerprint: { amount: 6 } }, now, work);
-    await expect(other).rejects.toSatisfy(
-      (e) => e instanceof AppError && e.code === 'IDEMPOTENCY_KEY_REUSED',
-    );
+    const other = await runIdempotent(database.db, { ...request, fingerprint: { amount: 6 } }, now, work);
+    expect(other).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(runs).toBe(1);
   });
 
   it('leaves no trace of a request whose work failed', async () => {
@@ -144,6 +143,6 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
     await expect(failing).rejects.toThrow('no');
     expect(await readBalance(database.db, userId)).toBe(0);
     const retried = await runIdempotent(database.db, request, now, async () => ({ status: 201, body: 'ok' }));
-    expect(retried.replayed).toBe(false);
+    expect(retried).toEqual({ ok: true, value: { status: 201, body: 'ok', replayed: false } });
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargePoints } from '../../functions/charge-points/use-cases.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
-import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
+import { ledgerSum, readBalance, walletStoreFor } from '../../shared/points/wallet-store.ts';
 import { orThrow } from '../../shared/result.ts';
 import { freshMysqlDatabase, uniqueSuffix } from '../support/real-services.ts';
 
@@ -20,7 +20,7 @@ describe('points under concurrency (MariaDB, 20 connections)', () => {
     const results = await Promise.all(
       amounts.map((amount, i) =>
         chargePoints(
-          { db: database.db, clock: systemClock },
+          { wallets: walletStoreFor(database.db), clock: systemClock },
           { userId, amount, idempotencyKey: `k${i}` },
         ).then(orThrow),
       ),
@@ -39,7 +39,7 @@ describe('points under concurrency (MariaDB, 20 connections)', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, () =>
         chargePoints(
-          { db: database.db, clock: systemClock },
+          { wallets: walletStoreFor(database.db), clock: systemClock },
           { userId, amount: 700, idempotencyKey: 'one' },
         ).then(orThrow),
       ),

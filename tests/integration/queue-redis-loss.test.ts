@@ -190,11 +190,13 @@ async function lineSurvivesLoss(setup: Setup) {
 
   // The active fans keep their access until its end; the one who paid stays refused.
   for (const user of ['u02', 'u03', 'u04', 'u05', 'u06']) {
-    const granted = await access().verify(accessTokens.get(user), user, c);
+    const granted = orThrow(await access().check(accessTokens.get(user), user, c));
     expect(granted.activeUntil).toBeGreaterThanOrEqual(user === 'u06' ? activeUntilU06 : activeUntil);
     expect(granted.activeUntil).toBeLessThan((user === 'u06' ? activeUntilU06 : activeUntil) + 1000);
   }
-  expect(await refusal(access().verify(accessTokens.get('u01'), 'u01', c))).toBe('QUEUE_NOT_ACTIVE');
+  expect(await refusal(access().check(accessTokens.get('u01'), 'u01', c).then(orThrow))).toBe(
+    'QUEUE_NOT_ACTIVE',
+  );
   expect(await status('u01', queueTokens.get('u01')!)).toMatchObject({ code: 403 });
 
   // Admissions resume in the old order: a freed slot goes to the head of the old line, not the newcomer.
@@ -209,7 +211,9 @@ async function lineSurvivesLoss(setup: Setup) {
 
   // And an access ends at its activeUntil as it always did.
   clock.advance(defaults.activeTtlSeconds * 1000);
-  expect(await refusal(access().verify(accessTokens.get('u03'), 'u03', c))).toBe('QUEUE_NOT_ACTIVE');
+  expect(await refusal(access().check(accessTokens.get('u03'), 'u03', c).then(orThrow))).toBe(
+    'QUEUE_NOT_ACTIVE',
+  );
   return { concertId: c };
 }
 
