@@ -2,28 +2,23 @@ import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { createRoute, z } from '@hono/zod-openapi';
+import { reservationRoutes } from '../functions/hold-seat/app.ts';
 import { allMounts, startAllInOne } from '../server/all-functions.ts';
-import { AppError } from '../shared/errors.ts';
-import { authenticate } from '../shared/http/authenticate.ts';
-import { bearerSecurity, errorResponses, idString } from '../shared/http/openapi-common.ts';
-import { rateLimitPerUser } from '../shared/http/rate-limit.ts';
-import { queueTokenHeader } from '../shared/http/require-queue-access.ts';
-import { reservationSchema } from '../shared/http/reservation-schema.ts';
 import { createRouter } from '../shared/http/router.ts';
 import { queueAccessFor } from '../shared/queue/for-runtime.ts';
-import { orThrow } from '../shared/result.ts';
 import { type Mount, serveFunctions } from '../shared/serve.ts';
 import {
-  baselineHoldSeat,
+  baselineHoldDeps,
+  baselinePathPrefix,
   createRedisSeatLocks,
   seedLockLeaseMs,
   seedLockWaitMs,
 } from './baseline/lock-hold.ts';
 
 /**
- * The benchmark's server: the all-in-one server (every function, same config) plus one route that holds
- * seats the seed ADR's way, so both run side by side on one process, one pool and the same tables.
+ * The benchmark's server: the all-in-one server (every function, same config) plus the reservation routes
+ * again under a prefix, holding seats the seed ADR's way, so both run side by side on one process, one
+ * pool and the same tables.
  *
  *   node server.mjs [--workers N] [--baseline-wait-ms MS] [--baseline-lease-ms MS] [--profile-dir DIR]
  *                   [--no-events]
@@ -67,63 +62,28 @@ function profileOnSignal(dir: string) {
 }
 
 /**
- * POST /v1/bench/baseline-reservations: POST /v1/reservations' contract, the baseline's hold. It mirrors
- * the product's route (functions/hold-seat/app.ts) because that route calls holdSeat with a database handle
- * and has no seam for another way of holding; once its deps carry the seat store as a port, this becomes
- * the product's reservationRoutes mounted with a store whose hold is the baseline's.
+ * The product's reservation routes (functions/hold-seat/app.ts) under the baseline's prefix, with deps
+ * whose seat store holds the seed ADR's way and no stampede guard: POST /bench/baseline/v1/reservations
+ * runs the product's route, middleware and use case, so only the way of holding differs from ours.
  */
 const baselineMount: Mount = (rt) => {
   if (!rt.redis) throw new Error('the baseline needs REDIS_URL (its lock lives in Redis)');
-  const deps = {
-    db: rt.database.db,
-    clock: rt.clock,
-    holdTtlMs: rt.config.HOLD_TTL_SECONDS * 1000,
-    locks: createRedisSeatLocks(rt.redis),
-    seatCache: rt.seatCache,
-    lockWaitMs,
-    lockLeaseMs,
-  };
-  const queueAccess = queueAccessFor(rt);
-  const app = createRouter();
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/bench/baseline-reservations',
-      summary: 'Benchmark only: hold a seat with the seed ADR lock (Redisson-style + FOR UPDATE) [queue]',
-      security: bearerSecurity,
-      middleware: [authenticate(rt.userTokens), rateLimitPerUser(rt.rateLimiter, rt.clock)],
-      request: {
-        headers: z.object({ [queueTokenHeader]: z.string().optional() }),
-        body: {
-          required: true,
-          content: {
-            'application/json': { schema: z.object({ scheduleId: idString, seatId: idString }).strict() },
-          },
-        },
-      },
-      responses: {
-        201: { description: 'Held', content: { 'application/json': { schema: reservationSchema } } },
-        ...errorResponses({ 403: 'QUEUE_*', 404: 'NOT_FOUND', 409: 'SEAT_TAKEN' }),
-      },
+  const routes = reservationRoutes({
+    ...baselineHoldDeps({
+      db: rt.database.db,
+      locks: createRedisSeatLocks(rt.redis),
+      lockWaitMs,
+      lockLeaseMs,
+      clock: rt.clock,
+      holdTtlMs: rt.config.HOLD_TTL_SECONDS * 1000,
+      seatCache: rt.seatCache,
     }),
-    async (c) => {
-      const body = c.req.valid('json');
-      const userId = c.get('user').id;
-      const scheduleId = Number(body.scheduleId);
-      const concertId = await rt.concertOfSchedule(scheduleId);
-      if (concertId === null) throw new AppError('NOT_FOUND', 'No such schedule');
-      orThrow(await queueAccess.check(c.req.header(queueTokenHeader), userId, String(concertId)));
-      const result = await baselineHoldSeat(deps, { userId, scheduleId, seatId: Number(body.seatId) });
-      if (!result.ok) {
-        throw new AppError(
-          result.code,
-          result.code === 'NOT_FOUND' ? 'No such seat in this schedule' : 'Someone else holds this seat',
-        );
-      }
-      return c.json(result.reservation, 201);
-    },
-  );
-  return app;
+    userTokens: rt.userTokens,
+    rateLimiter: rt.rateLimiter,
+    queueAccess: queueAccessFor(rt),
+    concertOfSchedule: rt.concertOfSchedule,
+  });
+  return createRouter().route(baselinePathPrefix, routes);
 };
 
 if (workers > 1 && cluster.isPrimary) {

@@ -1,36 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
-import type { Clock } from '../../shared/clock.ts';
+import type { Kysely, Transaction } from 'kysely';
+import type { HoldDeps } from '../../functions/hold-seat/hold-seat.ts';
 import { lockForUpdate } from '../../shared/db/dialect.ts';
 import { retryOnConflict } from '../../shared/db/errors.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { topics } from '../../shared/outbox/events.ts';
 import { appendToOutbox } from '../../shared/outbox/outbox-writer.ts';
-import {
-  type ReservationRow,
-  type ReservationView,
-  reservationColumns,
-  reservationView,
-} from '../../shared/seats/reservation.ts';
-import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { reservationEventData as eventData } from '../../shared/seats/seat-events.ts';
+import type { HoldGuard } from '../../shared/seats/hold-guard.ts';
+import { type ReservationRow, reservationColumns } from '../../shared/seats/reservation.ts';
+import { reservationEvent } from '../../shared/seats/seat-events.ts';
 import { expireLapsedHold } from '../../shared/seats/seat-statements.ts';
-
-type HoldResult =
-  | { ok: true; reservation: ReservationView }
-  | { ok: false; code: 'SEAT_TAKEN' | 'NOT_FOUND' };
+import type { HoldAttempt, HoldOutcome, SeatStore } from '../../shared/seats/seat-store.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 
 /**
  * BENCHMARK BASELINE, not served by any function: the seed ADR's way of holding a seat, kept only so
- * `npm run bench` can measure the real hold path (hold-seat.ts) against it on the same tables.
+ * `npm run bench` can measure the real hold path against it on the same tables.
  *
  *   lock = redisson.getLock("lock:seat:{id}"); lock.tryLock(wait 10 s, lease 5 s)   (watchdog renews)
  *   BEGIN; SELECT ... FROM seats WHERE id = ? FOR UPDATE; check; UPDATE seat; INSERT reservation; COMMIT
  *   lock.unlock()                                                        (compare-and-delete in Lua)
  *
- * A lock not acquired within the wait answers SEAT_TAKEN (the seed's SeatLockException). It writes the
- * same rows and outbox event as holdSeat and answers the same results, so both can be checked alike.
+ * It is a seat store whose `hold` is the seed's, behind a guard that lets every request through, so the
+ * product's own use case and route (holdSeat, reservationRoutes) serve it: only the way of holding
+ * differs between the two variants the bench compares. A lock not acquired within the wait is TAKEN (the
+ * seed's SeatLockException).
  */
 export interface SeatLocks {
   /** Redisson's tryLock(waitMs, leaseMs): the lock, or null when it stayed taken for the whole wait. */
@@ -42,140 +37,107 @@ export interface HeldLock {
   unlock(): Promise<void>;
 }
 
-export interface BaselineHoldDeps {
+export interface BaselineOptions {
   db: Kysely<DB>;
-  clock: Clock;
-  holdTtlMs: number;
   locks: SeatLocks;
-  seatCache: SeatCache;
   /** The seed ADR: tryLock(10, 5, SECONDS). */
   lockWaitMs?: number;
   lockLeaseMs?: number;
-  onOutcome?(outcome: 'won' | 'lost_lock' | 'lost_db' | 'repeat'): void;
+  /** A hold refused because the lock stayed taken, before any database work (holdSeat counts it lost_db). */
+  onLockRefused?(): void;
 }
 
 export const seedLockWaitMs = 10_000;
 export const seedLockLeaseMs = 5_000;
 
-type Decision =
-  | { kind: 'won'; row: ReservationRow }
-  | { kind: 'mine'; reservationId: number }
-  | { kind: 'taken' }
-  | { kind: 'missing' };
+/** Where bench/server.ts mounts the product's reservation routes with the baseline's deps. */
+export const baselinePathPrefix = '/bench/baseline';
 
-export async function baselineHoldSeat(
-  deps: BaselineHoldDeps,
-  input: { userId: string; scheduleId: number; seatId: number },
-): Promise<HoldResult> {
-  const lock = await deps.locks.tryLock(`seat:{${input.seatId}}`, {
-    waitMs: deps.lockWaitMs ?? seedLockWaitMs,
-    leaseMs: deps.lockLeaseMs ?? seedLockLeaseMs,
+/** The seed had no stampede guard: every request goes on to the lock and the database. */
+export const openHoldGuard: HoldGuard = {
+  claim: async () => true,
+  settle: async () => undefined,
+  release: async () => undefined,
+};
+
+/** The product's store for everything but `hold`, which is the seed's lock + read-check-write. */
+export function baselineSeatStore(options: BaselineOptions): SeatStore {
+  return { ...seatStoreFor(options.db), hold: (attempt) => lockedHold(options, attempt) };
+}
+
+/** holdSeat's deps for the baseline: its store and the open guard, the rest as the product has them. */
+export function baselineHoldDeps(options: BaselineOptions & Omit<HoldDeps, 'seats' | 'guard'>): HoldDeps {
+  const { db, locks, lockWaitMs, lockLeaseMs, onLockRefused, ...rest } = options;
+  return { ...rest, seats: baselineSeatStore(options), guard: openHoldGuard };
+}
+
+async function lockedHold(options: BaselineOptions, attempt: HoldAttempt): Promise<HoldOutcome> {
+  const lock = await options.locks.tryLock(`seat:{${attempt.seatId}}`, {
+    waitMs: options.lockWaitMs ?? seedLockWaitMs,
+    leaseMs: options.lockLeaseMs ?? seedLockLeaseMs,
   });
   if (!lock) {
-    deps.onOutcome?.('lost_lock');
-    return { ok: false, code: 'SEAT_TAKEN' };
+    options.onLockRefused?.();
+    return { outcome: 'TAKEN', holder: null, until: null };
   }
-  let decision: Decision;
-  let now: number;
   try {
-    now = deps.clock.now();
-    decision = await retryOnConflict(() => decideUnderLock(deps, input, now));
+    return await retryOnConflict(() =>
+      options.db.transaction().execute((trx) => readCheckWrite(trx, attempt)),
+    );
   } finally {
     await lock.unlock();
-  }
-
-  switch (decision.kind) {
-    case 'won':
-      deps.onOutcome?.('won');
-      await deps.seatCache.invalidate(String(input.scheduleId));
-      return { ok: true, reservation: reservationView(decision.row, now) };
-    case 'mine': {
-      const mine = await deps.db
-        .selectFrom('reservations')
-        .select(reservationColumns)
-        .where('id', '=', decision.reservationId)
-        .executeTakeFirstOrThrow();
-      deps.onOutcome?.('repeat');
-      return { ok: true, reservation: reservationView(mine, now) };
-    }
-    case 'taken':
-      deps.onOutcome?.('lost_db');
-      return { ok: false, code: 'SEAT_TAKEN' };
-    case 'missing':
-      return { ok: false, code: 'NOT_FOUND' };
   }
 }
 
 /** Read the seat under a row lock, check it in code, then write: the seed's read-check-write. */
-function decideUnderLock(
-  deps: BaselineHoldDeps,
-  input: { userId: string; scheduleId: number; seatId: number },
-  now: number,
-): Promise<Decision> {
-  return deps.db.transaction().execute(async (trx): Promise<Decision> => {
-    const seat = await lockForUpdate(
-      trx
-        .selectFrom('seats')
-        .select(['status', 'held_by', 'hold_expires_at', 'reservation_id', 'price'])
-        .where('id', '=', input.seatId)
-        .where('schedule_id', '=', input.scheduleId),
-      trx,
-    ).executeTakeFirst();
-    if (!seat) return { kind: 'missing' };
-    const holdLive = seat.status === 'HELD' && Number(seat.hold_expires_at) >= now;
-    if (holdLive && seat.held_by === input.userId && seat.reservation_id !== null) {
-      return { kind: 'mine', reservationId: Number(seat.reservation_id) };
-    }
-    if (seat.status === 'SOLD' || holdLive) return { kind: 'taken' };
-    if (seat.status === 'HELD') await expireLapsedHold(trx, input.seatId, now);
-
-    const expiresAt = now + deps.holdTtlMs;
-    const price = Number(seat.price);
-    const inserted = await trx
-      .insertInto('reservations')
-      .values({
-        user_id: input.userId,
-        schedule_id: input.scheduleId,
-        seat_id: input.seatId,
-        price,
-        status: 'HELD',
-        expires_at: expiresAt,
-        created_at: now,
-        updated_at: now,
-      })
+async function readCheckWrite(trx: Transaction<DB>, a: HoldAttempt): Promise<HoldOutcome> {
+  const seat = await lockForUpdate(
+    trx
+      .selectFrom('seats')
+      .select(['status', 'held_by', 'hold_expires_at', 'reservation_id', 'price'])
+      .where('id', '=', a.seatId)
+      .where('schedule_id', '=', a.scheduleId),
+    trx,
+  ).executeTakeFirst();
+  if (!seat) return { outcome: 'NOT_FOUND' };
+  if (seat.status === 'SOLD') return { outcome: 'SOLD' };
+  const until = seat.hold_expires_at === null ? null : Number(seat.hold_expires_at);
+  const holdLive = seat.status === 'HELD' && until !== null && until >= a.now;
+  if (holdLive && seat.held_by === a.userId && seat.reservation_id !== null) {
+    const mine = await trx
+      .selectFrom('reservations')
+      .select(reservationColumns)
+      .where('id', '=', Number(seat.reservation_id))
       .executeTakeFirstOrThrow();
-    const row: ReservationRow = {
-      id: Number(inserted.insertId),
-      user_id: input.userId,
-      schedule_id: input.scheduleId,
-      seat_id: input.seatId,
-      price,
+    return { outcome: 'MINE', reservation: mine };
+  }
+  if (holdLive) return { outcome: 'TAKEN', holder: seat.held_by, until };
+  if (seat.status === 'HELD') await expireLapsedHold(trx, a.seatId, a.now);
+
+  const held = { user_id: a.userId, schedule_id: a.scheduleId, seat_id: a.seatId, price: Number(seat.price) };
+  const inserted = await trx
+    .insertInto('reservations')
+    .values({ ...held, status: 'HELD', expires_at: a.expiresAt, created_at: a.now, updated_at: a.now })
+    .executeTakeFirstOrThrow();
+  const reservation: ReservationRow = {
+    id: Number(inserted.insertId),
+    ...held,
+    status: 'HELD',
+    expires_at: a.expiresAt,
+  };
+  await trx
+    .updateTable('seats')
+    .set({
       status: 'HELD',
-      expires_at: expiresAt,
-    };
-    await trx
-      .updateTable('seats')
-      .set({
-        status: 'HELD',
-        held_by: input.userId,
-        hold_expires_at: expiresAt,
-        reservation_id: row.id,
-        updated_at: now,
-      })
-      .where('id', '=', input.seatId)
-      .execute();
-    await appendToOutbox(
-      trx,
-      {
-        topic: topics.reservationCreated,
-        key: String(input.seatId),
-        factId: String(row.id),
-        data: eventData(row),
-      },
-      now,
-    );
-    return { kind: 'won', row };
-  });
+      held_by: a.userId,
+      hold_expires_at: a.expiresAt,
+      reservation_id: reservation.id,
+      updated_at: a.now,
+    })
+    .where('id', '=', a.seatId)
+    .execute();
+  await appendToOutbox(trx, reservationEvent(topics.reservationCreated, reservation), a.now);
+  return { outcome: 'HELD', reservation };
 }
 
 // --- Redisson-style lock on Redis ---------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { baselinePathPrefix } from '../baseline/lock-hold.ts';
 import { holdState } from '../lib/checks.ts';
 import { accessHeaders, type BenchContext, json } from '../lib/context.ts';
 import type { PlannedRequest } from '../lib/wrk.ts';
@@ -17,7 +18,7 @@ const stampedeSeats = 10;
 
 const variants = [
   { variant: 'ours', path: '/v1/reservations', suffix: '' },
-  { variant: 'baseline', path: '/v1/bench/baseline-reservations', suffix: '-baseline' },
+  { variant: 'baseline', path: `${baselinePathPrefix}/v1/reservations`, suffix: '-baseline' },
 ] as const;
 
 /** Fresh seats in concerts of at most 100 schedules × 1000 seats (the admin API's limits). */

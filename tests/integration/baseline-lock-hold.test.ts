@@ -1,11 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BaselineHoldDeps,
-  baselineHoldSeat,
-  createRedisSeatLocks,
-  type SeatLocks,
-} from '../../bench/baseline/lock-hold.ts';
+import { baselineHoldDeps, createRedisSeatLocks, type SeatLocks } from '../../bench/baseline/lock-hold.ts';
+import { type HoldDeps, holdSeat } from '../../functions/hold-seat/hold-seat.ts';
 import { systemClock } from '../../shared/clock.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { createMemorySeatCache } from '../../shared/seats/seat-cache.ts';
@@ -39,14 +35,16 @@ describe('baseline lock hold (MariaDB + Redis, 200 contenders)', () => {
     opened.push(locks);
     return locks;
   };
-  const depsWith = (locks: SeatLocks, lockWaitMs?: number): BaselineHoldDeps => ({
-    db: database.db,
-    clock: systemClock,
-    holdTtlMs: 300_000,
-    locks,
-    seatCache: createMemorySeatCache(() => Date.now()),
-    ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
-  });
+  /** The product's holdSeat over the baseline's store and open guard, as bench/server.ts serves it. */
+  const depsWith = (locks: SeatLocks, lockWaitMs?: number): HoldDeps =>
+    baselineHoldDeps({
+      db: database.db,
+      clock: systemClock,
+      holdTtlMs: 300_000,
+      locks,
+      seatCache: createMemorySeatCache(() => Date.now()),
+      ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
+    });
 
   const liveBySeat = async (scheduleId: number) => {
     const rows = await database.db
@@ -63,10 +61,10 @@ describe('baseline lock hold (MariaDB + Redis, 200 contenders)', () => {
     return rows;
   };
 
-  const race = (deps: BaselineHoldDeps, scheduleId: number, seatIds: number[], n = 200) =>
+  const race = (deps: HoldDeps, scheduleId: number, seatIds: number[], n = 200) =>
     Promise.all(
       Array.from({ length: n }, (_, i) =>
-        baselineHoldSeat(deps, {
+        holdSeat(deps, {
           userId: `c${uniqueSuffix()}${i}`,
           scheduleId,
           seatId: seatIds[i % seatIds.length]!,
