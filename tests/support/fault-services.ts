@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../bench/lib/children.ts';
+
+export { freePort };
 
 /**
  * MariaDB, Redis and Kafka of the fault suite's own, which it may kill: started by the project's
@@ -42,18 +44,6 @@ const patterns: Record<ServiceName, string> = {
   redis: 'redis-server',
   kafka: 'kafka.Kafka',
 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 export async function startFaultServices(
   dir: string,
