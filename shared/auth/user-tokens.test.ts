@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../errors.ts';
+import { orThrow } from '../result.ts';
 import { createUserTokens } from './user-tokens.ts';
 
 const tokens = createUserTokens({ secret: 's'.repeat(40), issuer: 'concert-auth', audience: 'concert-api' });
@@ -11,8 +11,8 @@ afterEach(() => {
 describe('user tokens', () => {
   it('verifies what it signed, with the role', async () => {
     expect(await tokens.verify(await tokens.sign({ id: 'u-1', role: 'admin' }))).toEqual({
-      id: 'u-1',
-      role: 'admin',
+      ok: true,
+      value: { id: 'u-1', role: 'admin' },
     });
   });
 
@@ -20,12 +20,10 @@ describe('user tokens', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
     const token = await tokens.sign({ id: 'u-2', role: 'user' }, 2);
-    expect((await tokens.verify(token)).id).toBe('u-2');
-    expect((await tokens.verify(token)).id).toBe('u-2');
+    expect(orThrow(await tokens.verify(token)).id).toBe('u-2');
+    expect(orThrow(await tokens.verify(token)).id).toBe('u-2');
     vi.setSystemTime(new Date('2030-01-01T00:00:03Z'));
-    await expect(tokens.verify(token)).rejects.toSatisfy(
-      (e) => e instanceof AppError && e.code === 'UNAUTHENTICATED',
-    );
+    expect(await tokens.verify(token)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
   });
 
   it('does not let a token of another key in through the cache', async () => {
@@ -35,8 +33,8 @@ describe('user tokens', () => {
       audience: 'concert-api',
     });
     const foreign = await other.sign({ id: 'u-3', role: 'admin' });
-    await expect(tokens.verify(foreign)).rejects.toBeInstanceOf(AppError);
-    expect((await other.verify(foreign)).role).toBe('admin');
-    await expect(tokens.verify(foreign)).rejects.toBeInstanceOf(AppError);
+    expect(await tokens.verify(foreign)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
+    expect(orThrow(await other.verify(foreign)).role).toBe('admin');
+    expect(await tokens.verify(foreign)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
   });
 });

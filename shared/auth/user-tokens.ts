@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../errors.ts';
 import type { AuthUser } from '../http/env.ts';
+import { ok, type Result, refused } from '../result.ts';
 
 export interface UserTokenOptions {
   secret?: string | undefined;
@@ -11,7 +11,8 @@ export interface UserTokenOptions {
 }
 
 export interface UserTokens {
-  verify(token: string): Promise<AuthUser>;
+  /** The token's user, or UNAUTHENTICATED (not genuine, expired, or without a usable subject). */
+  verify(token: string): Promise<Result<AuthUser, 'UNAUTHENTICATED'>>;
   /** Only with a shared secret (dev tokens, tests); production identity providers sign their own. */
   sign(user: AuthUser, ttlSeconds?: number): Promise<string>;
 }
@@ -52,7 +53,7 @@ export function createUserTokens(options: UserTokenOptions): UserTokens {
     async verify(token) {
       const hit = verified.get(token);
       if (hit) {
-        if (hit.exp * 1000 > Date.now()) return hit.user;
+        if (hit.exp * 1000 > Date.now()) return ok(hit.user);
         verified.delete(token);
       }
       let payload: JWTPayload;
@@ -61,16 +62,16 @@ export function createUserTokens(options: UserTokenOptions): UserTokens {
           ? (await jwtVerify(token, jwks, verifyOptions)).payload
           : (await jwtVerify(token, await key!, verifyOptions)).payload;
       } catch (error) {
-        throw new AppError('UNAUTHENTICATED', 'Bearer token is invalid or expired', { cause: error });
+        return refused('UNAUTHENTICATED', 'Bearer token is invalid or expired', { cause: error });
       }
       if (typeof payload.sub !== 'string' || !userIdPattern.test(payload.sub)) {
-        throw new AppError('UNAUTHENTICATED', 'Bearer token has no valid subject');
+        return refused('UNAUTHENTICATED', 'Bearer token has no valid subject');
       }
       const user: AuthUser = { id: payload.sub, role: payload.role === 'admin' ? 'admin' : 'user' };
       if (typeof payload.exp === 'number') {
         verified.set(token, { user, exp: payload.exp });
       }
-      return user;
+      return ok(user);
     },
     async sign(user, ttlSeconds = 24 * 3600) {
       if (!key) throw new Error('signing user tokens needs AUTH_JWT_SECRET');
