@@ -32,6 +32,8 @@ export interface ChartSource {
    * their condition is off. Rendering stays faithful only while `<name>.enabled` is false, which the test checks.
    */
   absentDependencies?: string[];
+  /** Other files of the module a check reads, by unzip wildcard; kept beside the chart in `<dir>.module/`. */
+  moduleFiles?: string[];
 }
 
 /** Sets `key: value` on the top-level line of Chart.yaml (the release tools overwrite it the same way). */
@@ -117,6 +119,8 @@ export const chartSources: ChartSource[] = [
       return m ? `v0.${Number(m[1]) + 27}.${m[2]}` : null;
     },
     path: 'config/charts/knative-operator',
+    // The manifests the operator applies for the Kafka source, per Eventing minor.
+    moduleFiles: ['cmd/operator/kodata/eventing-source/*/kafka/*.yaml'],
     // hack/generate-helm.sh: `{{ version }}` without the v, `{{ tag }}` with it.
     stamp: (dir, v) => {
       const tag = vPrefixed(v);
@@ -151,6 +155,11 @@ export function unavailableReason(source: ChartSource | undefined, chartVersion:
   return null;
 }
 
+/** The proxy could not be reached or does not serve the version; anything else is a bug here. */
+export class ChartUnavailable extends Error {
+  override name = 'ChartUnavailable';
+}
+
 /**
  * The chart's folder, extracted and stamped on first use. A version the proxy does not serve throws with the
  * HTTP status, so the caller can tell "not published" from "not reachable".
@@ -164,18 +173,29 @@ export async function ensureChart(source: ChartSource, chartVersion: string): Pr
   mkdirSync(chartCacheDir, { recursive: true });
   const zip = join(chartCacheDir, `${source.module.replaceAll('/', '_')}@${version}.zip`);
   const url = `${proxy}/${source.module.toLowerCase()}/@v/${version}.zip`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) }).catch((err: Error) => {
+    throw new ChartUnavailable(`${url}: ${err.message}`);
+  });
+  if (!res.ok) throw new ChartUnavailable(`${url}: HTTP ${res.status}`);
   writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
   const staging = `${dir}.part-${process.pid}`;
   try {
     rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging);
     const prefix = `${source.module}@${version}/${source.path}`;
-    execFileSync('unzip', ['-q', zip, `${prefix}/*`, '-d', staging]);
-    const extracted = join(staging, prefix);
+    execFileSync('unzip', ['-q', zip, `${prefix}/*`, '-d', join(staging, 'chart')]);
+    const extracted = join(staging, 'chart', prefix);
     source.stamp(extracted, chartVersion);
     dropDependencies(extracted, source.absentDependencies ?? []);
+    const root = `${source.module}@${version}`;
+    if (source.moduleFiles?.length) {
+      const files = source.moduleFiles.map((f) => `${root}/${f}`);
+      execFileSync('unzip', ['-q', zip, ...files, '-d', join(staging, 'files')]);
+      rmSync(moduleFilesDir(dir), { recursive: true, force: true });
+      renameSync(join(staging, 'files', root), moduleFilesDir(dir));
+    }
     rmSync(dir, { recursive: true, force: true });
+    // Last: a Chart.yaml in place means the whole entry is.
     renameSync(extracted, dir);
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -183,6 +203,9 @@ export async function ensureChart(source: ChartSource, chartVersion: string): Pr
   }
   return dir;
 }
+
+/** Where `moduleFiles` of the chart in `dir` are, under their paths in the module. */
+export const moduleFilesDir = (dir: string) => `${dir}.module`;
 
 type Values = unknown;
 const isMap = (v: Values): v is Record<string, Values> =>
