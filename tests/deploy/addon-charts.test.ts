@@ -32,6 +32,8 @@ type Obj = { [key: string]: Json };
 const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: Json | undefined): Obj[] => (Array.isArray(v) ? v.filter(isObj) : isObj(v) ? [v] : []);
 const str = (v: Json | undefined) => (typeof v === 'string' ? v : '');
+/** An interpolation as hcl2json writes it: interp('var.x') is the text `${var.x}`. */
+const interp = (expr: string) => `$${'{'}${expr}}`;
 
 const TF = join(REPO_ROOT, 'terraform');
 /** The charts that come from a Go module at the version Terraform pins; the rest are in docs/deploy.md. */
@@ -338,8 +340,14 @@ function coverage(all: Release[], docs: string): string[] {
     const rendered = (RENDERED as readonly string[]).includes(r.chart);
     if (reason === null && !rendered) problems.push(`${r.where}: ${r.chart} could be rendered but is not`);
     if (reason !== null && rendered) problems.push(`${r.where}: ${r.chart}: ${reason}`);
-    if (reason !== null && !section.includes(`\`${r.chart}\``))
+    // Its own bullet, naming the version it was checked by hand at: a bump without a new check fails.
+    const bullet = section.split(/\n(?=- )/).find((b) => b.startsWith(`- **\`${r.chart}\`**`)) ?? '';
+    if (reason !== null && !bullet)
       problems.push(`${r.where}: ${r.chart} is not rendered (${reason}) and docs/deploy.md does not say why`);
+    else if (reason !== null && !bullet.includes(r.versions[0] ?? '?'))
+      problems.push(
+        `${r.where}: ${r.chart} ${r.versions[0]} was not checked by hand (docs/deploy.md names another version)`,
+      );
     if (r.versions.length !== 1) problems.push(`${r.where}: more than one version ${r.versions.join(', ')}`);
   }
   return problems;
@@ -354,6 +362,10 @@ describe('upstream charts Terraform installs, rendered with the values it passes
     expect(coverage(releases, docs.replaceAll('`fluent-bit`', 'Fluent Bit')).join('\n')).toMatch(
       /fluent-bit is not rendered .* docs\/deploy\.md does not say why/,
     );
+    const bumped = releases.map((r) =>
+      r.chart === 'aws-load-balancer-controller' ? { ...r, versions: ['1.17.0'] } : r,
+    );
+    expect(coverage(bumped, docs).join('\n')).toMatch(/1\.17\.0 was not checked by hand/);
     const unpinned = releases.map((r) =>
       r.chart === 'karpenter' ? { ...r, versions: ['1.8.2', '1.9.0'] } : r,
     );
@@ -568,6 +580,31 @@ function kafkaSourceAccounts(): { annotated: Account[]; trusted: Account } {
   };
 }
 
+/**
+ * The Load Balancer Controller's chart is not rendered here (docs/deploy.md, "Upstream charts"); what links
+ * it to IAM is still checked: the account its values create, in the release's namespace, is the subject of
+ * the IRSA role whose ARN annotates it.
+ */
+function loadBalancerControllerFacts(release: Release): string[] {
+  const problems: string[] = [];
+  const irsa = blocks(release.dir, 'module').get('lb_controller_irsa') ?? {};
+  const sa = (release.raw.serviceAccount ?? {}) as Obj;
+  const annotations = (sa.annotations ?? {}) as Obj;
+  const subject = {
+    namespace: str(fill(release.dir, irsa.namespace ?? null)),
+    name: str(fill(release.dir, irsa.service_account ?? null)),
+  };
+  const created = { namespace: release.namespace, name: str(fill(release.dir, sa.name ?? null)) };
+  if (sa.create !== true) problems.push('the chart does not create the service account the role annotates');
+  if (account(created) !== account(subject))
+    problems.push(`the chart creates ${account(created)}, the IRSA role trusts ${account(subject)}`);
+  if (annotations['eks.amazonaws.com/role-arn'] !== interp('module.lb_controller_irsa.role_arn'))
+    problems.push(
+      `the account is annotated with ${annotations['eks.amazonaws.com/role-arn']}, not the IRSA role's ARN`,
+    );
+  return problems;
+}
+
 /** The custom resources modules/knative applies with kubectl_manifest, filled in. */
 function knativeApplied(): Manifest[] {
   const dir = join(TF, 'modules/knative');
@@ -580,6 +617,31 @@ function knativeApplied(): Manifest[] {
 }
 
 describe('what the other layers rely on, in what the charts render', () => {
+  it('Load Balancer Controller (not rendered): the account its values create is the IRSA role’s subject', (ctx) => {
+    if (skipped.has('hcl2json')) ctx.skip(skipped.get('hcl2json'));
+    const release = releases.find((r) => r.chart === 'aws-load-balancer-controller');
+    if (!release) throw new Error('no helm_release installs aws-load-balancer-controller');
+    expect(loadBalancerControllerFacts(release)).toEqual([]);
+    const copy = (change: (raw: Obj) => void): Release => {
+      const raw = structuredClone(release.raw);
+      change(raw);
+      // The spread reads the getters once: the copy keeps the release's namespace.
+      return { ...release, raw };
+    };
+    const sa = (raw: Obj) => raw.serviceAccount as Obj;
+    expect(loadBalancerControllerFacts(copy((r) => (sa(r).name = 'alb-controller'))).join('\n')).toMatch(
+      /creates kube-system\/alb-controller, the IRSA role trusts kube-system\/aws-load-balancer-controller/,
+    );
+    expect(loadBalancerControllerFacts(copy((r) => (sa(r).create = false))).join('\n')).toMatch(
+      /does not create/,
+    );
+    expect(
+      loadBalancerControllerFacts(
+        copy((r) => ((sa(r).annotations as Obj)['eks.amazonaws.com/role-arn'] = '')),
+      ).join('\n'),
+    ).toMatch(/not the IRSA role's ARN/);
+  });
+
   it('Karpenter: the service account of the pod identity association, the cluster and the interruption queue', (ctx) => {
     const { release } = chartOf('karpenter', ctx);
     const { docs } = template('karpenter', release.values);
