@@ -5,7 +5,13 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { gateway as gatewayManifest, httpRoute, referenceGrant } from '../../knative/router.ts';
-import { createValidator, type Manifest, parseManifests, type Validator } from '../../knative/validate.ts';
+import {
+  createValidator,
+  kindKey,
+  type Manifest,
+  parseManifests,
+  type Validator,
+} from '../../knative/validate.ts';
 import {
   type ChartSource,
   ChartUnavailable,
@@ -328,8 +334,6 @@ const served = (docs: Manifest[]) =>
         .map((v) => `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`),
     ),
   );
-
-const kindKey = (doc: Manifest) => `${doc.apiVersion}/${doc.kind}`;
 
 /** Releases neither rendered here nor explained in docs/deploy.md's "Upstream charts", or pinned twice. */
 function coverage(all: Release[], docs: string): string[] {
