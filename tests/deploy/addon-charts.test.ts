@@ -448,6 +448,55 @@ function karpenterFacts(docs: Manifest[], release: Release): string[] {
   return problems;
 }
 
+const ENVS = ['dev', 'staging', 'prod'] as const;
+/** A value that is one expression, without `${...}` and `try(..., null)` around it. */
+const bare = (v: Json | undefined) =>
+  str(v)
+    .replace(/^\$\{([\s\S]*)\}$/, '$1')
+    .replace(/^try\(([\s\S]*), null\)$/, '$1');
+
+/** Follows a stage-two argument (`local.infra.<output>`) through stage one's outputs to what produces it. */
+function stageOneSource(env: string, arg: Json | undefined): string {
+  const expr = bare(arg);
+  const dir = join(TF, 'envs', env);
+  const infra = /^local\.infra\.(\w+)$/.exec(expr)?.[1];
+  if (!infra) return `${expr} (not stage one's output)`;
+  return follow(dir, bare(blocks(dir, 'output').get(infra)?.value));
+}
+
+/** `module.<m>.<output>` followed down local modules to the expression that produces it: `<dir>: <expr>`. */
+function follow(dir: string, expr: string): string {
+  for (let m = /^module\.(\w+)\.(\w+)$/.exec(expr); m; m = /^module\.(\w+)\.(\w+)$/.exec(expr)) {
+    const call = blocks(dir, 'module').get(m[1] ?? '');
+    if (!call || !str(call.source).startsWith('.')) break;
+    dir = resolve(dir, str(call.source));
+    expr = bare(blocks(dir, 'output').get(m[2] ?? '')?.value);
+  }
+  return `${relative(TF, dir)}: ${expr}`;
+}
+
+/**
+ * The cluster name and interruption queue Karpenter's values read come, in every environment, from the
+ * cluster and the Karpenter module of stage one whose pod identity association names its service account.
+ */
+function karpenterStageOneLinks(calls: Record<string, Obj>): string[] {
+  const problems: string[] = [];
+  const platform = blocks(join(TF, 'modules/platform'), 'module').get('karpenter') ?? {};
+  const cluster = follow(join(TF, 'modules/platform'), bare(platform.cluster_name));
+  for (const env of ENVS) {
+    const call = calls[env] ?? {};
+    const name = stageOneSource(env, call.cluster_name);
+    const queue = stageOneSource(env, call.karpenter_queue_name);
+    if (name !== cluster)
+      problems.push(`${env}: Karpenter's clusterName is ${name}, its AWS side is for ${cluster}`);
+    if (queue !== 'modules/platform: module.karpenter.queue_name')
+      problems.push(
+        `${env}: Karpenter's interruption queue is ${queue}, not stage one's module.karpenter queue`,
+      );
+  }
+  return problems;
+}
+
 /** Envoy Gateway: controller and proxies where the binding looks, the class's controller name, the CRDs the router needs. */
 function envoyGatewayFacts(docs: Manifest[]): string[] {
   const problems: string[] = [];
@@ -662,6 +711,19 @@ describe('what the other layers rely on, in what the charts render', () => {
         '\n',
       ),
     ).toMatch(/ServiceAccount karpenter\/karpenter/);
+    const calls = Object.fromEntries(
+      ENVS.map((env) => [
+        env,
+        blocks(join(TF, 'envs', `${env}-cluster`), 'module').get('cluster_addons') ?? {},
+      ]),
+    );
+    expect(karpenterStageOneLinks(calls)).toEqual([]);
+    const swapped = structuredClone(calls);
+    swapped.staging!.karpenter_queue_name = interp('local.infra.kafka_bootstrap_brokers');
+    swapped.prod!.cluster_name = interp('var.region');
+    const links = karpenterStageOneLinks(swapped).join('\n');
+    expect(links).toMatch(/staging: Karpenter's interruption queue is modules\/msk/);
+    expect(links).toMatch(/prod: Karpenter's clusterName is var\.region \(not stage one's output\)/);
     const queue = template('karpenter', { ...release.values, settings: { clusterName: 'concert-prod' } });
     expect(karpenterFacts(queue.docs, release).join('\n')).toMatch(/INTERRUPTION_QUEUE is undefined/);
   });
