@@ -169,7 +169,9 @@ export async function ensureChart(source: ChartSource, chartVersion: string): Pr
   if (!version)
     throw new Error(`${source.chart} ${chartVersion}: ${unavailableReason(source, chartVersion)}`);
   const dir = join(chartCacheDir, `${source.chart}-${chartVersion}`);
-  if (existsSync(join(dir, 'Chart.yaml'))) return dir;
+  const complete =
+    existsSync(join(dir, 'Chart.yaml')) && (!source.moduleFiles?.length || existsSync(moduleFilesDir(dir)));
+  if (complete) return dir;
   mkdirSync(chartCacheDir, { recursive: true });
   const zip = join(chartCacheDir, `${source.module.replaceAll('/', '_')}@${version}.zip`);
   const url = `${proxy}/${source.module.toLowerCase()}/@v/${version}.zip`;
