@@ -72,8 +72,16 @@ resource "kubectl_manifest" "eventing" {
     metadata   = { name = "knative-eventing", namespace = kubernetes_namespace_v1.eventing.metadata[0].name }
     spec = {
       "high-availability" = { replicas = var.high_availability_replicas }
-      # KafkaSource delivers the trigger topics to release-seat and notify as CloudEvents over HTTP.
-      source = { kafka = { enabled = true } }
+      # KafkaSource delivers the trigger topics to release-seat and notify as CloudEvents over HTTP. The
+      # operator's CRD requires every source's switch once `source` is set, so the others say false.
+      source = {
+        kafka    = { enabled = true }
+        ceph     = { enabled = false }
+        github   = { enabled = false }
+        gitlab   = { enabled = false }
+        rabbitmq = { enabled = false }
+        redis    = { enabled = false }
+      }
     }
   })
 
