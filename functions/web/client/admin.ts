@@ -14,19 +14,28 @@ export async function adminPage(): Promise<void> {
     return;
   }
   const concerts = (await loadConcerts()) ?? [];
-  done('admin');
   const panels = concerts.map(panel);
+  // Shown once filled, so no one edits a field that the first answer would then overwrite.
+  await Promise.all(panels.map((p) => p.refresh()));
+  done('admin');
   region.replaceChildren(...(panels.length ? panels.map((p) => p.element) : [el('p', {}, tr('noConcerts'))]));
   for (;;) {
-    await Promise.all(panels.map((p) => p.refresh()));
     await sleep(refreshMs);
+    await Promise.all(panels.map((p) => p.refresh()));
   }
 }
 
 function panel(concert: Concert) {
   const ids = (name: string) => `c${concert.id}-${name}`;
-  const stat = (name: string, label: string) =>
-    el('div', {}, el('dt', {}, label), el('dd', { id: ids(name) }, '–'));
+  const values = new Map<string, HTMLElement>();
+  const stat = (name: string, label: string) => {
+    const value = el('dd', { id: ids(name) }, '–');
+    values.set(name, value);
+    return el('div', {}, el('dt', {}, label), value);
+  };
+  const setStat = (name: string, text: string) => {
+    values.get(name)!.textContent = text;
+  };
   const field = (name: string, label: string, type: string, extra: Record<string, string | number> = {}) =>
     el('p', {}, el('label', { for: ids(name) }, label), el('input', { id: ids(name), name, type, ...extra }));
   const heading = el('h2', { id: ids('title') }, concert.title);
@@ -65,13 +74,15 @@ function panel(concert: Concert) {
 
   const show = (next: QueueAdminView) => {
     view = next;
-    byId(ids('waiting')).textContent = String(next.waiting + next.preRegistered);
-    byId(ids('active')).textContent = `${next.active} / ${next.maxActive}`;
-    byId(ids('rate')).textContent = next.admissionRatePerSecond.toFixed(1);
-    byId(ids('eta')).textContent =
+    setStat('waiting', String(next.waiting + next.preRegistered));
+    setStat('active', `${next.active} / ${next.maxActive}`);
+    setStat('rate', next.admissionRatePerSecond.toFixed(1));
+    setStat(
+      'eta',
       next.waiting > 0 && next.admissionRatePerSecond > 0
         ? duration(next.waiting / next.admissionRatePerSecond)
-        : '–';
+        : '–',
+    );
     badge.textContent = next.paused ? tr('pausedBadge') : tr('runningBadge');
     badge.dataset.paused = String(next.paused);
     toggle.textContent = next.paused ? tr('resume') : tr('pause');

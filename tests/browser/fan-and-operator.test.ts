@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminCall,
+  createConcert,
+  devToken,
+  launchBrowser,
+  signedInPage,
+  startEmbeddedServer,
+} from '../support/browser.ts';
+import type { LaunchedProcess } from '../support/server-process.ts';
+
+let server: LaunchedProcess;
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startEmbeddedServer(), launchBrowser()]);
+  url = server.url;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  await server?.exited(10_000);
+});
+
+const seat = (page: Page, n: number) => page.locator(`button.seat[data-seat="${n}"]`);
+
+describe('a fan in the browser', () => {
+  it('goes from the landing page to a paid seat, topping up points on the way', async () => {
+    const concert = await createConcert(url, `Landing ${randomUUID().slice(0, 8)}`);
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+
+    // The dev sign-in the embedded server offers.
+    await page.getByLabel('User id').fill(`fan-${randomUUID().slice(0, 8)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: concert.title }).click();
+    await page.getByRole('link', { name: /Enter the waiting room/ }).click();
+
+    // An empty line admits at once; the waiting room hands over to the seat map.
+    await page.waitForURL(/\/seats$/);
+    await seat(page, 3).click();
+    await page.locator('#hold-text', { hasText: /Seat 3 is yours for \d+:\d\d/ }).waitFor();
+    await page.getByRole('link', { name: 'Go to payment' }).click();
+
+    await page.locator('#topup-short', { hasText: /You need .*50,000 more points/ }).waitFor();
+    await page.getByRole('button', { name: 'Top up points' }).click();
+    const pay = page.getByRole('button', { name: /Pay .*50,000/ });
+    await pay.click();
+
+    await page.waitForURL(/\/reservations\/\d+$/);
+    await page.locator('main', { hasText: /Reservation \d+ is confirmed/ }).waitFor();
+    const reservationId = page.url().split('/').pop();
+    const fan = await page.evaluate<string>("localStorage.getItem('concert.token')");
+    const answer = await fetch(`${url}/v1/reservations/${reservationId}`, {
+      headers: { authorization: `Bearer ${fan}` },
+    });
+    expect(await answer.json()).toMatchObject({ status: 'CONFIRMED', price: 50_000 });
+    await context.close();
+  });
+
+  it('sees a seat taken by someone else without reloading, when two race for it', async () => {
+    const concert = await createConcert(url, `Race ${randomUUID().slice(0, 8)}`);
+    const path = `/concerts/${concert.id}/queue?schedule=${concert.schedules[0]!.id}`;
+    const a = await signedInPage(browser, url, `racer-a-${randomUUID().slice(0, 8)}`, path);
+    const b = await signedInPage(browser, url, `racer-b-${randomUUID().slice(0, 8)}`, path);
+    for (const { page } of [a, b]) {
+      await page.waitForURL(/\/seats$/);
+      await seat(page, 5).waitFor();
+      // Survives only as long as the page is not reloaded.
+      await page.evaluate("window.marker = 'same page'");
+    }
+
+    await Promise.all([seat(a.page, 5).click(), seat(b.page, 5).click()]);
+    const holders = await Promise.all(
+      [a.page, b.page].map((page) =>
+        Promise.race([
+          page
+            .locator('#hold-text', { hasText: /Seat 5 is yours/ })
+            .waitFor()
+            .then(() => 'holder'),
+          page
+            .locator('button.seat[data-seat="5"][data-status="HELD"]')
+            .waitFor()
+            .then(async () => ((await page.locator('#hold').isVisible()) ? 'holder' : 'loser')),
+        ]),
+      ),
+    );
+    expect([...holders].sort()).toEqual(['holder', 'loser']);
+    const loser = holders[0] === 'loser' ? a.page : b.page;
+    await loser.locator('button.seat[data-seat="5"][data-status="HELD"]').waitFor();
+    expect(await seat(loser, 5).getAttribute('aria-label')).toMatch(/Seat 5, .* taken/);
+    // And a seat the watcher never clicked turns taken on its screen too.
+    const holder = loser === a.page ? b.page : a.page;
+    await seat(holder, 7).click();
+    await loser.locator('button.seat[data-seat="7"][data-status="HELD"]').waitFor();
+    expect(await loser.evaluate<string>('window.marker')).toBe('same page');
+    await Promise.all([a.context.close(), b.context.close()]);
+  });
+});
+
+describe('the operator console', () => {
+  it('pauses and resumes a line while a fan waits, and the fan page shows both', async () => {
+    const concert = await createConcert(url, `Pause ${randomUUID().slice(0, 8)}`);
+    const operator = await signedInPage(browser, url, 'operator', '/admin', 'admin');
+    const panel = operator.page.locator(`section[data-concert="${concert.id}"]`);
+
+    // One slot, taken: the fan has to wait.
+    await panel.getByLabel('Max active').fill('1');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => adminCall<{ maxActive: number }>(url, 'GET', `/v1/admin/queues/${concert.id}`))
+      .toMatchObject({ maxActive: 1 });
+    const first = await devToken(url, `first-${randomUUID().slice(0, 8)}`);
+    await fetch(`${url}/v1/queue/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ concertId: concert.id }),
+    });
+
+    const fan = await signedInPage(
+      browser,
+      url,
+      `waiting-${randomUUID().slice(0, 8)}`,
+      `/concerts/${concert.id}/queue?schedule=${concert.schedules[0]!.id}`,
+    );
+    await fan.page.locator('#queue-position', { hasText: /^1$/ }).waitFor();
+    await panel.locator(`#c${concert.id}-waiting`, { hasText: /^1$/ }).waitFor();
+
+    await panel.getByRole('button', { name: 'Pause the line' }).click();
+    await panel.locator('.badge', { hasText: 'paused' }).waitFor();
+    await fan.page.locator('#queue-paused', { hasText: 'The line is paused by the organiser' }).waitFor();
+
+    await panel.getByRole('button', { name: 'Resume the line' }).click();
+    await panel.locator('.badge', { hasText: 'running' }).waitFor();
+    await fan.page.locator('#queue-paused', { hasText: 'The line is moving.' }).waitFor();
+    expect(await fan.page.locator('#queue-position').textContent()).toBe('1');
+    await Promise.all([operator.context.close(), fan.context.close()]);
+  });
+});
