@@ -62,7 +62,7 @@ async function inspect(page: Page, name: string, photograph = true): Promise<voi
         true,
       );
     }
-    if (screenshots)
+    if (screenshots && photograph)
       await page.screenshot({ path: join(screenshots, `${name}-${size}.png`), fullPage: true });
   }
   await page.setViewportSize(sizes.phone);
