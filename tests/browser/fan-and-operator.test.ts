@@ -103,6 +103,42 @@ describe('a fan in the browser', () => {
   });
 });
 
+describe('a payment whose answer is lost', () => {
+  it('is retried from the page with the same Idempotency-Key and charged once', async () => {
+    const concert = await createConcert(url, `Retry ${randomUUID().slice(0, 8)}`);
+    const path = `/concerts/${concert.id}/queue?schedule=${concert.schedules[0]!.id}`;
+    const { context, page } = await signedInPage(browser, url, `retry-${randomUUID().slice(0, 8)}`, path);
+    await page.waitForURL(/\/seats$/);
+    await seat(page, 2).click();
+    await page.getByRole('link', { name: 'Go to payment' }).click();
+    await page.getByRole('button', { name: 'Top up points' }).click();
+    await page.locator('#pay-balance', { hasText: /50,000/ }).waitFor();
+
+    // The first payment reaches the server and is charged, but its answer never reaches the page.
+    const keys: string[] = [];
+    let lose = true;
+    await page.route('**/payments', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (!lose) return route.continue();
+      lose = false;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    const pay = page.getByRole('button', { name: /Pay / });
+    await pay.click();
+    await page.locator('#pay-retry', { hasText: 'charged only once' }).waitFor();
+    await pay.click();
+    await page.waitForURL(/\/reservations\/\d+$/);
+
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    const token = await page.evaluate<string>("localStorage.getItem('concert.token')");
+    const points = await fetch(`${url}/v1/points`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await points.json()) as { balance: number }).balance).toBe(0);
+    await context.close();
+  });
+});
+
 describe('the operator console', () => {
   it('pauses and resumes a line while a fan waits, and the fan page shows both', async () => {
     const concert = await createConcert(url, `Pause ${randomUUID().slice(0, 8)}`);
