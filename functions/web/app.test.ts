@@ -64,6 +64,8 @@ describe('web: pages', () => {
     const res = await app.request('/?lang=en', { headers: { 'accept-language': 'ko-KR' } });
     expect(res.headers.get('set-cookie')).toMatch(/^lang=en;/);
     expect(pageData(await res.text()).lang).toBe('en');
+    const queue = await (await app.request('/concerts/1/queue?schedule=2&lang=en')).text();
+    expect(queue).toContain('href="/concerts/1/queue?schedule=2&amp;lang=ko"');
     const again = await app.request('/', { headers: { cookie: 'lang=en', 'accept-language': 'ko' } });
     expect(pageData(await again.text()).lang).toBe('en');
   });

@@ -44,7 +44,7 @@ export function webRoutes(deps: WebDeps) {
     c.header('Vary', 'Accept-Language, Cookie', { append: true });
     return c.html(
       `<!doctype html>${(
-        <Shell data={data} title={title}>
+        <Shell data={data} title={title} switchHref={switchHref(c.req.url, lang === 'ko' ? 'en' : 'ko')}>
           {body}
         </Shell>
       )}`,
@@ -97,6 +97,13 @@ function chosenLanguage(c: Context<AppEnv>): Lang {
     return asked as Lang;
   }
   return pickLanguage(getCookie(c, langCookie), c.req.header('accept-language'));
+}
+
+/** The same page in the other language: the query (a schedule, a concert) stays, `lang` changes. */
+function switchHref(requestUrl: string, lang: Lang): string {
+  const url = new URL(requestUrl);
+  url.searchParams.set('lang', lang);
+  return `${url.pathname}${url.search}`;
 }
 
 function withQuery(params: Record<string, string>, name: string, value: string | undefined) {

@@ -9,7 +9,7 @@ export const assetPaths = { script: '/assets/app.js', style: '/assets/app.css' }
  * client script speaks through. The page data goes in as JSON (not executed), so the CSP can forbid inline
  * scripts; `<` is escaped so no string can close the element.
  */
-export function Shell(props: { data: PageData; title: string; children: Child }) {
+export function Shell(props: { data: PageData; title: string; switchHref: string; children: Child }) {
   const t = props.data.strings;
   const other: Lang = props.data.lang === 'ko' ? 'en' : 'ko';
   const json = JSON.stringify(props.data).replace(/</g, '\\u003c');
@@ -39,7 +39,7 @@ export function Shell(props: { data: PageData; title: string; children: Child })
                 <a href="/me/reservations">{t.navReservations}</a>
               </li>
               <li>
-                <a href={`?lang=${other}`} hreflang={other} lang={other} data-lang-switch={other}>
+                <a href={props.switchHref} hreflang={other} lang={other} data-lang-switch={other}>
                   {t.switchLanguage}
                 </a>
               </li>
