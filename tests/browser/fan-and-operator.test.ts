@@ -139,6 +139,43 @@ describe('a payment whose answer is lost', () => {
   });
 });
 
+describe('the waiting room without its stream', () => {
+  it('polls at pollAfterSeconds when the stream is refused, and hands over once admitted', async () => {
+    const concert = await createConcert(url, `Polling ${randomUUID().slice(0, 8)}`);
+    // One slot and a short slot life: the estimate, and so pollAfterSeconds, stays around a second.
+    await adminCall(url, 'PUT', `/v1/admin/queues/${concert.id}`, { maxActive: 1, activeTtlSeconds: 10 });
+    const first = await devToken(url, `first-${randomUUID().slice(0, 8)}`);
+    await fetch(`${url}/v1/queue/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ concertId: concert.id }),
+    });
+
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    let streams = 0;
+    await page.route('**/v1/queue/stream**', (route) => {
+      streams += 1;
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{}' });
+    });
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/v1/queue/status')) polls.push(request.headers()['x-queue-token'] ?? '');
+    });
+    const fan = await devToken(url, `polling-${randomUUID().slice(0, 8)}`);
+    await page.goto(`${url}/concerts/${concert.id}/queue?schedule=${concert.schedules[0]!.id}#token=${fan}`);
+    await page.locator('#queue-mode', { hasText: /Checking every \d+ s/ }).waitFor();
+    await page.locator('#queue-position', { hasText: /^1$/ }).waitFor();
+
+    await adminCall(url, 'PUT', `/v1/admin/queues/${concert.id}`, { maxActive: 2 });
+    await page.waitForURL(/\/seats$/);
+    expect(streams).toBe(1);
+    expect(polls.length).toBeGreaterThan(0);
+    expect(new Set(polls).size).toBe(1);
+    await context.close();
+  });
+});
+
 describe('the operator console', () => {
   it('pauses and resumes a line while a fan waits, and the fan page shows both', async () => {
     const concert = await createConcert(url, `Pause ${randomUUID().slice(0, 8)}`);
@@ -165,6 +202,7 @@ describe('the operator console', () => {
       `/concerts/${concert.id}/queue?schedule=${concert.schedules[0]!.id}`,
     );
     await fan.page.locator('#queue-position', { hasText: /^1$/ }).waitFor();
+    await fan.page.locator('#queue-mode', { hasText: 'Live updates' }).waitFor();
     await panel.locator(`#c${concert.id}-waiting`, { hasText: /^1$/ }).waitFor();
 
     await panel.getByRole('button', { name: 'Pause the line' }).click();

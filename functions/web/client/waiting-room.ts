@@ -90,10 +90,16 @@ function follow(first: QueueAnswer, show: (a: QueueAnswer) => void, finished: ()
     show(answer);
     if (answer.status === 'ACTIVE') stream.close();
   });
+  let failures = 0;
+  stream.addEventListener('open', () => {
+    failures = 0;
+  });
   stream.addEventListener('error', (event) => {
-    // The server's own `error` event or a refused stream: poll instead. A dropped one reconnects itself.
+    // The server's own `error` event, a refused stream, or one that keeps dropping (a proxy that does not
+    // pass streams): poll instead. A stream that drops once reconnects by itself.
     const fromServer = event instanceof MessageEvent;
-    if (finished() || (!fromServer && stream.readyState !== EventSource.CLOSED)) return;
+    failures += 1;
+    if (finished() || (!fromServer && stream.readyState !== EventSource.CLOSED && failures < 3)) return;
     stream.close();
     void poll(first.pollAfterSeconds);
   });
