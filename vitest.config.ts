@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
+ * Five tiers. `unit`: tests beside the code, in process, on the embedded adapters. `integration`: the
  * contract suite (embedded and real adapters side by side) and the races, against real MariaDB, Redis
  * and Kafka that the global setup brings up (or takes from DATABASE_URL, REDIS_URL, KAFKA_BROKERS).
  * `fault`: two server processes under load while their own MariaDB, Redis and Kafka are killed.
+ * `browser`: the pages in a real Chromium.
  * `deploy`: images, Knative manifests, Terraform and workflows validated offline with real tools.
  */
 export default defineConfig({
@@ -42,6 +43,17 @@ export default defineConfig({
           include: ['tests/fault/**/*.test.ts'],
           testTimeout: 10_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          // The pages in Debian's Chromium (playwright-core, headless) against `npm start` in embedded mode.
+          include: ['tests/browser/**/*.test.ts'],
+          globalSetup: ['tests/setup/browser-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

@@ -50,6 +50,19 @@ export const routeTable: ServiceRoutes[] = [
   },
   { service: 'pay', matches: [{ path: { type: 'PathPrefix', value: '/v1/reservations' }, method: 'POST' }] },
   { service: 'charge-points', matches: [{ path: { type: 'PathPrefix', value: '/v1/points' } }] },
+  {
+    // The pages: every path outside /v1 that a page, its assets or its pause check uses.
+    service: 'web',
+    matches: [
+      { path: { type: 'Exact', value: '/' }, method: 'GET' },
+      { path: { type: 'Exact', value: '/admin' }, method: 'GET' },
+      { path: { type: 'PathPrefix', value: '/concerts' }, method: 'GET' },
+      { path: { type: 'PathPrefix', value: '/reservations' }, method: 'GET' },
+      { path: { type: 'PathPrefix', value: '/me' }, method: 'GET' },
+      { path: { type: 'PathPrefix', value: '/assets' }, method: 'GET' },
+      { path: { type: 'PathPrefix', value: '/web' }, method: 'GET' },
+    ],
+  },
 ];
 
 export const httpRouteName = 'concert-api';

@@ -1,7 +1,8 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { bundleClient, bundledClientFile } from '../functions/web/assets.ts';
 import { bundledDocsDir, docsAssets } from '../shared/http/docs-page.ts';
 
 /**
@@ -57,6 +58,11 @@ for (const { name, entry } of selected) {
   mkdirSync(join(outdir, bundledDocsDir));
   for (const asset of Object.keys(docsAssets)) {
     cpSync(join(swaggerUiDir, asset), join(outdir, bundledDocsDir, asset));
+  }
+  // The pages' client script beside the bundle: the image has no esbuild to build it at the first request.
+  if (name === 'web') {
+    mkdirSync(dirname(join(outdir, bundledClientFile)), { recursive: true });
+    writeFileSync(join(outdir, bundledClientFile), await bundleClient(true));
   }
   const kb = (statSync(join(outdir, 'index.mjs')).size / 1024).toFixed(0);
   console.log(

@@ -17,6 +17,7 @@ await serveFunctions({
     `  Redis:      ${runtime.adapters.redis}`,
     `  Events:     ${runtime.adapters.events}`,
     `  API docs:   ${url}/docs`,
+    `  Browser:    ${url}/   (operator console: ${url}/admin)`,
     ...(runtime.config.devAuth
       ? [
           `  Dev token:  curl -s -X POST ${url}/v1/dev/tokens -H 'content-type: application/json' -d '{"userId":"42"}'`,

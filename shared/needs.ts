@@ -11,6 +11,8 @@ export const needs = {
   'hold-seat': ['database', 'redis', 'userAuth', 'queueTokens'],
   pay: ['database', 'redis', 'userAuth', 'queueTokens'],
   'charge-points': ['database', 'redis', 'userAuth'],
+  // The pages read a line's pause flag (Redis; the queue records live in the database) and verify no token.
+  web: ['database', 'redis'],
   // The queue store signs nothing: the admission run only moves users from waiting to active.
   'admit-queue': ['database', 'redis'],
   'expire-holds': ['database', 'redis'],

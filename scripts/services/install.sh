@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what scripts/services/up.sh needs, without Docker:
 #   - Debian/Ubuntu packages: mariadb-server, redis-server (+ client tools,
-#     a Java >= 17 and Maven when missing), via apt-get, as root;
+#     a Java >= 17 and Maven when missing) and chromium for the browser
+#     tests, via apt-get, as root;
 #   - the Apache Kafka jars, from Maven Central via Maven, into a cache folder
 #     outside the work tree (SERVICES_CACHE_DIR, default ~/.cache/concert-services).
 # Idempotent: anything already present is skipped.
@@ -30,6 +31,8 @@ find_program redis-server >/dev/null || want redis-server
 find_program redis-cli >/dev/null || want redis-tools
 # The TLS integration test makes its CA and server certificates with it.
 find_program openssl >/dev/null || want openssl
+# The browser tier drives the distribution's Chromium (playwright-core downloads no browser).
+find_program chromium >/dev/null || want chromium
 need_java=0
 if [[ "$(java_major)" -lt 17 ]]; then need_java=1; fi
 need_jars=1

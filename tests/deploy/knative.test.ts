@@ -40,7 +40,7 @@ import {
  */
 
 const spec = loadSpec();
-const functions = ['enter-queue', 'queue-stream', 'list-seats', 'hold-seat', 'pay', 'charge-points'];
+const functions = ['enter-queue', 'queue-stream', 'list-seats', 'hold-seat', 'pay', 'charge-points', 'web'];
 const triggers = ['expire-holds', 'admit-queue', 'outbox-relay', 'release-seat', 'notify'];
 let validator: Validator;
 const started = Date.now();
@@ -143,15 +143,15 @@ describe.skipIf(!('tool' in kustomize))('kustomize overlays', () => {
     (env) => {
       const docs = rendered.get(env)!;
       const count = (kind: string) => docs.filter((d) => d.kind === kind).length;
-      expect(count('Service')).toBe(11);
+      expect(count('Service')).toBe(12);
       expect(count('HTTPRoute')).toBe(1);
       expect(count('PingSource')).toBe(3);
       expect(count('KafkaSource')).toBe(2);
       expect(count('KafkaSink')).toBe(0);
       expect(count('ConfigMap')).toBe(1);
       // One SecretStore and ExternalSecret per function, one pair for the pre-rollout Jobs.
-      expect(count('ExternalSecret')).toBe(11);
-      expect(count('SecretStore')).toBe(11);
+      expect(count('ExternalSecret')).toBe(12);
+      expect(count('SecretStore')).toBe(12);
       expect(count('Job')).toBe(2);
       expect(count('Secret')).toBe(1);
       expect(validateAll(docs, validator)).toEqual([]);

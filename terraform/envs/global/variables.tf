@@ -20,7 +20,7 @@ variable "functions" {
   description = "Deployable functions and triggers (each has a Knative Service in knative/base/services): one repository each"
   type        = list(string)
   default = [
-    "enter-queue", "list-seats", "hold-seat", "pay", "charge-points",
+    "enter-queue", "list-seats", "hold-seat", "pay", "charge-points", "web",
     "expire-holds", "admit-queue", "outbox-relay", "release-seat", "notify",
   ]
 }

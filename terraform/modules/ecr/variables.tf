@@ -7,7 +7,7 @@ variable "name_prefix" {
 variable "repositories" {
   description = "One repository per function or trigger image"
   type        = list(string)
-  default     = ["enter-queue", "list-seats", "hold-seat", "pay", "charge-points", "expire-holds", "admit-queue", "outbox-relay", "release-seat", "notify"]
+  default     = ["enter-queue", "list-seats", "hold-seat", "pay", "charge-points", "web", "expire-holds", "admit-queue", "outbox-relay", "release-seat", "notify"]
 }
 
 variable "kms_key_arn" {

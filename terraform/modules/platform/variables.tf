@@ -114,6 +114,7 @@ variable "functions" {
     hold-seat     = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
     pay           = { secrets = ["db-app", "redis-app", "auth-jwt", "queue-token"] }
     charge-points = { secrets = ["db-app", "redis-app", "auth-jwt"] }
+    web           = { secrets = ["db-app", "redis-app"] }
     expire-holds  = { secrets = ["db-app", "redis-app"] }
     admit-queue   = { secrets = ["db-app", "redis-app"] }
     outbox-relay  = { secrets = ["db-app"], kafka_produce = true }

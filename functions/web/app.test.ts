@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../shared/http/create-http-app.ts';
+import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
+import { httpOptions } from '../../tests/support/harness.ts';
+import { webRoutes } from './app.tsx';
+import { bundleClient } from './assets.ts';
+import { dictionaries, pickLanguage } from './i18n.ts';
+import { type PageData, pageDataId } from './page-data.ts';
+
+const defaults = { maxActive: 10, admitPerSecond: 5, activeTtlSeconds: 600, idleTimeoutSeconds: 300 };
+
+function makeApp(devAuth = true) {
+  const queue = createMemoryQueueStore(defaults);
+  const app = createHttpApp({
+    ...httpOptions(),
+    name: 'web',
+    routes: [webRoutes({ devAuth, queue, script: async () => 'console.log("client")' })],
+  });
+  return { app, queue };
+}
+
+function pageData(html: string): PageData {
+  const match = html.match(new RegExp(`<script type="application/json" id="${pageDataId}">(.*?)</script>`));
+  return JSON.parse(match![1]!) as PageData;
+}
+
+describe('web: pages', () => {
+  it('serves every page as HTML in the language the browser asks for', async () => {
+    const { app } = makeApp();
+    const paths = [
+      '/',
+      '/concerts/1',
+      '/concerts/1/queue?schedule=2',
+      '/concerts/1/schedules/2/seats',
+      '/reservations/3/pay?concert=1',
+      '/reservations/3',
+      '/me/reservations',
+      '/admin',
+    ];
+    for (const path of paths) {
+      const res = await app.request(path, { headers: { 'accept-language': 'en-GB,en;q=0.9,ko;q=0.5' } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await res.text();
+      expect(html).toMatch(/^<!doctype html><html lang="en">/);
+      expect(pageData(html).strings).toEqual(dictionaries.en);
+    }
+  });
+
+  it('hands the page its parameters and whether dev sign-in exists', async () => {
+    const { app } = makeApp(false);
+    const html = await (await app.request('/concerts/7/queue?schedule=9')).text();
+    expect(pageData(html)).toMatchObject({
+      page: 'queue',
+      lang: 'ko',
+      devAuth: false,
+      params: { concertId: '7', scheduleId: '9' },
+    });
+  });
+
+  it('switches language with ?lang= and remembers it in a cookie', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/?lang=en', { headers: { 'accept-language': 'ko-KR' } });
+    expect(res.headers.get('set-cookie')).toMatch(/^lang=en;/);
+    expect(pageData(await res.text()).lang).toBe('en');
+    const queue = await (await app.request('/concerts/1/queue?schedule=2&lang=en')).text();
+    expect(queue).toContain('href="/concerts/1/queue?schedule=2&amp;lang=ko"');
+    const again = await app.request('/', { headers: { cookie: 'lang=en', 'accept-language': 'ko' } });
+    expect(pageData(await again.text()).lang).toBe('en');
+  });
+
+  it('answers 404 with the API error body for ids that are not ids', async () => {
+    const { app } = makeApp();
+    for (const path of [
+      '/concerts/abc',
+      '/concerts/1/queue?schedule=x',
+      '/reservations/1/pay?concert=%3Cb%3E',
+    ]) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('tells the waiting room whether the line is paused', async () => {
+    const { app, queue } = makeApp();
+    expect(await (await app.request('/web/lines/4')).json()).toEqual({
+      concertId: '4',
+      paused: false,
+      opensAt: null,
+    });
+    await queue.updateSettings('4', { paused: true, opensAt: Date.parse('2030-01-01T10:00:00Z') });
+    expect(await (await app.request('/web/lines/4')).json()).toEqual({
+      concertId: '4',
+      paused: true,
+      opensAt: '2030-01-01T10:00:00.000Z',
+    });
+    expect((await app.request('/web/lines/x')).status).toBe(404);
+  });
+
+  it('serves the client script and the style sheet', async () => {
+    const { app } = makeApp();
+    const script = await app.request('/assets/app.js');
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await script.text()).toContain('client');
+    const style = await app.request('/assets/app.css');
+    expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+  });
+});
+
+describe('web: client bundle and languages', () => {
+  it('bundles the client script for the browser', async () => {
+    const text = await bundleClient(true);
+    expect(text).toContain('/v1/queue/tokens');
+    expect(text).not.toMatch(/from\s*["']node:/);
+  });
+
+  it('picks the language: cookie, then Accept-Language by weight, then Korean', () => {
+    expect(pickLanguage(undefined, undefined)).toBe('ko');
+    expect(pickLanguage(undefined, 'fr-FR, en;q=0.8, ko;q=0.9')).toBe('ko');
+    expect(pickLanguage(undefined, 'fr-FR, en-US;q=0.8')).toBe('en');
+    expect(pickLanguage('en', 'ko')).toBe('en');
+    expect(pickLanguage('de', 'en')).toBe('en');
+  });
+});

@@ -1,0 +1,111 @@
+import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { AppError } from '../../shared/errors.ts';
+import type { AppEnv } from '../../shared/http/env.ts';
+import { createRouter } from '../../shared/http/router.ts';
+import type { QueueStore } from '../../shared/queue/queue-store.ts';
+import type { ClientScript } from './assets.ts';
+import { dictionaries, type Lang, languages, pickLanguage } from './i18n.ts';
+import { assetPaths, Shell } from './layout.tsx';
+import type { PageData, PageName } from './page-data.ts';
+import { pageBody } from './pages.tsx';
+import { styles } from './styles.ts';
+
+export interface WebDeps {
+  devAuth: boolean;
+  /** Read only: the fan page shows whether the line is paused (the status answer does not say). */
+  queue: Pick<QueueStore, 'settings'>;
+  script: ClientScript;
+}
+
+const langCookie = 'lang';
+const id = /^\d{1,18}$/;
+// Pages load only their own script and style and talk only to this origin; frame-ancestors stays open to
+// the host applications that embed the pages (docs/web.md).
+const csp =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'self'";
+
+/** The fan pages and the operator console: HTML shells whose script calls the public API. */
+export function webRoutes(deps: WebDeps) {
+  const app = createRouter();
+
+  const render = (c: Context<AppEnv>, page: PageName, params: Record<string, string> = {}) => {
+    for (const value of Object.values(params)) {
+      if (!id.test(value)) throw new AppError('NOT_FOUND', 'No such page');
+    }
+    const lang = chosenLanguage(c);
+    const strings = dictionaries[lang];
+    const { title, body } = pageBody(page, strings);
+    const data: PageData = { page, lang, strings, devAuth: deps.devAuth, params };
+    c.header('Content-Security-Policy', csp);
+    c.header('Cache-Control', 'no-store');
+    c.header('Content-Language', lang);
+    c.header('Vary', 'Accept-Language, Cookie', { append: true });
+    return c.html(
+      `<!doctype html>${(
+        <Shell data={data} title={title} switchHref={switchHref(c.req.url, lang === 'ko' ? 'en' : 'ko')}>
+          {body}
+        </Shell>
+      )}`,
+    );
+  };
+
+  app.get('/', (c) => render(c, 'concerts'));
+  app.get('/concerts/:concertId', (c) => render(c, 'concert', c.req.param()));
+  app.get('/concerts/:concertId/queue', (c) =>
+    render(c, 'queue', withQuery(c.req.param(), 'scheduleId', c.req.query('schedule'))),
+  );
+  app.get('/concerts/:concertId/schedules/:scheduleId/seats', (c) => render(c, 'seats', c.req.param()));
+  app.get('/reservations/:reservationId/pay', (c) =>
+    render(c, 'pay', withQuery(c.req.param(), 'concertId', c.req.query('concert'))),
+  );
+  app.get('/reservations/:reservationId', (c) => render(c, 'confirmation', c.req.param()));
+  app.get('/me/reservations', (c) => render(c, 'reservations'));
+  app.get('/admin', (c) => render(c, 'admin'));
+
+  app.get('/web/lines/:concertId', async (c) => {
+    const concertId = c.req.param('concertId');
+    if (!id.test(concertId)) throw new AppError('NOT_FOUND', 'No such concert');
+    const settings = await deps.queue.settings(concertId);
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      concertId,
+      paused: settings.paused,
+      opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
+    });
+  });
+
+  app.get(assetPaths.script, async (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    return c.body(await deps.script());
+  });
+  app.get(assetPaths.style, (c) => {
+    c.header('Content-Type', 'text/css; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    return c.body(styles);
+  });
+  return app;
+}
+
+/** `?lang=` switches and is remembered in a cookie; otherwise the cookie, then Accept-Language. */
+function chosenLanguage(c: Context<AppEnv>): Lang {
+  const asked = c.req.query('lang');
+  if (asked && (languages as readonly string[]).includes(asked)) {
+    setCookie(c, langCookie, asked, { path: '/', sameSite: 'Lax', maxAge: 365 * 24 * 3600 });
+    return asked as Lang;
+  }
+  return pickLanguage(getCookie(c, langCookie), c.req.header('accept-language'));
+}
+
+/** The same page in the other language: the query (a schedule, a concert) stays, `lang` changes. */
+function switchHref(requestUrl: string, lang: Lang): string {
+  const url = new URL(requestUrl);
+  url.searchParams.set('lang', lang);
+  return `${url.pathname}${url.search}`;
+}
+
+function withQuery(params: Record<string, string>, name: string, value: string | undefined) {
+  return value === undefined ? params : { ...params, [name]: value };
+}
