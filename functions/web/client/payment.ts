@@ -1,6 +1,6 @@
 import { api, complain } from './api.ts';
 import { announce, byId, data, done, duration, el, money, showAlert, tr } from './core.ts';
-import { access, paymentKey, remembered, seatNumbers } from './store.ts';
+import { access, paymentKey, seatNumbers } from './store.ts';
 import type { Reservation } from './types.ts';
 
 /** Points and the hold's price; top up when short; pay with one idempotency key for every retry. */
@@ -115,17 +115,9 @@ export async function confirmationPage(): Promise<void> {
 
 export async function reservationsPage(): Promise<void> {
   const listed = await api<{ items: Reservation[] }>('/v1/reservations');
-  let items: Reservation[];
-  if (listed.ok) items = listed.body.items;
-  else if (listed.status === 404 || listed.status === 405) {
-    // Until the API lists them: the ones made in this browser.
-    const answers = await Promise.all(remembered().map((id) => api<Reservation>(`/v1/reservations/${id}`)));
-    items = answers.flatMap((a) => (a.ok ? [a.body] : []));
-  } else {
-    done('reservations');
-    return complain(listed);
-  }
   done('reservations');
+  if (!listed.ok) return complain(listed);
+  const items = listed.body.items;
   byId('reservations').replaceChildren(
     items.length === 0
       ? el('p', {}, tr('noReservations'))

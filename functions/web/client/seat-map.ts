@@ -1,6 +1,6 @@
 import { api, complain } from './api.ts';
 import { announce, byId, data, done, duration, el, money, showAlert, sleep, tr } from './core.ts';
-import { access, holds, remember, seatNumbers } from './store.ts';
+import { access, holds, seatNumbers } from './store.ts';
 import type { Reservation, Seat } from './types.ts';
 
 // The API's seat map is at most a second old; asking as often shows a lost seat without a reload.
@@ -57,7 +57,6 @@ export async function seatMapPage(): Promise<void> {
       };
       holds.set(scheduleId, hold);
       seatNumbers.set(answer.body.id, seat.number);
-      remember(answer.body.id);
       showHold(hold);
       announce(byId('hold-text').textContent ?? '');
       byId('hold-pay').focus();

@@ -1,7 +1,6 @@
 /**
  * What the pages hand each other in this tab: the queue's access token per concert, the hold per schedule,
- * the payment's idempotency key per reservation. Reservations made here are also remembered for good, for
- * "my reservations" while the API has no list.
+ * the payment's idempotency key per reservation.
  */
 export interface Access {
   accessToken: string;
@@ -52,9 +51,3 @@ export function paymentKey(reservationId: string): string {
   }
   return key;
 }
-
-export function remember(reservationId: string): void {
-  const ids = read<string[]>(localStorage, 'reservations') ?? [];
-  if (!ids.includes(reservationId)) write(localStorage, 'reservations', [reservationId, ...ids].slice(0, 50));
-}
-export const remembered = () => read<string[]>(localStorage, 'reservations') ?? [];
