@@ -107,6 +107,27 @@ describe('web: pages', () => {
     const style = await app.request('/assets/app.css');
     expect(style.headers.get('content-type')).toMatch(/^text\/css/);
   });
+
+  it('links versioned assets that a CDN may keep, and answers 304 for a current ETag', async () => {
+    const { app } = makeApp();
+    const html = await (await app.request('/')).text();
+    const links = [...html.matchAll(/(?:src|href)="(\/assets\/app\.(?:js|css)\?v=[\w-]+)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(links).toHaveLength(2);
+    for (const link of links) {
+      const current = await app.request(link);
+      expect(current.status).toBe(200);
+      expect(current.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const etag = current.headers.get('etag')!;
+      expect(link).toContain(`v=${etag.slice(1, -1)}`);
+      const again = await app.request(link, { headers: { 'If-None-Match': etag } });
+      expect(again.status).toBe(304);
+      const other = await app.request(link.replace(/v=[\w-]+/, 'v=old'));
+      expect(other.status).toBe(200);
+      expect(other.headers.get('cache-control')).toBe('no-cache');
+    }
+  });
 });
 
 describe('web: client bundle and languages', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { AppError } from '../../shared/errors.ts';
@@ -26,17 +27,46 @@ const csp =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'self'";
 
+/** A short content hash: the asset's version in its URL and its strong ETag. */
+const versionOf = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 16);
+
+/**
+ * Assets are addressed by content (`?v=<hash>` in the pages' links), so an answer for the current version
+ * may be kept for a year by browsers and the CDN, and a deploy changes the links instead of waiting for
+ * caches to expire. A request for another version (an old page, a hand-typed URL) is answered `no-cache`.
+ */
+function serveAsset(c: Context<AppEnv>, text: string, contentType: string) {
+  const version = versionOf(text);
+  const etag = `"${version}"`;
+  c.header('Content-Type', contentType);
+  c.header('ETag', etag);
+  c.header(
+    'Cache-Control',
+    c.req.query('v') === version ? 'public, max-age=31536000, immutable' : 'no-cache',
+  );
+  if (
+    c.req
+      .header('if-none-match')
+      ?.split(/\s*,\s*/)
+      .includes(etag)
+  )
+    return c.body(null, 304);
+  return c.body(text);
+}
+
 /** The fan pages and the operator console: HTML shells whose script calls the public API. */
 export function webRoutes(deps: WebDeps) {
   const app = createRouter();
+  const styleUrl = `${assetPaths.style}?v=${versionOf(styles)}`;
 
-  const render = (c: Context<AppEnv>, page: PageName, params: Record<string, string> = {}) => {
+  const render = async (c: Context<AppEnv>, page: PageName, params: Record<string, string> = {}) => {
     for (const value of Object.values(params)) {
       if (!id.test(value)) throw new AppError('NOT_FOUND', 'No such page');
     }
     const lang = chosenLanguage(c);
     const strings = dictionaries[lang];
     const { title, body } = pageBody(page, strings);
+    const assets = { script: `${assetPaths.script}?v=${versionOf(await deps.script())}`, style: styleUrl };
     const data: PageData = { page, lang, strings, devAuth: deps.devAuth, params };
     c.header('Content-Security-Policy', csp);
     c.header('Cache-Control', 'no-store');
@@ -44,7 +74,12 @@ export function webRoutes(deps: WebDeps) {
     c.header('Vary', 'Accept-Language, Cookie', { append: true });
     return c.html(
       `<!doctype html>${(
-        <Shell data={data} title={title} switchHref={switchHref(c.req.url, lang === 'ko' ? 'en' : 'ko')}>
+        <Shell
+          data={data}
+          title={title}
+          assets={assets}
+          switchHref={switchHref(c.req.url, lang === 'ko' ? 'en' : 'ko')}
+        >
           {body}
         </Shell>
       )}`,
@@ -76,16 +111,10 @@ export function webRoutes(deps: WebDeps) {
     });
   });
 
-  app.get(assetPaths.script, async (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body(await deps.script());
-  });
-  app.get(assetPaths.style, (c) => {
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body(styles);
-  });
+  app.get(assetPaths.script, async (c) =>
+    serveAsset(c, await deps.script(), 'text/javascript; charset=utf-8'),
+  );
+  app.get(assetPaths.style, (c) => serveAsset(c, styles, 'text/css; charset=utf-8'));
   return app;
 }
 

@@ -9,7 +9,14 @@ export const assetPaths = { script: '/assets/app.js', style: '/assets/app.css' }
  * client script speaks through. The page data goes in as JSON (not executed), so the CSP can forbid inline
  * scripts; `<` is escaped so no string can close the element.
  */
-export function Shell(props: { data: PageData; title: string; switchHref: string; children: Child }) {
+export function Shell(props: {
+  data: PageData;
+  title: string;
+  /** The versioned URLs of the script and the style sheet. */
+  assets: { script: string; style: string };
+  switchHref: string;
+  children: Child;
+}) {
   const t = props.data.strings;
   const other: Lang = props.data.lang === 'ko' ? 'en' : 'ko';
   const json = JSON.stringify(props.data).replace(/</g, '\\u003c');
@@ -19,8 +26,8 @@ export function Shell(props: { data: PageData; title: string; switchHref: string
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · ${t.siteName}`}</title>
-        <link rel="stylesheet" href={assetPaths.style} />
-        <script type="module" src={assetPaths.script} />
+        <link rel="stylesheet" href={props.assets.style} />
+        <script type="module" src={props.assets.script} />
       </head>
       <body>
         <a class="skip" href="#main">

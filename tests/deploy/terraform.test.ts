@@ -1341,7 +1341,12 @@ describe('edge and logs: CloudFront before the ALB, Fluent Bit to OpenSearch', (
       ...Object.keys(docsAssets).map((a) => `/docs/${a}`),
       '/healthz',
       '/metrics',
+      '/',
     ];
+    // The fan pages' script and style sheet, at the versioned URLs the pages link.
+    const page = await (await server.app.request('/')).text();
+    paths.push(...[...page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] ?? ''));
+    expect(paths.filter((p) => p.startsWith('/assets/'))).toHaveLength(2);
     for (const path of paths) {
       // Signed in, as the catalogue is read; the stream path is left before it would stream.
       const res = await server.app.request(path, {

@@ -31,7 +31,7 @@ variable "web_acl_arn" {
 variable "cached_path_patterns" {
   description = "Path patterns whose GET/HEAD answers the API marks `Cache-Control: public`; every other path is passed through uncached"
   type        = list(string)
-  default     = ["/docs/*", "/v1/concerts*"]
+  default     = ["/docs/*", "/v1/concerts*", "/assets/*"]
 }
 
 variable "max_ttl" {

@@ -160,7 +160,7 @@ variable "cdn_certificate_arn" {
 variable "cdn_cached_path_patterns" {
   description = "Paths CloudFront may cache, as the API marks them `Cache-Control: public` (tests/deploy checks the two agree)"
   type        = list(string)
-  default     = ["/docs/*", "/v1/concerts*"]
+  default     = ["/docs/*", "/v1/concerts*", "/assets/*"]
 }
 
 variable "logs_instance_type" {
