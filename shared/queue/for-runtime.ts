@@ -15,7 +15,7 @@ interface QueueParts {
   tokens: QueueTokens;
   access: QueueAccess;
   records: QueueRecords | undefined;
-  heartbeats: Heartbeats;
+  heartbeats: Heartbeats | undefined;
 }
 
 const built = new WeakMap<QueueRuntime, QueueParts>();
@@ -45,9 +45,7 @@ function partsFor(rt: QueueRuntime): QueueParts {
       : createMemoryQueueStore(defaults, options);
     const tokens = createQueueTokens({ secret: rt.secrets.queueTokenSecret });
     const access = createQueueAccess({ tokens, store, clock: rt.clock, records, logger: rt.logger });
-    // One batch per process: polls answered from memory and open streams beat here (see heartbeats.ts).
-    const heartbeats = createHeartbeats(store, rt.clock, { logger: rt.logger });
-    parts = { store, tokens, access, records, heartbeats };
+    parts = { store, tokens, access, records, heartbeats: undefined };
     built.set(rt, parts);
   }
   return parts;
@@ -57,6 +55,11 @@ export const queueStoreFor = (rt: QueueRuntime): QueueStore => partsFor(rt).stor
 export const queueRecordsFor = (rt: QueueRuntime): QueueRecords | undefined => partsFor(rt).records;
 export const queueTokensFor = (rt: QueueRuntime): QueueTokens => partsFor(rt).tokens;
 /** The process's batched idle-timeout heartbeats: `beat` for a poll that did not run the status script. */
-export const queueHeartbeatsFor = (rt: QueueRuntime): Heartbeats => partsFor(rt).heartbeats;
+export function queueHeartbeatsFor(rt: QueueRuntime): Heartbeats {
+  const parts = partsFor(rt);
+  // One batch per process, started by its first user: polls answered from memory and open streams beat here.
+  parts.heartbeats ??= createHeartbeats(parts.store, rt.clock, { logger: rt.logger });
+  return parts.heartbeats;
+}
 /** The waiting room's side of the [queue] guard for seat maps, holds and payments (see requireQueueAccess). */
 export const queueAccessFor = (rt: QueueRuntime): QueueAccess => partsFor(rt).access;
