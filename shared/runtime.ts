@@ -18,7 +18,13 @@ import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { createRedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { createRedis } from './redis/client.ts';
 import { createMemoryHoldGuard, createRedisHoldGuard, type HoldGuard } from './seats/hold-guard.ts';
-import { createMemorySeatCache, createRedisSeatCache, type SeatCache } from './seats/seat-cache.ts';
+import {
+  createMemorySeatCache,
+  createRedisSeatCache,
+  followSeatInvalidations,
+  type SeatCache,
+  seatInvalidationChannel,
+} from './seats/seat-cache.ts';
 
 /**
  * The adapters a process runs on, chosen from the configuration: each service URL that is set selects the
@@ -120,7 +126,18 @@ export async function createRuntime(
   const rateLimiter = redis ? createRedisRateLimiter(redis, policy) : createMemoryRateLimiter(policy);
 
   const now = () => clock.now();
-  const seatCache = redis ? createRedisSeatCache(redis) : createMemorySeatCache(now);
+  let seatCache: SeatCache = createMemorySeatCache(now);
+  // Its own connection: a subscribed one runs no other commands. Not awaited, as a Redis down at start is
+  // not fatal; until it subscribes, local seat maps are bounded by their age alone.
+  const subscriber = redis?.duplicate();
+  if (redis && subscriber) {
+    const layered = createRedisSeatCache(redis, { now });
+    seatCache = layered;
+    subscriber.on('error', () => undefined);
+    followSeatInvalidations(subscriber, seatInvalidationChannel(redis), layered).catch((error: unknown) =>
+      logger.warn({ err: String(error) }, 'seat map invalidations not followed'),
+    );
+  }
   const holdGuard = redis ? createRedisHoldGuard(redis) : createMemoryHoldGuard(now);
 
   const bus = config.KAFKA_BROKERS
@@ -185,6 +202,7 @@ export async function createRuntime(
     },
     async close() {
       await bus.close().catch((e: unknown) => logger.warn({ err: String(e) }, 'closing event bus'));
+      subscriber?.disconnect();
       if (redis) redis.disconnect();
       await database.close();
     },
