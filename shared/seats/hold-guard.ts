@@ -46,6 +46,7 @@ export function createRedisHoldGuard(
 ): HoldGuard {
   const key = (seatId: string) => `${prefix}:{${seatId}}`;
   const release = defineLuaScript('hold-guard-release');
+  const claim = defineLuaScript('hold-guard-claim');
   const now = options.now ?? Date.now;
   const localMs = options.knownTakenMs ?? knownTakenMs;
   const taken = new Map<string, { holder: string; until: number }>();
@@ -63,16 +64,13 @@ export function createRedisHoldGuard(
         if (known.until <= now()) taken.delete(seatId);
         else if (known.holder !== userId) return false;
       }
-      // SET NX GET (Redis ≥ 7) tells whether we took it or whose it is; PTTL, in the same auto-pipelined
-      // round trip, how long a refusal may be remembered here.
-      const [previous, pttl] = await Promise.all([
-        redis.call('SET', key(seatId), userId, 'PX', Math.max(1, ttlMs), 'NX', 'GET') as Promise<
-          string | null
-        >,
-        redis.pttl(key(seatId)),
-      ]);
-      if (previous === null || previous === userId) return true;
-      remember(seatId, previous, pttl);
+      // One command: SET NX GET (Redis ≥ 7) says whether we took it or whose it is, and the guard's PTTL how
+      // long a refusal may be remembered here.
+      const answer = (await claim.run(redis, [key(seatId)], [userId, Math.max(1, ttlMs)])) as
+        | [string, number]
+        | null;
+      if (answer === null || answer[0] === userId) return true;
+      remember(seatId, answer[0], answer[1]);
       return false;
     },
     async settle(seatId, holder, ttlMs) {
