@@ -18,6 +18,8 @@ export interface SeatCache {
  */
 export const localSeatMapMs = 1000;
 
+const maxLocalMaps = 1000;
+
 const key = (scheduleId: string) => `seats:{${scheduleId}}`;
 
 /** Pub/sub channels are not prefixed by ioredis: the key prefix is added here, so namespaces stay apart. */
@@ -47,10 +49,14 @@ export function createRedisSeatCache(
   // it may be the copy that was just invalidated.
   let generation = 0;
 
+  // Bounded: a map of a large hall is tens of kilobytes, and only the schedules on sale right now are hot.
   const keep = (scheduleId: string, json: string, ttlMs: number) => {
     if (localMs <= 0) return;
-    if (local.size >= 10_000) local.clear();
-    local.set(scheduleId, { json, expiresAt: now() + Math.min(localMs, ttlMs) });
+    const t = now();
+    if (local.size >= maxLocalMaps)
+      for (const [id, entry] of local) if (entry.expiresAt <= t) local.delete(id);
+    if (local.size >= maxLocalMaps) local.clear();
+    local.set(scheduleId, { json, expiresAt: t + Math.min(localMs, ttlMs) });
   };
   const readShared = async (scheduleId: string) => {
     const started = generation;
