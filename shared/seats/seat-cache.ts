@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineLuaScript } from '../redis/scripts.ts';
 
 /**
  * The seat map of a schedule, cached as the JSON the API returns. Invalidated on every hold, release
@@ -34,7 +35,8 @@ export interface LayeredSeatCache extends SeatCache {
  * Redis holds the map for every process; each process keeps the JSON it last served for at most
  * `localMs` (never past the entry's own TTL when it set it), so a read of a hot map costs no round trip.
  * Concurrent local misses of one schedule share one Redis GET. An invalidation drops the local copy at
- * once, deletes the shared one and is published for the other processes (`followSeatInvalidations`).
+ * once, deletes the shared one and, when there was one, is published for the other processes
+ * (`followSeatInvalidations`): holds of maps nobody read cost no message.
  */
 export function createRedisSeatCache(
   redis: Redis,
@@ -43,6 +45,7 @@ export function createRedisSeatCache(
   const now = options.now ?? Date.now;
   const localMs = options.localMs ?? localSeatMapMs;
   const channel = seatInvalidationChannel(redis);
+  const dropShared = defineLuaScript('seat-map-invalidate');
   const local = new Map<string, { json: string; expiresAt: number }>();
   const reading = new Map<string, Promise<string | null>>();
   // Bumped by every invalidation: a Redis answer that was on its way across one is not kept locally, since
@@ -88,8 +91,7 @@ export function createRedisSeatCache(
     async invalidate(scheduleId) {
       generation++;
       local.delete(scheduleId);
-      // One auto-pipelined round trip for both.
-      await Promise.all([redis.del(key(scheduleId)), redis.publish(channel, scheduleId)]);
+      await dropShared.run(redis, [key(scheduleId)], [channel, scheduleId]);
     },
     forget(scheduleId) {
       generation++;

@@ -80,6 +80,22 @@ describe('seat cache: per-process copies in front of Redis', () => {
     expect(await second.get('7')).toBe('v3');
   });
 
+  it('publishes an invalidation only when there was a shared copy to drop', async () => {
+    const redis = client();
+    const cache = createRedisSeatCache(redis);
+    const listener = redis.duplicate();
+    clients.push(listener);
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, id: string) => void heard.push(id));
+    await listener.subscribe(seatInvalidationChannel(redis));
+    await cache.invalidate('8');
+    await cache.set('9', 'v1', 60_000);
+    await cache.invalidate('9');
+    // Messages of one publisher arrive in order: a message for 8 would have come first.
+    await waitFor(() => heard.length > 0, 10_000, 'the message for 9');
+    expect(heard).toEqual(['9']);
+  });
+
   it('an answer that crossed an invalidation on its way from Redis is not kept', async () => {
     const clock = manualClock();
     const redis = client();
