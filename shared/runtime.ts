@@ -126,18 +126,23 @@ export async function createRuntime(
   const rateLimiter = redis ? createRedisRateLimiter(redis, policy) : createMemoryRateLimiter(policy);
 
   const now = () => clock.now();
-  let seatCache: SeatCache = createMemorySeatCache(now);
-  // Its own connection: a subscribed one runs no other commands. Not awaited, as a Redis down at start is
-  // not fatal; until it subscribes, local seat maps are bounded by their age alone.
-  const subscriber = redis?.duplicate();
-  if (redis && subscriber) {
-    const layered = createRedisSeatCache(redis, { now });
-    seatCache = layered;
-    subscriber.on('error', () => undefined);
-    followSeatInvalidations(subscriber, seatInvalidationChannel(redis), layered).catch((error: unknown) =>
-      logger.warn({ err: String(error) }, 'seat map invalidations not followed'),
-    );
-  }
+  // The subscription has a connection of its own (a subscribed one runs no other commands), opened only by
+  // a process that keeps seat maps. Not awaited: until it subscribes, local maps are bounded by their age.
+  let subscriber: Redis | undefined;
+  let closed = false;
+  const seatCache: SeatCache = redis
+    ? createRedisSeatCache(redis, {
+        now,
+        follow(cache) {
+          if (closed) return;
+          subscriber = redis.duplicate();
+          subscriber.on('error', () => undefined);
+          followSeatInvalidations(subscriber, seatInvalidationChannel(redis), cache).catch((error: unknown) =>
+            logger.warn({ err: String(error) }, 'seat map invalidations not followed'),
+          );
+        },
+      })
+    : createMemorySeatCache(now);
   const holdGuard = redis ? createRedisHoldGuard(redis) : createMemoryHoldGuard(now);
 
   const bus = config.KAFKA_BROKERS
@@ -202,6 +207,7 @@ export async function createRuntime(
     },
     async close() {
       await bus.close().catch((e: unknown) => logger.warn({ err: String(e) }, 'closing event bus'));
+      closed = true;
       subscriber?.disconnect();
       if (redis) redis.disconnect();
       await database.close();

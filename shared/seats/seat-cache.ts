@@ -40,7 +40,15 @@ export interface LayeredSeatCache extends SeatCache {
  */
 export function createRedisSeatCache(
   redis: Redis,
-  options: { now?: () => number; localMs?: number } = {},
+  options: {
+    now?: () => number;
+    localMs?: number;
+    /**
+     * Called once, when the first copy is kept: start following invalidations then, so that a process that
+     * never serves seat maps (most functions) holds no subscription and hears no messages.
+     */
+    follow?: (cache: LayeredSeatCache) => void;
+  } = {},
 ): LayeredSeatCache {
   const now = options.now ?? Date.now;
   const localMs = options.localMs ?? localSeatMapMs;
@@ -53,8 +61,13 @@ export function createRedisSeatCache(
   let generation = 0;
 
   // Bounded: a map of a large hall is tens of kilobytes, and only the schedules on sale right now are hot.
+  let following = false;
   const keep = (scheduleId: string, json: string, ttlMs: number) => {
     if (localMs <= 0) return;
+    if (!following) {
+      following = true;
+      options.follow?.(cache);
+    }
     const t = now();
     if (local.size >= maxLocalMaps)
       for (const [id, entry] of local) if (entry.expiresAt <= t) local.delete(id);
@@ -68,7 +81,7 @@ export function createRedisSeatCache(
     return json;
   };
 
-  return {
+  const cache: LayeredSeatCache = {
     get(scheduleId) {
       const entry = local.get(scheduleId);
       if (entry) {
@@ -98,6 +111,7 @@ export function createRedisSeatCache(
       local.delete(scheduleId);
     },
   };
+  return cache;
 }
 
 /**

@@ -96,6 +96,19 @@ describe('seat cache: per-process copies in front of Redis', () => {
     expect(heard).toEqual(['9']);
   });
 
+  it('starts following invalidations when it keeps its first copy, once', async () => {
+    const redis = client();
+    let follows = 0;
+    const cache = createRedisSeatCache(redis, { follow: () => void follows++ });
+    await cache.invalidate('7');
+    expect(await cache.get('7')).toBeNull();
+    expect(follows).toBe(0);
+    await cache.set('7', 'v1', 60_000);
+    await cache.set('8', 'v1', 60_000);
+    expect(await cache.get('7')).toBe('v1');
+    expect(follows).toBe(1);
+  });
+
   it('an answer that crossed an invalidation on its way from Redis is not kept', async () => {
     const clock = manualClock();
     const redis = client();
