@@ -18,7 +18,13 @@ import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { createRedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { createRedis } from './redis/client.ts';
 import { createMemoryHoldGuard, createRedisHoldGuard, type HoldGuard } from './seats/hold-guard.ts';
-import { createMemorySeatCache, createRedisSeatCache, type SeatCache } from './seats/seat-cache.ts';
+import {
+  createMemorySeatCache,
+  createRedisSeatCache,
+  followSeatInvalidations,
+  type SeatCache,
+  seatInvalidationChannel,
+} from './seats/seat-cache.ts';
 
 /**
  * The adapters a process runs on, chosen from the configuration: each service URL that is set selects the
@@ -123,7 +129,23 @@ export async function createRuntime(
       : createMemoryRateLimiter(policy);
 
   const now = () => clock.now();
-  const seatCache = redis ? createRedisSeatCache(redis) : createMemorySeatCache(now);
+  // The subscription has a connection of its own (a subscribed one runs no other commands), opened only by
+  // a process that keeps seat maps. Not awaited: until it subscribes, local maps are bounded by their age.
+  let subscriber: Redis | undefined;
+  let closed = false;
+  const seatCache: SeatCache = redis
+    ? createRedisSeatCache(redis, {
+        now,
+        follow(cache) {
+          if (closed) return;
+          subscriber = redis.duplicate();
+          subscriber.on('error', () => undefined);
+          followSeatInvalidations(subscriber, seatInvalidationChannel(redis), cache).catch((error: unknown) =>
+            logger.warn({ err: String(error) }, 'seat map invalidations not followed'),
+          );
+        },
+      })
+    : createMemorySeatCache(now);
   const holdGuard = redis ? createRedisHoldGuard(redis) : createMemoryHoldGuard(now);
 
   const bus = config.KAFKA_BROKERS
@@ -188,6 +210,8 @@ export async function createRuntime(
     },
     async close() {
       await bus.close().catch((e: unknown) => logger.warn({ err: String(e) }, 'closing event bus'));
+      closed = true;
+      subscriber?.disconnect();
       if (redis) redis.disconnect();
       await database.close();
     },

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { afterCommit } from '../../shared/after-commit.ts';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -20,7 +21,8 @@ import { createRouter } from '../../shared/http/router.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
 import { orThrow } from '../../shared/result.ts';
 import type { SeatCache } from '../../shared/seats/seat-cache.ts';
-import { type PayDeps, paymentRequest, payReservation } from './pay.ts';
+import type { PaymentContext } from '../../shared/seats/seat-store.ts';
+import { type PayDeps, payReservation, readPaymentContext } from './pay.ts';
 
 export interface PayFunctionDeps extends PayDeps {
   userTokens: UserTokens;
@@ -43,16 +45,22 @@ const paymentSchema = z
 
 export function paymentRoutes(deps: PayFunctionDeps) {
   const app = createRouter();
+  // What the slot check read, handed to the payment so that it is not read again (one round trip).
+  const readBefore = new WeakMap<Context, PaymentContext>();
   const slotForReservation = requireQueueAccess(deps.queueAccess, async (c) => {
     const id = idString.safeParse(c.req.param('id'));
     const key = idempotencyKeyHeader.shape['idempotency-key'].safeParse(c.req.header('idempotency-key'));
     if (!id.success || !key.success) return null;
     const userId = c.get('user').id;
-    const request = paymentRequest({ userId, reservationId: Number(id.data), idempotencyKey: key.data });
+    const known = await readPaymentContext(deps, {
+      userId,
+      reservationId: Number(id.data),
+      idempotencyKey: key.data,
+    });
+    readBefore.set(c, known);
+    const { stored, reservation } = known;
     // A retry of a completed payment replays its answer even though the queue slot ended with it.
-    const stored = await deps.seats.storedPayment(request);
     if (!stored.ok || stored.value) return null;
-    const reservation = await deps.seats.reservation(Number(id.data));
     if (!reservation || reservation.user_id !== userId) return null;
     return String(await deps.concertOfSchedule(Number(reservation.schedule_id)));
   });
@@ -99,6 +107,7 @@ export function paymentRoutes(deps: PayFunctionDeps) {
         async (scheduleId) => {
           admitted = { concertId: String(await deps.concertOfSchedule(scheduleId)), scheduleId };
         },
+        readBefore.get(c),
       ).catch((error: unknown) => {
         if (error instanceof AppError) deps.onOutcome?.(error.code);
         throw error;

@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { StoredResponse } from '../../shared/idempotency/idempotency.ts';
 import { ok, type Result, refused } from '../../shared/result.ts';
 import type { PaymentBody } from '../../shared/seats/seat-events.ts';
-import type { PayRefusal, SeatStore } from '../../shared/seats/seat-store.ts';
+import type { PaymentContext, PayRefusal, SeatStore } from '../../shared/seats/seat-store.ts';
 
 export type { PaymentBody } from '../../shared/seats/seat-events.ts';
 
@@ -56,6 +56,13 @@ export function paymentRequest(input: PayInput) {
 }
 
 /**
+ * The stored answer of the key and the reservation's owner and schedule, one read: a route that reads them
+ * before paying (to check the queue slot) hands them to `payReservation` instead of reading them twice.
+ */
+export const readPaymentContext = (deps: PayDeps, input: PayInput) =>
+  deps.seats.paymentContext(paymentRequest(input), input.reservationId);
+
+/**
  * Pays a held reservation with points, once per Idempotency-Key: a retry with the same key replays the
  * stored answer, checked first, since what a payment needs (the hold, the queue access) is gone after
  * it. Then the reservation must be the caller's (`owned` learns its schedule: the route's queue slot to
@@ -66,12 +73,12 @@ export async function payReservation(
   deps: PayDeps,
   input: PayInput,
   owned?: (scheduleId: number) => Promise<void>,
+  known?: PaymentContext,
 ): Promise<Result<StoredResponse<PaymentBody>, PayCode>> {
   const request = paymentRequest(input);
-  const stored = await deps.seats.storedPayment(request);
+  const { stored, reservation } = known ?? (await readPaymentContext(deps, input));
   if (!stored.ok) return stored;
   if (stored.value) return ok(stored.value);
-  const reservation = await deps.seats.reservation(input.reservationId);
   if (!reservation) return refusal('NOT_FOUND');
   if (reservation.user_id !== input.userId) return refusal('FORBIDDEN');
   await owned?.(Number(reservation.schedule_id));

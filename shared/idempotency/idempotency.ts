@@ -114,7 +114,7 @@ function storedRecord(db: Kysely<DB>, request: IdempotentRequest) {
 }
 
 /** The record's answer; refused when the key came with another request; null while it is still running. */
-function storedAnswer<T>(
+export function storedAnswer<T>(
   stored: { request_hash: string; status_code: number | null; response_body: string | null },
   request: IdempotentRequest,
 ): Idempotent<StoredResponse<T> | null> {

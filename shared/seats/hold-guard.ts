@@ -31,27 +31,54 @@ export function seatGuardKey(scheduleId: string | number, seatId: string | numbe
  */
 export const claimTtlMs = 5000;
 
-export function createRedisHoldGuard(redis: Redis, prefix = 'hold'): HoldGuard {
+/**
+ * How long a process turns contenders away from a seat it has seen taken without asking Redis: the
+ * negative cache that keeps a stampede's losers off Redis. Never longer than the guard itself has to run,
+ * and dropped at once by a release in the same process; a seat released through another process may be
+ * refused here for up to this long (docs/api.md).
+ */
+export const knownTakenMs = 1000;
+
+export function createRedisHoldGuard(
+  redis: Redis,
+  prefix = 'hold',
+  options: { now?: () => number; knownTakenMs?: number } = {},
+): HoldGuard {
   const key = (seatId: string) => `${prefix}:{${seatId}}`;
   const release = defineLuaScript('hold-guard-release');
+  const claim = defineLuaScript('hold-guard-claim');
+  const now = options.now ?? Date.now;
+  const localMs = options.knownTakenMs ?? knownTakenMs;
+  const taken = new Map<string, { holder: string; until: number }>();
+  const remember = (seatId: string, holder: string, ttlMs: number) => {
+    if (localMs <= 0 || ttlMs <= 0) return;
+    const t = now();
+    if (taken.size >= 100_000) for (const [k, g] of taken) if (g.until <= t) taken.delete(k);
+    if (taken.size >= 100_000) taken.clear();
+    taken.set(seatId, { holder, until: t + Math.min(localMs, ttlMs) });
+  };
   return {
     async claim(seatId, userId, ttlMs) {
-      // SET NX GET (Redis ≥ 7): one round trip tells whether we took it or whose it is.
-      const previous = (await redis.call(
-        'SET',
-        key(seatId),
-        userId,
-        'PX',
-        Math.max(1, ttlMs),
-        'NX',
-        'GET',
-      )) as string | null;
-      return previous === null || previous === userId;
+      const known = taken.get(seatId);
+      if (known) {
+        if (known.until <= now()) taken.delete(seatId);
+        else if (known.holder !== userId) return false;
+      }
+      // One command: SET NX GET (Redis ≥ 7) says whether we took it or whose it is, and the guard's PTTL how
+      // long a refusal may be remembered here.
+      const answer = (await claim.run(redis, [key(seatId)], [userId, Math.max(1, ttlMs)])) as
+        | [string, number]
+        | null;
+      if (answer === null || answer[0] === userId) return true;
+      remember(seatId, answer[0], answer[1]);
+      return false;
     },
     async settle(seatId, holder, ttlMs) {
+      remember(seatId, holder, ttlMs);
       await redis.set(key(seatId), holder, 'PX', Math.max(1, Math.floor(ttlMs)));
     },
     async release(seatId, userId) {
+      if (taken.get(seatId)?.holder === userId) taken.delete(seatId);
       await release.run(redis, [key(seatId)], [userId]);
     },
   };

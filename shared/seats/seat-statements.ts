@@ -3,13 +3,14 @@ import { dialectOf, lockForUpdate } from '../db/dialect.ts';
 import { retryOnConflict } from '../db/errors.ts';
 import type { DB } from '../db/schema.ts';
 import { oncePerEvent } from '../events/dedupe.ts';
-import { findStoredResponse } from '../idempotency/idempotency.ts';
+import { findStoredResponse, storedAnswer } from '../idempotency/idempotency.ts';
 import { topics } from '../outbox/events.ts';
 import { appendAllToOutbox, appendToOutbox } from '../outbox/outbox-writer.ts';
+import { ok } from '../result.ts';
 import { type ReservationRow, reservationColumns } from './reservation.ts';
 import { reservationPage } from './reservation-list.ts';
 import { type PaymentBody, reservationEvent } from './seat-events.ts';
-import type { SeatStore } from './seat-store.ts';
+import type { PaymentContext, SeatStore } from './seat-store.ts';
 
 /**
  * The seat store's statements both dialects share: everything but the two hot writes. Each transaction
@@ -115,6 +116,40 @@ export function seatStatements(db: Kysely<DB>): Omit<SeatStore, 'hold' | 'pay' |
     },
 
     storedPayment: (request) => findStoredResponse<PaymentBody>(db, request),
+
+    async paymentContext(request, reservationId): Promise<PaymentContext> {
+      // One row whatever exists: the two lookups are outer joins on a row of nothing.
+      const { rows } = await sql<{
+        user_id: string | null;
+        schedule_id: number | string | null;
+        request_hash: string | null;
+        status_code: number | null;
+        response_body: string | null;
+      }>`select r.user_id, r.schedule_id, i.request_hash, i.status_code, i.response_body
+         from (select 1 as one) as base
+         left join reservations r on r.id = ${reservationId}
+         left join idempotency_records i
+           on i.user_id = ${request.userId} and i.scope = ${request.scope} and i.idem_key = ${request.key}`.execute(
+        db,
+      );
+      const row = rows[0];
+      const stored =
+        row?.request_hash != null
+          ? storedAnswer<PaymentBody>(
+              {
+                request_hash: row.request_hash,
+                status_code: row.status_code,
+                response_body: row.response_body,
+              },
+              request,
+            )
+          : ok(null);
+      const reservation =
+        row?.user_id != null && row.schedule_id != null
+          ? { user_id: row.user_id, schedule_id: Number(row.schedule_id) }
+          : null;
+      return { stored, reservation };
+    },
   };
 }
 

@@ -46,6 +46,11 @@ export interface SeatStore {
   lapsedBacklog(now: number): Promise<{ holds: number; oldest: number | null }>;
   /** The stored answer of a completed payment with this key (null: none), or the key's refusal. */
   storedPayment(request: IdempotentRequest): Promise<Idempotent<StoredResponse<PaymentBody> | null>>;
+  /**
+   * What a payment checks before it pays, in one round trip: the key's stored answer (as `storedPayment`)
+   * and the owner and schedule of the reservation (null: none).
+   */
+  paymentContext(request: IdempotentRequest, reservationId: number): Promise<PaymentContext>;
   pay(attempt: PayAttempt): Promise<PayOutcome>;
   /** The stored procedures this adapter needs and the schema lacks (none on SQLite). */
   missingProcedures(): Promise<string[]>;
@@ -70,6 +75,11 @@ export type HoldOutcome =
 export type CancelOutcome =
   | { outcome: 'CANCELLED'; reservation: ReservationRow }
   | { outcome: 'ALREADY_PAID' | 'HOLD_EXPIRED' };
+
+export interface PaymentContext {
+  stored: Idempotent<StoredResponse<PaymentBody> | null>;
+  reservation: Pick<ReservationRow, 'user_id' | 'schedule_id'> | null;
+}
 
 export interface PayAttempt {
   request: IdempotentRequest;

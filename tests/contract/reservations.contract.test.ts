@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelReservation, getReservation } from '../../functions/hold-seat/manage-reservation.ts';
-import { payReservation } from '../../functions/pay/pay.ts';
+import { paymentRequest, payReservation } from '../../functions/pay/pay.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { AppError } from '../../shared/errors.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
@@ -167,6 +167,43 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
       ok: false,
       code: 'SEAT_TAKEN',
       message: 'Someone else holds or bought this seat',
+    });
+  });
+
+  it('reads what a payment checks in one lookup: the key stored answer and the owner and schedule', async () => {
+    const clock = manualClock();
+    const user = `ctx${uniqueSuffix()}`;
+    const seats = seatStoreFor(database.db);
+    const { scheduleId, seatIds } = await freshSchedule(database, clock);
+    const held = await hold(database, clock, user, scheduleId, seatIds[0]!);
+    if (!held.ok) throw new Error('setup');
+    const reservationId = Number(held.value.id);
+    const request = (key: string, id = reservationId) =>
+      paymentRequest({ userId: user, reservationId: id, idempotencyKey: key });
+    const owner = { user_id: user, schedule_id: scheduleId };
+
+    expect(await seats.paymentContext(request('c1'), reservationId)).toEqual({
+      stored: { ok: true, value: null },
+      reservation: owner,
+    });
+    expect(await seats.paymentContext(request('c1', reservationId + 1000), reservationId + 1000)).toEqual({
+      stored: { ok: true, value: null },
+      reservation: null,
+    });
+    await charge(database, user, 100_000, clock.now());
+    const paid = await payReservation(
+      { seats, clock },
+      { userId: user, reservationId, idempotencyKey: 'c1' },
+    ).then(orThrow);
+    expect(await seats.paymentContext(request('c1'), reservationId)).toEqual({
+      stored: { ok: true, value: { ...paid, replayed: true } },
+      reservation: owner,
+    });
+    expect(
+      await seats.paymentContext(request('c1', reservationId + 1000), reservationId + 1000),
+    ).toMatchObject({
+      stored: { ok: false, code: 'IDEMPOTENCY_KEY_REUSED' },
+      reservation: null,
     });
   });
 
