@@ -117,6 +117,7 @@ export async function enterQueue(
   if (unknown) return unknown;
   const now = deps.clock.now();
   const view = await deps.store.enter(input.concertId, input.userId, now);
+  deps.lines?.follow(input.concertId);
   admittedHere(deps, input.concertId, view.admitted);
   const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq, epoch: view.epoch }, now);
   return ok(await answer(deps, view, input, queueToken, now));

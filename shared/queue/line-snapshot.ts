@@ -42,7 +42,7 @@ export type LineLookup =
 
 /** A stream's registration: heartbeats for its user go with the reads until it is closed. */
 export interface LineWatch {
-  /** Resolves after the next read of the concert (successful or not). */
+  /** Resolves after a read (successful or not) newer than the one the last call woke for. */
   next(): Promise<void>;
   close(): void;
 }
@@ -63,6 +63,8 @@ export interface LineSnapshots {
   lookup(holder: LineHolder, heldOpen?: boolean): LineLookup;
   /** A poll answered from the snapshot: its heartbeat goes with the next read. */
   polled(concertId: string, userId: string): void;
+  /** Someone entered the concert's line here: read it from now on, so their polls find a read. */
+  follow(concertId: string): void;
   /**
    * Users this process saw admitted outside the snapshot's reads (a poll's or the admin's admission step):
    * they are not placed from a read that may predate it.
@@ -79,6 +81,8 @@ export interface LineSnapshots {
 interface Watcher {
   userId: string;
   beatAt: number;
+  /** The count of reads when `next` last resolved. */
+  woke: number;
 }
 
 interface Line {
@@ -96,6 +100,8 @@ interface Line {
   watchers: Set<Watcher>;
   wakers: Array<() => void>;
   reading: Promise<void> | null;
+  /** Reads finished (successful or not). */
+  reads: number;
 }
 
 /** The first index whose value is not below `seq`. */
@@ -130,6 +136,7 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
         watchers: new Set(),
         wakers: [],
         reading: null,
+        reads: 0,
       };
       lines.set(concertId, line);
       if (options.timer && !timer) {
@@ -191,6 +198,7 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
       for (const user of admittedBefore) line.admittedHere.add(user);
       options.logger?.warn({ err: String(error), concertId }, 'queue line snapshot read failed');
     }
+    line.reads++;
     const wakers = line.wakers;
     line.wakers = [];
     for (const wake of wakers) wake();
@@ -247,12 +255,28 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
       lineFor(concertId).polled.add(userId);
     },
 
+    follow(concertId) {
+      lineFor(concertId).usedAt = clock.now();
+    },
+
     watch(concertId, userId) {
       const line = lineFor(concertId);
-      const watcher: Watcher = { userId, beatAt: clock.now() };
+      const watcher: Watcher = { userId, beatAt: clock.now(), woke: line.reads };
       line.watchers.add(watcher);
       return {
-        next: () => new Promise<void>((resolve) => line.wakers.push(resolve)),
+        next: () => {
+          // A read that finished while the stream was busy writing still counts.
+          if (line.reads > watcher.woke) {
+            watcher.woke = line.reads;
+            return Promise.resolve();
+          }
+          return new Promise<void>((resolve) =>
+            line.wakers.push(() => {
+              watcher.woke = line.reads;
+              resolve();
+            }),
+          );
+        },
         close: () => {
           line.watchers.delete(watcher);
           line.usedAt = clock.now();
