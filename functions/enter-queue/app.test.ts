@@ -505,6 +505,8 @@ describe('enter-queue with the line snapshot (as served on Redis)', () => {
     expect(storeStatusCalls).toBe(0);
     await store.release('1', 'a');
     await lines.readNow();
+    clock.advance(5); // the stream's checkMs: one event per check at most
+    await lines.readNow();
     await readUntil(/"position":1/);
     expect(storeStatusCalls).toBe(0);
     await store.release('1', 'b');

@@ -172,7 +172,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       path: '/v1/queue/stream',
       summary: 'Status as Server-Sent Events (for EventSource, which cannot send headers)',
       description:
-        'Event `status` (the status JSON) whenever position or status changes, checked once a second; the last ' +
+        'Event `status` (the status JSON) whenever position or status changes, at most once a second; the last ' +
         'one is ACTIVE with the accessToken, then the stream closes. Holding it open counts as polling. The ' +
         'server closes it after a few minutes; reconnect. Event `error` with an error body ends it early.',
       middleware: [queueTokenHolder(deps), rateLimitPerUser(deps.rateLimiter, deps.clock)],

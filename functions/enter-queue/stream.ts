@@ -7,7 +7,10 @@ import { isRedisOutage } from '../../shared/redis/client.ts';
 import { answer, type QueueAnswer, type QueueDeps, queueStatus, readTicket } from './use-cases.ts';
 
 export interface StreamOptions {
-  /** How often the line is checked (the API promises at most one event a second). */
+  /**
+   * How often the line is checked without the line snapshot; with it, the shortest time between two events
+   * of a waiting user (the API promises at most one a second).
+   */
   checkMs: number;
   /** After this the server closes the stream; EventSource reconnects on its own. */
   maxStreamMs: number;
@@ -88,7 +91,9 @@ export function streamQueueStatus(
     try {
       while (!stream.aborted) {
         const key = `${current.status}:${current.position}`;
-        if (key !== lastKey) {
+        // The snapshot wakes the stream more often than once a second; a new position waits for its turn.
+        const early = current.status === 'WAITING' && deps.clock.now() - lastWrite < options.checkMs;
+        if (key !== lastKey && !(watch && lastKey !== '' && early)) {
           await stream.writeSSE({ event: 'status', data: JSON.stringify(current) });
           lastKey = key;
           lastWrite = deps.clock.now();
