@@ -95,9 +95,16 @@ export async function answer(
 }
 
 /** Announces users a store call admitted, and keeps the line snapshot from placing them from an older read. */
-function admittedHere(deps: QueueDeps, concertId: string, userIds: string[]): void {
-  announceActivated(deps, concertId, userIds);
-  if (userIds.length > 0) deps.lines?.admitted(concertId, userIds);
+function admittedHere(
+  deps: QueueDeps,
+  concertId: string,
+  step: { admitted: string[]; settings: { activeTtlSeconds: number } },
+  now: number,
+): void {
+  announceActivated(deps, concertId, step.admitted);
+  if (step.admitted.length > 0) {
+    deps.lines?.admitted(concertId, step.admitted, now + step.settings.activeTtlSeconds * 1000);
+  }
 }
 
 /** A concert the deps do not know, as the refusal; null when it exists (or any concert may have a queue). */
@@ -118,7 +125,7 @@ export async function enterQueue(
   const now = deps.clock.now();
   const view = await deps.store.enter(input.concertId, input.userId, now);
   deps.lines?.follow(input.concertId);
-  admittedHere(deps, input.concertId, view.admitted);
+  admittedHere(deps, input.concertId, view, now);
   const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq, epoch: view.epoch }, now);
   return ok(await answer(deps, view, input, queueToken, now));
 }
@@ -155,10 +162,10 @@ export async function queueStatus(
 ): Promise<Result<QueueAnswer, 'QUEUE_TOKEN_INVALID'>> {
   const now = deps.clock.now();
   let view = await deps.store.status(ticket.concertId, ticket.userId, now);
-  admittedHere(deps, ticket.concertId, view.admitted);
+  admittedHere(deps, ticket.concertId, view, now);
   if (view.state === 'NONE' && (await restorePlace(deps, ticket, view.epoch, now))) {
     view = await deps.store.status(ticket.concertId, ticket.userId, now);
-    admittedHere(deps, ticket.concertId, view.admitted);
+    admittedHere(deps, ticket.concertId, view, now);
   }
   if (view.state === 'NONE') {
     return refused(
@@ -206,8 +213,9 @@ export async function queueAdminView(
 ): Promise<Result<QueueAdminView, 'NOT_FOUND'>> {
   const unknown = await unknownConcert(deps, concertId);
   if (unknown) return unknown;
-  const snapshot = await deps.store.admit(concertId, deps.clock.now());
-  admittedHere(deps, concertId, snapshot.admitted);
+  const now = deps.clock.now();
+  const snapshot = await deps.store.admit(concertId, now);
+  admittedHere(deps, concertId, snapshot, now);
   const { settings } = snapshot;
   return ok({
     concertId,

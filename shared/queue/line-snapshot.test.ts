@@ -90,6 +90,34 @@ describe('line snapshot: where a waiting holder stands, from one read of the lin
     expect(placed('w3')).toEqual(['WAITING', 2]);
   });
 
+  it('tells a stream (not a poll) of a user just admitted ACTIVE with the slot the admission gave', async () => {
+    await enter('a', 'b', 'w1', 'w2');
+    await read();
+    await store.release(c, 'a');
+    clock.advance(100);
+    await lines.readNow();
+    const stream = lines.lookup(holders.get('w1')!, true);
+    expect(stream.kind === 'placed' && stream.view).toMatchObject({
+      state: 'ACTIVE',
+      activeUntil: clock.now() + 600_000,
+      epoch: holders.get('w1')!.epoch,
+    });
+    expect(placed('w1')).toBe('unknown');
+    // Admitted by this process outside the reads: the same, with the slot it was given.
+    lines.admitted(c, ['w2'], clock.now() + 5000);
+    const other = lines.lookup(holders.get('w2')!, true);
+    expect(other.kind === 'placed' && other.view).toMatchObject({
+      state: 'ACTIVE',
+      activeUntil: clock.now() + 5000,
+    });
+    // Remembered for a few seconds only (every stream wakes within them); then the store says.
+    for (let s = 0; s < 11; s++) {
+      clock.advance(1000);
+      await lines.readNow();
+    }
+    expect(placed('w1', true)).toBe('unknown');
+  });
+
   it('reads the whole order again when someone left from the middle of the line', async () => {
     await enter('a', 'b', 'w1', 'w2', 'w3', 'w4');
     await read();
@@ -123,7 +151,7 @@ describe('line snapshot: where a waiting holder stands, from one read of the lin
   it('does not place a user this process saw admitted after the read began', async () => {
     await enter('a', 'b', 'w1', 'w2');
     await read();
-    lines.admitted(c, ['w1']);
+    lines.admitted(c, ['w1'], clock.now() + 600_000);
     expect(placed('w1')).toBe('unknown');
     expect(placed('w2')).toEqual(['WAITING', 2]);
     await lines.readNow();
@@ -149,7 +177,9 @@ describe('line snapshot: where a waiting holder stands, from one read of the lin
       await lines.readNow();
     }
     stream.close();
-    expect(placed('p1', true)).toBe('unknown');
+    // p2 never polled and was dropped before the opening; p1's stream kept it, and the opening admitted it.
+    expect(placed('p1', true)).toEqual(['ACTIVE', 0]);
+    expect(placed('p1')).toBe('unknown');
   });
 
   it('says failed while reads fail, and keeps the heartbeats for the next read', async () => {

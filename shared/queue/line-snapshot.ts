@@ -69,7 +69,7 @@ export interface LineSnapshots {
    * Users this process saw admitted outside the snapshot's reads (a poll's or the admin's admission step):
    * they are not placed from a read that may predate it.
    */
-  admitted(concertId: string, userIds: string[]): void;
+  admitted(concertId: string, userIds: string[], activeUntil: number): void;
   watch(concertId: string, userId: string): LineWatch;
   /** Reads the concert again now, after any read under way (its settings changed here). */
   invalidate(concertId: string): Promise<void>;
@@ -97,6 +97,11 @@ interface Line {
   polled: Set<string>;
   /** See LineSnapshots.admitted; those noted before a read began are gone from it. */
   admittedHere: Set<string>;
+  /**
+   * Users admitted in the last seconds (by the reads or by this process), with their slot's end: a stream
+   * of one is told ACTIVE without asking the store (a burst of admissions is then no burst of scripts).
+   */
+  recentlyActive: Map<string, { until: number; at: number }>;
   watchers: Set<Watcher>;
   wakers: Array<() => void>;
   reading: Promise<void> | null;
@@ -116,6 +121,9 @@ function lowerBound(seqs: number[], seq: number): number {
   return lo;
 }
 
+/** How long an admission is remembered for streams: a few reads, so every stream of the concert wakes once. */
+const recentMs = 10_000;
+
 export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots {
   const { store, clock } = options;
   const lines = new Map<string, Line>();
@@ -133,6 +141,7 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
         usedAt: clock.now(),
         polled: new Set(),
         admittedHere: new Set(),
+        recentlyActive: new Map(),
         watchers: new Set(),
         wakers: [],
         reading: null,
@@ -172,6 +181,16 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
     line.complete = read.tail.length < lineReadCap;
   };
 
+  const noteAdmitted = (concertId: string, line: Line, read: LineRead, now: number) => {
+    announceActivated(options, concertId, read.admitted);
+    for (const [user, entry] of line.recentlyActive) {
+      if (entry.at >= now - recentMs) break;
+      line.recentlyActive.delete(user);
+    }
+    const until = now + read.settings.activeTtlSeconds * 1000;
+    for (const user of read.admitted) line.recentlyActive.set(user, { until, at: now });
+  };
+
   const readLine = async (concertId: string, line: Line) => {
     const now = clock.now();
     const polled = heartbeats(line, now);
@@ -180,12 +199,12 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
     try {
       const after = line.seqs.at(-1) ?? 0;
       let read = await store.line(concertId, now, after, polled);
-      announceActivated(options, concertId, read.admitted);
+      noteAdmitted(concertId, line, read, now);
       apply(line, read, false);
       // Someone left from the middle of the line (idle, restored): the order is read again whole.
       if (line.complete && line.seqs.length !== read.waiting) {
         read = await store.line(concertId, now, 0, []);
-        announceActivated(options, concertId, read.admitted);
+        noteAdmitted(concertId, line, read, now);
         apply(line, read, true);
       }
       line.read = read;
@@ -238,8 +257,14 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
       if (line.failed) return { kind: 'failed' };
       const read = line.read;
       if (!read || now - line.readAt > options.maxAgeMs) return { kind: 'stale' };
-      if (epoch !== read.epoch || line.admittedHere.has(userId)) return { kind: 'unknown' };
+      if (epoch !== read.epoch) return { kind: 'unknown' };
       const base = { activeUntil: 0, seq, epoch, settings: read.settings, rate: read.rate, admitted: [] };
+      // Only a stream: a poll of a slot that ended early (paid) must hear it from the store.
+      const active = heldOpen ? line.recentlyActive.get(userId) : undefined;
+      if (active && active.until > now) {
+        return { kind: 'placed', view: { ...base, state: 'ACTIVE', position: 0, activeUntil: active.until } };
+      }
+      if (line.admittedHere.has(userId)) return { kind: 'unknown' };
       if (seq === 0) {
         // Whether a poll's holder is still registered only the store knows; a stream keeps its own alive.
         if (!heldOpen || read.preRegistered === 0) return { kind: 'unknown' };
@@ -284,9 +309,15 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
       };
     },
 
-    admitted(concertId, userIds) {
+    admitted(concertId, userIds, activeUntil) {
       const line = lines.get(concertId);
-      if (line) for (const user of userIds) line.admittedHere.add(user);
+      if (!line) return;
+      const at = clock.now();
+      for (const user of userIds) {
+        line.admittedHere.add(user);
+        line.recentlyActive.delete(user);
+        line.recentlyActive.set(user, { until: activeUntil, at });
+      }
     },
 
     async invalidate(concertId) {
