@@ -211,11 +211,13 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
       line.readAt = now;
       line.failed = false;
     } catch (error) {
+      // Once per outage, not once per tick.
+      if (!line.failed)
+        options.logger?.warn({ err: String(error), concertId }, 'queue line snapshot read failed');
       line.failed = true;
       // The heartbeats go with the next read.
       for (const user of polled) line.polled.add(user);
       for (const user of admittedBefore) line.admittedHere.add(user);
-      options.logger?.warn({ err: String(error), concertId }, 'queue line snapshot read failed');
     }
     line.reads++;
     const wakers = line.wakers;
