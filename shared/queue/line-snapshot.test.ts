@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../tests/support/harness.ts';
 import { createLineSnapshots, type LineHolder, type LineSnapshots } from './line-snapshot.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
-import type { QueueStore } from './queue-store.ts';
+import { lineReadCap, type QueueStore } from './queue-store.ts';
 
 const defaults = { maxActive: 2, admitPerSecond: 100, activeTtlSeconds: 600, idleTimeoutSeconds: 30 };
 const c = '1';
@@ -137,6 +137,22 @@ describe('line snapshot: where a waiting holder stands, from one read of the lin
       ['WAITING', 2],
       ['WAITING', 3],
     ]);
+  });
+
+  it('reads a line longer than one read over several ticks; beyond what was read it says stale', async () => {
+    await enter('a', 'b');
+    const n = lineReadCap + 10;
+    for (let i = 0; i < n; i++) {
+      const userId = `w${i}`;
+      const view = await store.enter(c, userId, clock.now());
+      if (i === 0 || i >= n - 2)
+        holders.set(userId, { concertId: c, userId, epoch: view.epoch, seq: view.seq });
+    }
+    await read();
+    expect(placed('w0')).toEqual(['WAITING', 1]);
+    expect(placed(`w${n - 1}`)).toBe('stale');
+    await lines.readNow();
+    expect(placed(`w${n - 1}`)).toEqual(['WAITING', n]);
   });
 
   it('does not place a holder who entered after the read, until the next read', async () => {

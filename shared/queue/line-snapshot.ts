@@ -272,6 +272,8 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
         if (!heldOpen || read.preRegistered === 0) return { kind: 'unknown' };
         return { kind: 'placed', view: { ...base, state: 'PRE', position: read.preRegistered } };
       }
+      // A line longer than one read is still being read: beyond what was read, wait for the next read.
+      if (!line.complete && seq > (line.seqs.at(-1) ?? 0)) return { kind: 'stale' };
       // Sequence numbers are unique in a line: finding the token's number is finding its holder.
       const index = lowerBound(line.seqs, seq);
       if (line.seqs[index] !== seq) return { kind: 'unknown' };
