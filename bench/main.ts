@@ -19,14 +19,17 @@ import { bundleServer, type ServerProcess, startServer } from './lib/server-proc
 import { wrkVersion } from './lib/wrk.ts';
 import {
   consoleReport,
+  consoleSummary,
   describeMachine,
   machineLines,
   markdownReport,
   type Result,
+  sectionLines,
   verdict,
   writeResultsTable,
 } from './report.ts';
 import { scenarios } from './scenarios/index.ts';
+import type { Section } from './scenarios/scenario.ts';
 
 const usage = `npm run bench -- [scenario...] [options]     (no scenario = all, in this order)
 
@@ -152,6 +155,7 @@ async function main(): Promise<number> {
   }
   const secrets = { auth: randomBytes(32).toString('hex'), queue: randomBytes(32).toString('hex') };
   const results: Result[] = [];
+  const sections: Section[] = [];
 
   for (const workers of workerCounts) {
     const port = await freePort();
@@ -208,7 +212,15 @@ async function main(): Promise<number> {
         workers: r.id.startsWith('calibrate-') ? 1 : workers,
       }));
       results.push(...rows);
-      for (const line of consoleReport(rows)) log(line);
+      for (const line of consoleReport(rows, results)) log(line);
+      for (const section of ctx.sections.splice(0)) {
+        const titled = {
+          ...section,
+          title: `${section.title}, ${workers} server process${workers > 1 ? 'es' : ''}`,
+        };
+        sections.push(titled);
+        for (const line of sectionLines(titled)) log(line);
+      }
       log(`■ ${scenario.name} done`);
     }
     http.close();
@@ -221,6 +233,10 @@ async function main(): Promise<number> {
   log('results');
   for (const line of machineLines(machine)) console.log(`  ${line}`);
   for (const line of consoleReport(results)) console.log(`  ${line}`);
+  console.log('');
+  for (const workers of workerCounts)
+    for (const line of consoleSummary(results, workers)) console.log(`  ${line}`);
+  for (const section of sections) for (const line of sectionLines(section)) console.log(`  ${line}`);
   const missed = results.filter((r) => verdict(r, results).met === false);
   console.log(
     `\n  targets: ${results.filter((r) => verdict(r, results).met).length} met, ${missed.length} missed` +
@@ -233,12 +249,15 @@ async function main(): Promise<number> {
       ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
     ].join(' ');
     const file = join(root, 'docs', 'benchmarks.md');
-    writeResultsTable(file, markdownReport(results, machine, command, new Date(startedAt)));
+    writeResultsTable(file, markdownReport(results, machine, command, new Date(startedAt), sections));
     log(`${file}: latest full run updated`);
   }
-  const wrong = results.filter((r) => !r.correctness.ok);
+  const wrong = [
+    ...results.filter((r) => !r.correctness.ok).map((r) => `${r.id} (${r.correctness.text})`),
+    ...sections.filter((s) => !s.ok).map((s) => s.title),
+  ];
   if (wrong.length > 0) {
-    console.error(`\nCORRECTNESS FAILED: ${wrong.map((r) => `${r.id} (${r.correctness.text})`).join('; ')}`);
+    console.error(`\nCORRECTNESS FAILED: ${wrong.join('; ')}`);
     return 1;
   }
   log(`work files (results.json, server logs, profiles) in ${workDir}`);
