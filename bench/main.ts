@@ -43,6 +43,7 @@ scenarios: ${scenarios.map((s) => s.name).join(', ')}
   --db-pool <n>           DB_POOL_SIZE of each server process (the server's default)
   --baseline-wait-ms <ms> the baseline's tryLock wait (10000, the seed ADR's tryLock(10, 5, SECONDS))
   --node-flags "<flags>"  extra flags for the server's node, e.g. "--max-semi-space-size=64"
+  --streams <n>           SSE streams the sse scenario opens on one server process (20000)
   --no-events             serve the functions without the in-process outbox relay, dispatcher and triggers
   --profile               CPU-profile the server during each measured run; print where its time went
   --write-docs            write the results table into docs/benchmarks.md's "Latest full run"
@@ -64,6 +65,7 @@ const { values: flags, positionals } = parseArgs({
     connections: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     workers: { type: 'string', default: '1' },
+    streams: { type: 'string', default: '20000' },
     'db-pool': { type: 'string' },
     'baseline-wait-ms': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -98,6 +100,7 @@ const options = {
   warmupSeconds: number('warmup', flags.warmup),
   connections: number('connections', flags.connections),
   threads: number('threads', flags.threads),
+  streams: number('streams', flags.streams),
 };
 const workerCounts = (flags.workers ?? '1').split(',').map((w) => number('workers', w));
 

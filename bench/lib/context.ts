@@ -13,6 +13,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   connections: number;
   threads: number;
+  /** SSE streams the sse scenario opens. */
+  streams: number;
 }
 
 /** A bench user: its bearer token and, per concert it entered, its queue and access tokens. */

@@ -5,6 +5,7 @@ import { charge } from './points.ts';
 import { enterQueue, enterQueueOpening, queueStatus } from './queue.ts';
 import type { Scenario } from './scenario.ts';
 import { seatMap } from './seat-map.ts';
+import { sse } from './sse.ts';
 
 /** In the order `npm run bench` runs them when none is named. */
 export const scenarios: Scenario[] = [
@@ -17,4 +18,5 @@ export const scenarios: Scenario[] = [
   holdStampede,
   charge,
   pay,
+  sse,
 ];
