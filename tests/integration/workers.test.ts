@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshMysqlDatabase, serviceUrls, uniqueSuffix } from '../support/real-services.ts';
+import { type LaunchedProcess, launchProcess } from '../support/server-process.ts';
+
+/** The node processes whose parent is `pid` (Linux /proc; tsx may also run an esbuild child). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        return comm === 'node' && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Any worker may answer /healthz before the first one has printed the banner. */
+async function bannerOf(server: LaunchedProcess): Promise<string> {
+  for (let i = 0; i < 200 && !server.stdout().includes('Processes:'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return server.stdout();
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `npm start` on real services: WORKERS processes share the port, and SIGTERM stops them all. */
+describe('all-in-one server with WORKERS (real MariaDB + Redis)', () => {
+  let drop: () => Promise<void>;
+  let env: Record<string, string>;
+  let server: LaunchedProcess | undefined;
+
+  beforeAll(async () => {
+    const fresh = await freshMysqlDatabase();
+    await fresh.database.close();
+    drop = fresh.drop;
+    env = {
+      DATABASE_URL: fresh.url,
+      REDIS_URL: serviceUrls().redisUrl,
+      REDIS_KEY_PREFIX: `workers-${uniqueSuffix()}:`,
+      DATA_DIR: `/tmp/concert-workers-${uniqueSuffix()}`,
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await drop?.();
+  });
+
+  it('serves from WORKERS processes on one port, names them in the banner, and stops them on SIGTERM', async () => {
+    server = await launchProcess(['server/main.ts'], { ...env, WORKERS: '2' });
+    await server.healthy(60_000);
+    expect(await bannerOf(server)).toContain('Processes:  2 (WORKERS)');
+    // One banner for the server, not one per worker.
+    expect(server.stdout().split('Concert reservation API on').length - 1).toBe(1);
+    const workers = childrenOf(server.pid);
+    expect(workers).toHaveLength(2);
+    for (let i = 0; i < 20; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+    server.kill('SIGTERM');
+    expect(await server.exited(20_000)).toBe(0);
+    expect(workers.filter(alive)).toEqual([]);
+  }, 120_000);
+
+  it('stays one process on the embedded adapters even with WORKERS set, and says so', async () => {
+    server = await launchProcess(['server/main.ts'], {
+      DATA_DIR: `/tmp/concert-workers-${uniqueSuffix()}`,
+      WORKERS: '2',
+    });
+    await server.healthy(60_000);
+    expect(await bannerOf(server)).toContain(
+      'Processes:  one process: the embedded database and Redis live inside it (WORKERS=2 needs DATABASE_URL and REDIS_URL)',
+    );
+    expect(childrenOf(server.pid)).toEqual([]);
+    server.kill('SIGTERM');
+    expect(await server.exited(20_000)).toBe(0);
+  }, 120_000);
+});
