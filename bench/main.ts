@@ -243,7 +243,9 @@ async function main(): Promise<number> {
   const missed = results.filter((r) => verdict(r, results).met === false);
   console.log(
     `\n  targets: ${results.filter((r) => verdict(r, results).met).length} met, ${missed.length} missed` +
-      (missed.length > 0 ? ` (${missed.map((r) => `${r.id} with ${r.workers}w`).join(', ')})` : ''),
+      (missed.length > 0
+        ? ` (${missed.map((r) => `${r.id}${r.round ? ` run ${r.round.index}` : ''} with ${r.workers}w`).join(', ')})`
+        : ''),
   );
   writeFileSync(join(workDir, 'results.json'), JSON.stringify({ machine, options, results }, null, 2));
   if (flags['write-docs']) {

@@ -127,6 +127,11 @@ describe('targets as ratios of the same run', () => {
     expect(verdict(slow[2]!, slow).met).toBe(false);
   });
 
+  it('leaves the result of a path without a target empty in the summary', () => {
+    const [, charge] = summaryTable([bare, row('charge', 1_000)], 1);
+    expect(charge?.slice(5)).toEqual(['—', '—']);
+  });
+
   it('gives server CPU per answer from the CPU seconds and the answers of the measured run', () => {
     expect(cpuPerAnswer(row('seat-map', 1_000))).toBe(50);
   });

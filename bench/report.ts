@@ -333,9 +333,11 @@ export function summaryTable(all: Result[], workers: number): string[][] {
     const rate = mean(found.map(rateOf));
     const share = bare ? rate / Math.max(rateOf(bare), 1e-9) : null;
     const verdicts = found.map((r) => verdict(r, all));
-    let result = verdicts.every((v) => v.met !== false)
-      ? 'met'
-      : (verdicts.find((v) => v.met === false)?.result ?? '');
+    let result = verdicts.every((v) => v.met === null)
+      ? '—'
+      : verdicts.every((v) => v.met !== false)
+        ? 'met'
+        : (verdicts.find((v) => v.met === false)?.result ?? '');
     if (id === 'hold') {
       const ratios = found.map((r) => {
         const base = partnerOf(r, all);
