@@ -168,7 +168,8 @@ async function main(): Promise<number> {
       bundle,
       port,
       logFile: join(workDir, `server-w${workers}.log`),
-      nodeFlags: flags['node-flags'].split(/\s+/).filter(Boolean),
+      // --expose-gc: GET /bench/memory collects before it answers (the sse scenario's memory per stream).
+      nodeFlags: ['--expose-gc', ...flags['node-flags'].split(/\s+/).filter(Boolean)],
       ...(flags.profile ? { profile: { dir: profileDir, processes: workers } } : {}),
       args: [
         '--workers',

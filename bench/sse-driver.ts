@@ -6,8 +6,8 @@ import net from 'node:net';
  * server is what the figures describe. Several of them share the work (a process has a limit on open
  * files). It talks to the bench over IPC:
  *
- *   → { type: 'open', url, tokens }   open one stream per queue token, a bounded number connecting at once
- *   → { type: 'mark' }                from now on, note when each stream's next status event arrives
+ *   → { type: 'open', url, streams }  open one stream per { token, rank }, a bounded number connecting at once
+ *   → { type: 'mark' }                from now on, note when each stream's ACTIVE event arrives
  *   → { type: 'report' }              ← { type: 'report', ...DriverReport }
  *   → { type: 'close' }               close every socket and exit
  */
@@ -20,8 +20,8 @@ export interface DriverReport {
   reasons: string[];
   /** Streams that saw ACTIVE. */
   active: number;
-  /** Per stream that saw a status event since the mark: milliseconds from the mark to it (ACTIVE only). */
-  sinceMark: number[];
+  /** Per stream whose ACTIVE event came after the mark: its rank in line and the event's time (epoch ms). */
+  arrivals: Array<[rank: number, at: number]>;
   /** Status events received in all. */
   events: number;
 }
@@ -37,10 +37,10 @@ const connecting = 128;
 const streams: Stream[] = [];
 const reasons: string[] = [];
 let events = 0;
-let markedAt: number | null = null;
-const sinceMark: number[] = [];
+let marked = false;
+const arrivals: Array<[number, number]> = [];
 
-function openStream(url: URL, token: string): Promise<void> {
+function openStream(url: URL, { token, rank }: { token: string; rank: number }): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port) });
     const stream: Stream = { socket, state: 'connecting', tail: '' };
@@ -79,7 +79,7 @@ function openStream(url: URL, token: string): Promise<void> {
         events += 1;
         if (text.slice(at, end).includes('"status":"ACTIVE"') && stream.state === 'open') {
           stream.state = 'active';
-          if (markedAt !== null) sinceMark.push(Date.now() - markedAt);
+          if (marked) arrivals.push([rank, Date.now()]);
         }
         text = text.slice(end + 2);
         at = text.indexOf('event: status');
@@ -93,15 +93,12 @@ function openStream(url: URL, token: string): Promise<void> {
   });
 }
 
-async function openAll(url: URL, tokens: string[]): Promise<void> {
+async function openAll(url: URL, wanted: Array<{ token: string; rank: number }>): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < tokens.length) {
-      const token = tokens[next++]!;
-      await openStream(url, token);
-    }
+    while (next < wanted.length) await openStream(url, wanted[next++]!);
   };
-  await Promise.all(Array.from({ length: Math.min(connecting, tokens.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(connecting, wanted.length) }, lane));
 }
 
 function report(): DriverReport {
@@ -110,19 +107,21 @@ function report(): DriverReport {
     failed: streams.filter((s) => s.state === 'failed').length,
     reasons,
     active: streams.filter((s) => s.state === 'active').length,
-    sinceMark,
+    arrivals,
     events,
   };
 }
 
-type Message = { type: 'open'; url: string; tokens: string[] } | { type: 'mark' | 'report' | 'close' };
+type Message =
+  | { type: 'open'; url: string; streams: Array<{ token: string; rank: number }> }
+  | { type: 'mark' | 'report' | 'close' };
 
 process.on('message', (message: Message) => {
   const send = (m: object) => process.send?.(m);
   if (message.type === 'open') {
-    void openAll(new URL(message.url), message.tokens).then(() => send({ type: 'opened', ...report() }));
+    void openAll(new URL(message.url), message.streams).then(() => send({ type: 'opened', ...report() }));
   } else if (message.type === 'mark') {
-    markedAt = Date.now();
+    marked = true;
     send({ type: 'marked' });
   } else if (message.type === 'report') {
     send({ type: 'report', ...report() });
