@@ -16,8 +16,8 @@ export interface DriverReport {
   open: number;
   /** Streams refused (non-200), failed at the socket, or ended by the server before ACTIVE. */
   failed: number;
-  /** First lines of refusals, to say why. */
-  reasons: string[];
+  /** Why streams failed, with how many failed that way (e.g. `error event DEPENDENCY_UNAVAILABLE`). */
+  reasons: Record<string, number>;
   /** Streams that saw ACTIVE. */
   active: number;
   /** Per stream whose ACTIVE event came after the mark: its rank in line and the event's time (epoch ms). */
@@ -35,7 +35,9 @@ interface Stream {
 
 const connecting = 128;
 const streams: Stream[] = [];
-const reasons: string[] = [];
+const reasons: Record<string, number> = {};
+/** The error code of an answer's or event's JSON body, when it has one. */
+const codeIn = (text: string) => /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? '';
 let events = 0;
 let marked = false;
 const arrivals: Array<[number, number]> = [];
@@ -48,7 +50,7 @@ function openStream(url: URL, { token, rank }: { token: string; rank: number }):
     const fail = (why: string) => {
       if (stream.state === 'active' || stream.state === 'failed') return;
       stream.state = 'failed';
-      if (reasons.length < 5) reasons.push(why);
+      reasons[why] = (reasons[why] ?? 0) + 1;
       socket.destroy();
       resolve();
     };
@@ -67,7 +69,7 @@ function openStream(url: URL, { token, rank }: { token: string; rank: number }):
           stream.tail = text;
           return;
         }
-        if (!/^HTTP\/1\.1 200 /.test(text)) return fail(text.slice(0, 300).replace(/\s+/g, ' '));
+        if (!/^HTTP\/1\.1 200 /.test(text)) return fail(`${text.slice(0, end)} ${codeIn(text)}`.trim());
         stream.state = 'open';
         resolve();
       }
@@ -84,8 +86,7 @@ function openStream(url: URL, { token, rank }: { token: string; rank: number }):
         text = text.slice(end + 2);
         at = text.indexOf('event: status');
       }
-      if (text.includes('event: error'))
-        return fail(`error event: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+      if (text.includes('event: error')) return fail(`error event ${codeIn(text)}`.trim());
       stream.tail = text.slice(-512);
     });
     socket.on('error', (error) => fail(`socket: ${error.message}`));

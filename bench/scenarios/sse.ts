@@ -195,7 +195,11 @@ export const sse: Scenario = {
       const verdict = (met: boolean) => (met ? 'met' : 'missed');
       const lines = [
         `${count(open)} streams open on one server process${limitNote}; ${final.failed} failed` +
-          (final.reasons.length > 0 ? ` (${final.reasons.slice(0, 3).join('; ')})` : ''),
+          (Object.keys(final.reasons).length > 0
+            ? ` (${Object.entries(final.reasons)
+                .map(([why, n]) => `${why} × ${count(n)}`)
+                .join('; ')})`
+            : ''),
         `Redis commands a second, all streams together: ${count(Math.round(idle.perSecond))} with none open (the server's own ` +
           `background), ${count(Math.round(withFew.perSecond))} with ${count(few)}, ${count(Math.round(withAll.perSecond))} with ${count(open)}; ` +
           `beyond the idle server, per 1 s tick: ${count(Math.round(perTick(withFew)))} and ${count(Math.round(perTick(withAll)))} ` +
@@ -314,7 +318,10 @@ async function reportOf(drivers: Driver[]): Promise<DriverReport> {
   return {
     open: reports.reduce((a, r) => a + r.open, 0),
     failed: reports.reduce((a, r) => a + r.failed, 0),
-    reasons: reports.flatMap((r) => r.reasons),
+    reasons: reports.reduce<Record<string, number>>((all, r) => {
+      for (const [why, n] of Object.entries(r.reasons)) all[why] = (all[why] ?? 0) + n;
+      return all;
+    }, {}),
     active: reports.reduce((a, r) => a + r.active, 0),
     arrivals: reports.flatMap((r) => r.arrivals),
     events: reports.reduce((a, r) => a + r.events, 0),
