@@ -116,7 +116,8 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
   if (!cluster.isWorker || cluster.worker?.id === 1) {
     for (const line of options.banner?.(url, runtime, plan.why) ?? []) process.stdout.write(`${line}\n`);
   }
-  process.send?.({ type: 'serving' });
+  // The primary tells a worker that dies before it serves from one that dies later.
+  if (cluster.isWorker) process.send?.({ type: 'serving' });
 
   let closing = false;
   const shutdown = (signal: string) => {
