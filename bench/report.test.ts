@@ -116,7 +116,7 @@ describe('targets as ratios of the same run', () => {
       '5.0',
       '38',
       '≥ 2× baseline',
-      '1 of 2 runs ≥ 2× baseline (2.0×, 1.7×)',
+      '1 of 2 runs ≥ 2× baseline (2.00×, 1.67×)',
     ]);
   });
 

@@ -341,7 +341,7 @@ export function summaryTable(all: Result[], workers: number): string[][] {
     if (id === 'hold') {
       const ratios = found.map((r) => {
         const base = partnerOf(r, all);
-        return base ? `${fmt(rateOf(r) / Math.max(rateOf(base), 1e-9), 1)}×` : '—';
+        return base ? `${fmt(rateOf(r) / Math.max(rateOf(base), 1e-9), 2)}×` : '—';
       });
       const met = verdicts.filter((v) => v.met).length;
       result = `${met} of ${found.length} runs ≥ 2× baseline (${ratios.join(', ')})`;
