@@ -35,8 +35,8 @@ const holdRounds = 5;
 
 /**
  * Every request targets a seat nobody asked for: the cost of a won hold, ours vs the seed's lock, in
- * alternating runs (ours, baseline, ours, …) so both see the same shared machine. The seats of all runs are
- * created up front and every run gets its own slice of them.
+ * alternating runs (ours, baseline, baseline, ours, ours, …) so both see the same shared machine. The
+ * seats of all runs are created up front and every run gets its own slice of them.
  */
 export const holdUncontended: Scenario = {
   name: 'hold',
@@ -54,7 +54,10 @@ export const holdUncontended: Scenario = {
     const rows: ScenarioRow[] = [];
     let slice = 0;
     for (let round = 1; round <= holdRounds; round++) {
-      for (const { variant, path, suffix } of variants) {
+      // Ours first in odd runs, the baseline first in even ones: a machine getting busier or quieter over
+      // the runs favours neither.
+      const order = round % 2 === 1 ? variants : [...variants].reverse();
+      for (const { variant, path, suffix } of order) {
         ctx.log(`  — run ${round}/${holdRounds}, ${variant}: POST ${path}`);
         const mine = seats.slice(slice * perRun, (slice + 1) * perRun);
         slice += 1;
