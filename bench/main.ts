@@ -19,14 +19,17 @@ import { bundleServer, type ServerProcess, startServer } from './lib/server-proc
 import { wrkVersion } from './lib/wrk.ts';
 import {
   consoleReport,
+  consoleSummary,
   describeMachine,
   machineLines,
   markdownReport,
   type Result,
+  sectionLines,
   verdict,
   writeResultsTable,
 } from './report.ts';
 import { scenarios } from './scenarios/index.ts';
+import type { Section } from './scenarios/scenario.ts';
 
 const usage = `npm run bench -- [scenario...] [options]     (no scenario = all, in this order)
 
@@ -40,6 +43,7 @@ scenarios: ${scenarios.map((s) => s.name).join(', ')}
   --db-pool <n>           DB_POOL_SIZE of each server process (the server's default)
   --baseline-wait-ms <ms> the baseline's tryLock wait (10000, the seed ADR's tryLock(10, 5, SECONDS))
   --node-flags "<flags>"  extra flags for the server's node, e.g. "--max-semi-space-size=64"
+  --streams <n>           SSE streams the sse scenario opens on one server process (20000)
   --no-events             serve the functions without the in-process outbox relay, dispatcher and triggers
   --profile               CPU-profile the server during each measured run; print where its time went
   --write-docs            write the results table into docs/benchmarks.md's "Latest full run"
@@ -61,6 +65,7 @@ const { values: flags, positionals } = parseArgs({
     connections: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     workers: { type: 'string', default: '1' },
+    streams: { type: 'string', default: '20000' },
     'db-pool': { type: 'string' },
     'baseline-wait-ms': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -95,6 +100,7 @@ const options = {
   warmupSeconds: number('warmup', flags.warmup),
   connections: number('connections', flags.connections),
   threads: number('threads', flags.threads),
+  streams: number('streams', flags.streams),
 };
 const workerCounts = (flags.workers ?? '1').split(',').map((w) => number('workers', w));
 
@@ -152,6 +158,7 @@ async function main(): Promise<number> {
   }
   const secrets = { auth: randomBytes(32).toString('hex'), queue: randomBytes(32).toString('hex') };
   const results: Result[] = [];
+  const sections: Section[] = [];
 
   for (const workers of workerCounts) {
     const port = await freePort();
@@ -161,7 +168,8 @@ async function main(): Promise<number> {
       bundle,
       port,
       logFile: join(workDir, `server-w${workers}.log`),
-      nodeFlags: flags['node-flags'].split(/\s+/).filter(Boolean),
+      // --expose-gc: GET /bench/memory collects before it answers (the sse scenario's memory per stream).
+      nodeFlags: ['--expose-gc', ...flags['node-flags'].split(/\s+/).filter(Boolean)],
       ...(flags.profile ? { profile: { dir: profileDir, processes: workers } } : {}),
       args: [
         '--workers',
@@ -208,7 +216,15 @@ async function main(): Promise<number> {
         workers: r.id.startsWith('calibrate-') ? 1 : workers,
       }));
       results.push(...rows);
-      for (const line of consoleReport(rows)) log(line);
+      for (const line of consoleReport(rows, results)) log(line);
+      for (const section of ctx.sections.splice(0)) {
+        const titled = {
+          ...section,
+          title: `${section.title}, ${workers} server process${workers > 1 ? 'es' : ''}`,
+        };
+        sections.push(titled);
+        for (const line of sectionLines(titled)) log(line);
+      }
       log(`■ ${scenario.name} done`);
     }
     http.close();
@@ -221,10 +237,16 @@ async function main(): Promise<number> {
   log('results');
   for (const line of machineLines(machine)) console.log(`  ${line}`);
   for (const line of consoleReport(results)) console.log(`  ${line}`);
+  console.log('');
+  for (const workers of workerCounts)
+    for (const line of consoleSummary(results, workers)) console.log(`  ${line}`);
+  for (const section of sections) for (const line of sectionLines(section)) console.log(`  ${line}`);
   const missed = results.filter((r) => verdict(r, results).met === false);
   console.log(
     `\n  targets: ${results.filter((r) => verdict(r, results).met).length} met, ${missed.length} missed` +
-      (missed.length > 0 ? ` (${missed.map((r) => `${r.id} with ${r.workers}w`).join(', ')})` : ''),
+      (missed.length > 0
+        ? ` (${missed.map((r) => `${r.id}${r.round ? ` run ${r.round.index}` : ''} with ${r.workers}w`).join(', ')})`
+        : ''),
   );
   writeFileSync(join(workDir, 'results.json'), JSON.stringify({ machine, options, results }, null, 2));
   if (flags['write-docs']) {
@@ -233,12 +255,15 @@ async function main(): Promise<number> {
       ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
     ].join(' ');
     const file = join(root, 'docs', 'benchmarks.md');
-    writeResultsTable(file, markdownReport(results, machine, command, new Date(startedAt)));
+    writeResultsTable(file, markdownReport(results, machine, command, new Date(startedAt), sections));
     log(`${file}: latest full run updated`);
   }
-  const wrong = results.filter((r) => !r.correctness.ok);
+  const wrong = [
+    ...results.filter((r) => !r.correctness.ok).map((r) => `${r.id} (${r.correctness.text})`),
+    ...sections.filter((s) => !s.ok).map((s) => s.title),
+  ];
   if (wrong.length > 0) {
-    console.error(`\nCORRECTNESS FAILED: ${wrong.map((r) => `${r.id} (${r.correctness.text})`).join('; ')}`);
+    console.error(`\nCORRECTNESS FAILED: ${wrong.join('; ')}`);
     return 1;
   }
   log(`work files (results.json, server logs, profiles) in ${workDir}`);

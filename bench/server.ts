@@ -86,6 +86,19 @@ const baselineMount: Mount = (rt) => {
   return createRouter().route(baselinePathPrefix, routes);
 };
 
+/**
+ * GET /bench/memory: this process's memory after a full collection (the bench starts it with --expose-gc),
+ * so the sse scenario compares live memory with and without its streams rather than garbage not yet freed.
+ */
+const memoryMount: Mount = () => {
+  const router = createRouter();
+  router.get('/bench/memory', (c) => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return c.json({ ...process.memoryUsage(), collected: typeof globalThis.gc === 'function' });
+  });
+  return router;
+};
+
 if (workers > 1 && cluster.isPrimary) {
   // The bench signals the whole process group; the primary only forwards requests, nothing to profile.
   process.on('SIGUSR2', () => undefined);
@@ -112,7 +125,7 @@ if (workers > 1 && cluster.isPrimary) {
   if (profileDir) profileOnSignal(profileDir);
   await serveFunctions({
     name: 'bench',
-    mounts: [...allMounts, baselineMount],
+    mounts: [...allMounts, baselineMount, memoryMount],
     ...(args.includes('--no-events') ? {} : { onStart: startAllInOne }),
   });
 }

@@ -9,13 +9,15 @@ await serveFunctions({
   name: 'all-in-one',
   mounts: allMounts,
   onStart: startAllInOne,
-  banner: (url, runtime) => [
+  workers: true,
+  banner: (url, runtime, processes) => [
     '',
     `  Concert reservation API on ${url}`,
     // Per service: any one URL set used to read as "real services" while the database stayed embedded.
     `  Database:   ${runtime.adapters.database}`,
     `  Redis:      ${runtime.adapters.redis}`,
     `  Events:     ${runtime.adapters.events}`,
+    `  Processes:  ${processes}`,
     `  API docs:   ${url}/docs`,
     `  Browser:    ${url}/   (operator console: ${url}/admin)`,
     ...(runtime.config.devAuth

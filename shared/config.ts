@@ -104,6 +104,8 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: int(0, 65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
+  /** Processes of the all-in-one server sharing PORT (node cluster); unset: one per core. Real services only. */
+  WORKERS: int(1, 256).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SERVICE_NAME: z.string().default('concert'),
 

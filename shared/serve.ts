@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { createAdaptorServer, type HttpBindings, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ConfigError, loadConfig } from './config.ts';
@@ -17,7 +19,33 @@ export interface ServeOptions {
   mounts: Mount[];
   /** Runs after the runtime is up and before the port opens (seeding, schedulers, consumers). */
   onStart?: (runtime: Runtime) => Promise<(() => Promise<void>) | undefined>;
-  banner?: (url: string, runtime: Runtime) => string[];
+  /** processes: how many serve and why (with `workers`). */
+  banner?: (url: string, runtime: Runtime, processes: string) => string[];
+  /**
+   * Serve from `WORKERS` processes sharing the port (node cluster; one per core when unset) when the
+   * database and Redis are real services: the all-in-one server. Embedded adapters live inside one process,
+   * so with them it stays one process and says so.
+   */
+  workers?: boolean;
+}
+
+/** How many processes serve, and why (a line for the banner). */
+export function workerPlan(
+  config: { WORKERS?: number | undefined; DATABASE_URL?: string | undefined; REDIS_URL?: string | undefined },
+  cores = os.availableParallelism(),
+): { count: number; why: string } {
+  if (!config.DATABASE_URL || !config.REDIS_URL) {
+    return {
+      count: 1,
+      why:
+        'one process: the embedded database and Redis live inside it' +
+        (config.WORKERS && config.WORKERS > 1
+          ? ` (WORKERS=${config.WORKERS} needs DATABASE_URL and REDIS_URL)`
+          : ''),
+    };
+  }
+  if (config.WORKERS) return { count: config.WORKERS, why: `${config.WORKERS} (WORKERS)` };
+  return { count: cores, why: `${cores}, one per core (set WORKERS to choose)` };
 }
 
 /**
@@ -38,6 +66,8 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
   }
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.name });
   if (migrateOnly) process.exit(await runMigrations(config, logger));
+  const plan = options.workers ? workerPlan(config) : { count: 1, why: '' };
+  if (plan.count > 1 && cluster.isPrimary) return runPrimary(options.name, plan.count, logger);
   // A refusal a person can act on is one plain line, not a stack trace.
   const refuse = (message: string): never => {
     process.stderr.write(`${options.name}: ${message}\n`);
@@ -82,7 +112,12 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
   logger.info({ url, ...runtime.adapters, devAuth: config.devAuth }, `${options.name} listening`);
-  for (const line of options.banner?.(url, runtime) ?? []) process.stdout.write(`${line}\n`);
+  // One banner for the whole server, not one per worker.
+  if (!cluster.isWorker || cluster.worker?.id === 1) {
+    for (const line of options.banner?.(url, runtime, plan.why) ?? []) process.stdout.write(`${line}\n`);
+  }
+  // The primary tells a worker that dies before it serves from one that dies later.
+  if (cluster.isWorker) process.send?.({ type: 'serving' });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -99,6 +134,46 @@ export async function serveFunctions(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The cluster primary: forks the workers (each runs everything a single process would, on the shared port)
+ * and serves nothing itself. A worker that dies before it serves stops them all (a refusal such as a busy
+ * port would only repeat); one that dies later is replaced. SIGTERM and SIGINT go to every worker.
+ */
+function runPrimary(name: string, count: number, logger: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  let failed = false;
+  let running = 0;
+  const serving = new Set<number>();
+  const fork = () => {
+    running += 1;
+    const worker = cluster.fork();
+    worker.on('message', (message: { type?: string }) => {
+      if (message?.type === 'serving') serving.add(worker.id);
+    });
+  };
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  cluster.on('exit', (worker, code, signal) => {
+    running -= 1;
+    const served = serving.delete(worker.id);
+    if (!stopping && served) {
+      logger.error({ pid: worker.process.pid, code, signal }, `${name}: a worker died; starting another`);
+      fork();
+      return;
+    }
+    if (!stopping) {
+      failed = true;
+      stop();
+    }
+    if (running === 0) process.exit(failed ? 1 : 0);
+  });
+  for (let i = 0; i < count; i++) fork();
 }
 
 function listen(server: ServerType, port: number, host: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { createUserTokens } from '../../shared/auth/user-tokens.ts';
 import type { DB } from '../../shared/db/schema.ts';
 import { summariseProfile } from '../profile-summary.ts';
+import type { Section } from '../scenarios/scenario.ts';
 import type { CpuShare, createCpuMeter } from './cpu.ts';
 import { type HttpClient, mapLimit } from './http.ts';
 import { type LoadResult, type PlannedRequest, runLoad, writeRequestFile } from './wrk.ts';
@@ -12,6 +13,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   connections: number;
   threads: number;
+  /** SSE streams the sse scenario opens. */
+  streams: number;
 }
 
 /** A bench user: its bearer token and, per concert it entered, its queue and access tokens. */
@@ -57,6 +60,8 @@ export interface BenchSetup {
 /** What scenarios use: the running server, the run's database, tokens, and the load generator. */
 export class BenchContext {
   readonly concerts: string[] = [];
+  /** Figures a scenario reports beside its rows (the SSE streams); main takes them after each scenario. */
+  readonly sections: Section[] = [];
   readonly runId: string;
   readonly http: HttpClient;
   readonly db: Kysely<DB>;

@@ -17,6 +17,8 @@ export interface CpuShare {
   other: number;
   idle: number;
   cores: number;
+  /** CPU seconds the server's processes used during the run: divided by its answers, the cost of one. */
+  serverSeconds: number;
 }
 
 interface Sample {
@@ -71,7 +73,8 @@ export function createCpuMeter(roles: { redisPort: string }) {
           const load = pct(last.byRole.load - first.byRole.load);
           const idle = pct(last.idle - first.idle);
           const other = Math.max(0, cores * 100 - idle - server - mariadb - redis - load);
-          return { server, mariadb, redis, load, other, idle, cores };
+          const serverSeconds = (last.byRole.server - first.byRole.server) / ticksPerSecond;
+          return { server, mariadb, redis, load, other, idle, cores, serverSeconds };
         },
       };
     },

@@ -60,3 +60,29 @@ export function readHost(): { busy: number; idle: number } | null {
     return null;
   }
 }
+
+/** Resident memory (KiB) of every process in a process group: a server with its cluster workers. */
+export function groupRssKiB(pgrp: number): number {
+  let total = 0;
+  for (const p of readProcs()) {
+    if (p.pgrp !== pgrp) continue;
+    try {
+      const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+      total += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
+/** How many files a process may open (its soft limit; Node raises it to the hard one) and has open. */
+export function openFiles(pid: number): { limit: number; open: number } | null {
+  try {
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    return { limit: Number(soft), open: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return null;
+  }
+}

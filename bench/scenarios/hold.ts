@@ -30,57 +30,72 @@ async function seatsFor(ctx: BenchContext, total: number) {
   return concerts;
 }
 
-/** Every request targets a seat nobody asked for: the cost of a won hold, ours vs the seed's lock. */
+/** Runs of ours and the baseline, alternating: the issue's target holds in each of them, not on average. */
+const holdRounds = 5;
+
+/**
+ * Every request targets a seat nobody asked for: the cost of a won hold, ours vs the seed's lock, in
+ * alternating runs (ours, baseline, baseline, ours, ours, …) so both see the same shared machine. The
+ * seats of all runs are created up front and every run gets its own slice of them.
+ */
 export const holdUncontended: Scenario = {
   name: 'hold',
-  about: `hold, uncontended: each request a new seat (${holdUsers} users), ours and the baseline`,
+  about: `hold, uncontended: each request a new seat (${holdUsers} users), ours and the baseline alternating ${holdRounds} times`,
   async run(ctx) {
-    // Every request takes a seat nobody asked for: enough seats for the target rate (5,000/s).
-    const uncontendedSeats = listSizeFor(ctx, 5_000);
+    // Whole schedules per run (1,000 seats each), so each run's check reads only its own seats.
+    const perRun = Math.ceil(listSizeFor(ctx, 4_000) / 1000) * 1000;
     const users = await ctx.users('h', holdUsers);
+    const concerts = await seatsFor(ctx, perRun * 2 * holdRounds);
+    for (const c of concerts) await ctx.enterQueue(users, c.concertId);
+    const seats = concerts.flatMap((c) => c.seats);
+    // Access tokens are per concert: one header set per (concert, user), user index = concert × users + user.
+    const headerSets = concerts.flatMap((c) => users.map((u) => accessHeaders(u, c.concertId)));
+    const concertIndex = new Map(concerts.flatMap((c, ci) => c.scheduleIds.map((s) => [s, ci] as const)));
     const rows: ScenarioRow[] = [];
-    for (const { variant, path, suffix } of variants) {
-      ctx.log(`  — ${variant}: POST ${path}`);
-      const concerts = await seatsFor(ctx, uncontendedSeats);
-      for (const c of concerts) await ctx.enterQueue(users, c.concertId);
-      const seats = concerts.flatMap((c) => c.seats);
-      // Access tokens are per concert: one header set per (concert, user), user index = concert × users + user.
-      const headerSets = concerts.flatMap((c) => users.map((u) => accessHeaders(u, c.concertId)));
-      const concertIndex = new Map(concerts.flatMap((c, ci) => c.scheduleIds.map((s) => [s, ci] as const)));
-      const requests = seats.map(
-        (seat, i): PlannedRequest => ({
-          method: 'POST',
-          path,
-          user: concertIndex.get(seat.scheduleId)! * users.length + (i % users.length),
-          body: JSON.stringify({ scheduleId: String(seat.scheduleId), seatId: String(seat.id) }),
-          headers: json,
-        }),
-      );
-      const measured = await ctx.load(`hold${suffix}`, headerSets, requests);
-      const state = await settled(() =>
-        holdState(
-          ctx.db,
-          concerts.flatMap((c) => c.scheduleIds),
-        ),
-      );
-      const oversold = state.doubleBooked + state.unnamed;
-      const attempted = sentOf(measured);
-      const answered = okBoth(measured);
-      rows.push({
-        id: `hold${suffix}` as 'hold' | 'hold-baseline',
-        title: 'hold, uncontended',
-        variant,
-        endpoint: `POST ${path}`,
-        counted: { label: '201', count: statusCount(measured.run, 201) },
-        measured,
-        correctness: {
-          ok: oversold === 0 && state.phantom === 0,
-          text:
-            `oversold ${oversold}; ${state.live} holds won / ${attempted} seats tried ` +
-            `(${answered} 201s seen), phantom ${state.phantom}` +
-            (measured.run.repeated > 0 ? `; list too short: ${measured.run.repeated} requests repeated` : ''),
-        },
-      });
+    let slice = 0;
+    for (let round = 1; round <= holdRounds; round++) {
+      // Ours first in odd runs, the baseline first in even ones: a machine getting busier or quieter over
+      // the runs favours neither.
+      const order = round % 2 === 1 ? variants : [...variants].reverse();
+      for (const { variant, path, suffix } of order) {
+        ctx.log(`  — run ${round}/${holdRounds}, ${variant}: POST ${path}`);
+        const mine = seats.slice(slice * perRun, (slice + 1) * perRun);
+        slice += 1;
+        const requests = mine.map(
+          (seat, i): PlannedRequest => ({
+            method: 'POST',
+            path,
+            user: concertIndex.get(seat.scheduleId)! * users.length + (i % users.length),
+            body: JSON.stringify({ scheduleId: String(seat.scheduleId), seatId: String(seat.id) }),
+            headers: json,
+          }),
+        );
+        const measured = await ctx.load(`hold${suffix}-${round}`, headerSets, requests);
+        const state = await settled(() =>
+          holdState(ctx.db, [...new Set(mine.map((seat) => seat.scheduleId))]),
+        );
+        const oversold = state.doubleBooked + state.unnamed;
+        const attempted = sentOf(measured);
+        const answered = okBoth(measured);
+        rows.push({
+          id: `hold${suffix}` as 'hold' | 'hold-baseline',
+          title: 'hold, uncontended',
+          variant,
+          endpoint: `POST ${path}`,
+          counted: { label: '201', count: statusCount(measured.run, 201) },
+          measured,
+          round: { index: round, of: holdRounds },
+          correctness: {
+            ok: oversold === 0 && state.phantom === 0,
+            text:
+              `oversold ${oversold}; ${state.live} holds won / ${attempted} seats tried ` +
+              `(${answered} 201s seen), phantom ${state.phantom}` +
+              (measured.run.repeated > 0
+                ? `; list too short: ${measured.run.repeated} requests repeated`
+                : ''),
+          },
+        });
+      }
     }
     return rows;
   },

@@ -3,6 +3,57 @@ import { type Scenario, sentOf, settled, statusCount } from './scenario.ts';
 
 const enterUsers = 20_000;
 const statusUsers = 5_000;
+/** The line's own default (QUEUE_MAX_ACTIVE): at an opening most of the crowd waits. */
+const openingMaxActive = 500;
+
+/**
+ * An opening: 20,000 users enter one line that admits 500, so almost every answer is a WAITING place
+ * (the bench server's QUEUE_MAX_ACTIVE is set high for the other scenarios; this concert's is set back).
+ */
+export const enterQueueOpening: Scenario = {
+  name: 'enter-opening',
+  about: `${enterUsers} users enter one queue at an opening (maxActive ${openingMaxActive}: most WAITING)`,
+  async run(ctx) {
+    const users = await ctx.users('o', enterUsers);
+    const { concertId } = await ctx.createConcert(1, 1);
+    const admin = await ctx.adminHeaders();
+    await ctx.http.expect(200, 'PUT', `/v1/admin/queues/${concertId}`, {
+      headers: admin,
+      json: { maxActive: openingMaxActive },
+    });
+    const body = JSON.stringify({ concertId });
+    const measured = await ctx.load(
+      'enter-opening',
+      users.map(bearerOf),
+      users.map((_, i) => ({ method: 'POST', path: '/v1/queue/tokens', user: i, body, headers: json })),
+    );
+    const view = await settled(() =>
+      ctx.http.expect<{ active: number; waiting: number }>(200, 'GET', `/v1/admin/queues/${concertId}`, {
+        headers: admin,
+      }),
+    );
+    const entered = sentOf(measured);
+    const inLine = view.active + view.waiting;
+    const ok =
+      view.active <= openingMaxActive &&
+      inLine <= entered + ctx.options.connections &&
+      entered - inLine <= ctx.options.connections;
+    return [
+      {
+        id: 'enter-queue-opening',
+        title: 'enter queue at an opening',
+        variant: '',
+        endpoint: 'POST /v1/queue/tokens',
+        counted: { label: '201', count: statusCount(measured.run, 201) },
+        measured,
+        correctness: {
+          ok,
+          text: `${view.active} ACTIVE (at most ${openingMaxActive}) + ${view.waiting} waiting / ${entered} users entered`,
+        },
+      },
+    ];
+  },
+};
 
 /** Many users entering one concert's line: POST /v1/queue/tokens (each list entry a different user). */
 export const enterQueue: Scenario = {
@@ -28,7 +79,7 @@ export const enterQueue: Scenario = {
     return [
       {
         id: 'enter-queue',
-        title: 'enter queue',
+        title: 'enter queue, admitted (ACTIVE, queue.activated)',
         variant: '',
         endpoint: 'POST /v1/queue/tokens',
         counted: { label: '201', count: statusCount(measured.run, 201) },

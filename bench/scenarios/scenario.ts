@@ -5,6 +5,7 @@ export type RowId =
   | 'calibrate-bare'
   | 'calibrate-redis'
   | 'calibrate-db'
+  | 'enter-queue-opening'
   | 'enter-queue'
   | 'queue-status'
   | 'seat-map'
@@ -25,6 +26,16 @@ export interface ScenarioRow {
   counted: { label: string; count: number };
   measured: Measured;
   correctness: { ok: boolean; text: string };
+  /** Of rows measured several times alternating with their baseline: which run this is. */
+  round?: { index: number; of: number };
+}
+
+/** A scenario's figures that are not a load run's row (the SSE streams): printed as their own section. */
+export interface Section {
+  title: string;
+  command?: string;
+  lines: string[];
+  ok: boolean;
 }
 
 export interface Scenario {

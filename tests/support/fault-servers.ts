@@ -24,7 +24,8 @@ export async function startAppServer(
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...inherited(), ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // One process per server: the tests signal and kill it by pid (npm start forks one per core).
+    env: { ...inherited(), WORKERS: '1', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, out],
   });
   closeSync(out);
