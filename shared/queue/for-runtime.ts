@@ -1,6 +1,5 @@
 import type { Runtime } from '../runtime.ts';
 import { createQueueAccess, type QueueAccess } from './access-token-check.ts';
-import { createHeartbeats, type Heartbeats } from './heartbeats.ts';
 import { createMemoryQueueStore } from './memory-queue-store.ts';
 import { createQueueRecords, type QueueRecords } from './queue-records.ts';
 import type { QueueDefaults, QueueStore } from './queue-store.ts';
@@ -15,7 +14,6 @@ interface QueueParts {
   tokens: QueueTokens;
   access: QueueAccess;
   records: QueueRecords | undefined;
-  heartbeats: Heartbeats | undefined;
 }
 
 const built = new WeakMap<QueueRuntime, QueueParts>();
@@ -45,7 +43,7 @@ function partsFor(rt: QueueRuntime): QueueParts {
       : createMemoryQueueStore(defaults, options);
     const tokens = createQueueTokens({ secret: rt.secrets.queueTokenSecret });
     const access = createQueueAccess({ tokens, store, clock: rt.clock, records, logger: rt.logger });
-    parts = { store, tokens, access, records, heartbeats: undefined };
+    parts = { store, tokens, access, records };
     built.set(rt, parts);
   }
   return parts;
@@ -54,12 +52,5 @@ function partsFor(rt: QueueRuntime): QueueParts {
 export const queueStoreFor = (rt: QueueRuntime): QueueStore => partsFor(rt).store;
 export const queueRecordsFor = (rt: QueueRuntime): QueueRecords | undefined => partsFor(rt).records;
 export const queueTokensFor = (rt: QueueRuntime): QueueTokens => partsFor(rt).tokens;
-/** The process's batched idle-timeout heartbeats: `beat` for a poll that did not run the status script. */
-export function queueHeartbeatsFor(rt: QueueRuntime): Heartbeats {
-  const parts = partsFor(rt);
-  // One batch per process, started by its first user: polls answered from memory and open streams beat here.
-  parts.heartbeats ??= createHeartbeats(parts.store, rt.clock, { logger: rt.logger });
-  return parts.heartbeats;
-}
 /** The waiting room's side of the [queue] guard for seat maps, holds and payments (see requireQueueAccess). */
 export const queueAccessFor = (rt: QueueRuntime): QueueAccess => partsFor(rt).access;

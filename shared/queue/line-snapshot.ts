@@ -7,7 +7,7 @@ import { type LineRead, lineReadCap, type QueueStore, type QueueView } from './q
  * Each process keeps, per concert in use, what the line looked like at its last read: the frontier, the
  * counts, the settings and the sequence numbers of everyone waiting. Every stream and every status poll of
  * a waiting user answers from it, so Redis sees one script per concert per tick per process however many
- * waiters there are (docs/adr/0102-line-snapshot.md).
+ * waiters there are (docs/adr/0007-line-snapshot.md).
  *
  * A read also runs the admission step (so streams keep the line moving as their polls did), carries the
  * heartbeats of the waiters served since the last read, and announces who it admitted.

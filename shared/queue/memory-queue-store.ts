@@ -25,10 +25,8 @@ interface Line {
   active: Map<string, number>;
   /** Earliest activeUntil that may still be in `active`: expiry scans only when it has passed. */
   nextExpiry: number;
-  /** userId → last poll ms, kept in poll order (re-inserted on every touch) so idle users come first. */
+  /** userId → last poll ms, kept in poll order (re-inserted on every poll) so idle users come first. */
   seen: Map<string, number>;
-  /** The latest poll time written to `seen`: a batched touch stamped before it must re-sort the map. */
-  seenLatest: number;
   seq: number;
   /** '' until the first user: see QueueView.epoch. */
   epoch: string;
@@ -68,7 +66,6 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
         active: new Map(),
         nextExpiry: Number.POSITIVE_INFINITY,
         seen: new Map(),
-        seenLatest: 0,
         seq: 0,
         epoch: '',
         recoverUntil: 0,
@@ -106,7 +103,6 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
   const touch = (line: Line, userId: string, now: number) => {
     line.seen.delete(userId);
     line.seen.set(userId, now);
-    if (now > line.seenLatest) line.seenLatest = now;
   };
 
   const activate = (line: Line, userId: string, until: number) => {
@@ -258,21 +254,6 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
       }
       const s = resolveSettings(defaults, line.overrides);
       return view(line, s, userId, now, step(line, s, now));
-    },
-
-    async touch(concertId, userIds, now) {
-      const line = lines.get(concertId);
-      if (!line) return;
-      const late = now < line.seenLatest;
-      for (const user of userIds) {
-        const at = line.seen.get(user);
-        if (at === undefined || now <= at) continue;
-        if (late) line.seen.set(user, now);
-        else touch(line, user, now);
-      }
-      // Stamped before polls already recorded (a clock behind): the map goes back to poll order, which
-      // the idle drop-out relies on. Rare, so a sort is fine.
-      if (late) line.seen = new Map([...line.seen].sort(([, a], [, b]) => a - b));
     },
 
     async admit(concertId, now): Promise<QueueSnapshot> {

@@ -100,12 +100,6 @@ export interface QueueStore {
   enter(concertId: string, userId: string, now: number): Promise<QueueView>;
   /** Where the user stands; counts as a poll for the idle timeout. NONE when the place lapsed. */
   status(concertId: string, userId: string, now: number): Promise<QueueView>;
-  /**
-   * Records a poll at `now` for each of these users still in the line (WAITING or PRE): the idle timeout's
-   * heartbeats, written in batches (heartbeats.ts). Nobody is added back and no poll time moves back.
-   * Runs no admission step. Redis: one ZADD XX GT per call.
-   */
-  touch(concertId: string, userIds: readonly string[], now: number): Promise<void>;
   /** Runs the admission step alone (the periodic trigger, the admin view) and counts the line. */
   admit(concertId: string, now: number): Promise<QueueSnapshot>;
   /**

@@ -216,14 +216,6 @@ export function createRedisQueueStore(
       return toView((await statusScript.run(redis, keys(concertId), args)) as Reply);
     },
 
-    async touch(concertId, userIds, now) {
-      if (userIds.length === 0) return;
-      const args: Array<string | number> = [];
-      for (const user of userIds) args.push(now, user);
-      // `seen` holds exactly the users in the line (WAITING or PRE): XX never adds an admitted or dropped one.
-      await redis.zadd(keyOf(concertId, 'seen'), 'XX', 'GT', ...args);
-    },
-
     async admit(concertId, now): Promise<QueueSnapshot> {
       const reply = admitReply(
         (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply,

@@ -140,28 +140,6 @@ describe.each(targets)('queue store contract: $name', (target) => {
     expect(back).toMatchObject({ state: 'WAITING', position: 1 });
   });
 
-  it('records batched polls (touch) only for users still in line, never moving a poll back', async () => {
-    const store = target.make({ ...defaults, maxActive: 1, idleTimeoutSeconds: 5 });
-    const c = freshConcert();
-    await store.enter(c, 'holder', t0);
-    await store.enter(c, 'early', t0);
-    await store.enter(c, 'kept', t0);
-    await store.enter(c, 'late', t0 + 3000);
-    await store.touch(c, ['kept', 'late', 'holder', 'stranger'], t0 + 2000);
-    // 'late' polled at t0 + 3000 itself: the touch stamped earlier leaves it; 'early' never polled again.
-    expect((await store.admit(c, t0 + 5000)).waiting).toBe(2);
-    expect((await store.status(c, 'early', t0 + 5000)).state).toBe('NONE');
-    expect((await store.admit(c, t0 + 6999)).waiting).toBe(2);
-    expect((await store.admit(c, t0 + 7000)).waiting).toBe(1);
-    expect((await store.status(c, 'late', t0 + 7000)).state).toBe('WAITING');
-    // Touching the ACTIVE holder or an unknown user added nobody; a dropped user stays out.
-    await store.touch(c, ['early', 'kept'], t0 + 7000);
-    expect((await store.status(c, 'early', t0 + 7000)).state).toBe('NONE');
-    expect((await store.status(c, 'holder', t0 + 7000)).state).toBe('ACTIVE');
-    expect(await store.counts(c, t0 + 7000)).toEqual({ waiting: 1, preRegistered: 0, active: 1 });
-    await store.touch(freshConcert(), ['nobody'], t0);
-  });
-
   it('ends ACTIVE access after activeTtlSeconds and gives the slot to the next in line', async () => {
     const store = target.make({ ...defaults, maxActive: 1, activeTtlSeconds: 10 });
     const c = freshConcert();

@@ -193,7 +193,7 @@ describe('one dependency down at a time (real MariaDB and Redis behind cuttable 
   it('Redis down, database up: 503 for the [queue] requests, points still served; nothing written once it is back', async () => {
     await redisProxy.cut();
     try {
-      // A slot the line confirmed is taken as ACTIVE from memory for a moment (ADR 0101); the previous
+      // A slot the line confirmed is taken as ACTIVE from memory for a moment (ADR 6); the previous
       // test confirmed this user's. Past that moment every [queue] request needs Redis again.
       server.clock.advance(defaultConfirmForMs);
       await expectAllUnavailable(['hold', 'pay', 'seat map']);
