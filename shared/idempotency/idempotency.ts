@@ -91,18 +91,6 @@ export async function replayAfterDuplicate<T>(
   });
 }
 
-/**
- * The stored answer for a completed request with this key, if any, checked before preconditions that may
- * have changed since (a paid user's queue access is gone, yet a retry of the payment must replay).
- */
-export async function findStoredResponse<T>(
-  db: Kysely<DB>,
-  request: IdempotentRequest,
-): Promise<Idempotent<StoredResponse<T> | null>> {
-  const stored = await storedRecord(db, request);
-  return stored ? storedAnswer<T>(stored, request) : ok(null);
-}
-
 function storedRecord(db: Kysely<DB>, request: IdempotentRequest) {
   return db
     .selectFrom('idempotency_records')

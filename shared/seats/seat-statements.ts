@@ -3,7 +3,7 @@ import { dialectOf, lockForUpdate } from '../db/dialect.ts';
 import { retryOnConflict } from '../db/errors.ts';
 import type { DB } from '../db/schema.ts';
 import { oncePerEvent } from '../events/dedupe.ts';
-import { findStoredResponse, storedAnswer } from '../idempotency/idempotency.ts';
+import { storedAnswer } from '../idempotency/idempotency.ts';
 import { topics } from '../outbox/events.ts';
 import { appendAllToOutbox, appendToOutbox } from '../outbox/outbox-writer.ts';
 import { ok } from '../result.ts';
@@ -114,8 +114,6 @@ export function seatStatements(db: Kysely<DB>): Omit<SeatStore, 'hold' | 'pay' |
       const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
       return { holds, oldest: holds === 0 ? null : oldest };
     },
-
-    storedPayment: (request) => findStoredResponse<PaymentBody>(db, request),
 
     async paymentContext(request, reservationId): Promise<PaymentContext> {
       // One row whatever exists: the two lookups are outer joins on a row of nothing.

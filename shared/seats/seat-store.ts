@@ -44,10 +44,8 @@ export interface SeatStore {
   /** Those of `chosen` still lapsed become EXPIRED with their events and seats AVAILABLE; answers them. */
   expire(chosen: readonly ReservationRow[], now: number): Promise<ReservationRow[]>;
   lapsedBacklog(now: number): Promise<{ holds: number; oldest: number | null }>;
-  /** The stored answer of a completed payment with this key (null: none), or the key's refusal. */
-  storedPayment(request: IdempotentRequest): Promise<Idempotent<StoredResponse<PaymentBody> | null>>;
   /**
-   * What a payment checks before it pays, in one round trip: the key's stored answer (as `storedPayment`)
+   * What a payment checks before it pays, in one round trip: the key's stored answer of a completed payment (null: none, or the key's refusal)
    * and the owner and schedule of the reservation (null: none).
    */
   paymentContext(request: IdempotentRequest, reservationId: number): Promise<PaymentContext>;
