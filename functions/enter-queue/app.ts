@@ -4,7 +4,12 @@ import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
-import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import {
+  bearerSecurity,
+  errorResponses,
+  idString,
+  optionalHeader,
+} from '../../shared/http/openapi-common.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { queueTokenHeader } from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
@@ -75,12 +80,7 @@ const settingsBody = z
   .strict()
   .openapi('QueueSettings');
 
-const queueTokenHeaders = z.object({
-  [queueTokenHeader]: z
-    .string()
-    .optional()
-    .openapi({ description: 'The queueToken from POST /v1/queue/tokens' }),
-});
+const queueTokenParameter = optionalHeader(queueTokenHeader, 'The queueToken from POST /v1/queue/tokens');
 
 const userErrors = errorResponses({
   401: 'UNAUTHENTICATED',
@@ -150,7 +150,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
         summary: 'Where the caller stands in line; admits waiting users as slots free',
         security: bearerSecurity,
         middleware: user,
-        request: { headers: queueTokenHeaders },
+        parameters: [queueTokenParameter],
         responses: {
           200: { description: 'Status', content: { 'application/json': { schema: queueAnswerSchema } } },
           ...errorResponses({
@@ -160,7 +160,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
         },
       }),
       async (c) => {
-        const queueToken = c.req.valid('header')[queueTokenHeader];
+        const queueToken = c.req.header(queueTokenHeader);
         const ticket = orThrow(await readTicket(deps, queueToken, c.get('user').id));
         return c.json(orThrow(await pollStatus(deps, ticket, queueToken!)), 200);
       },

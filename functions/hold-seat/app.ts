@@ -3,7 +3,12 @@ import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
-import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import {
+  bearerSecurity,
+  errorResponses,
+  idString,
+  optionalHeader,
+} from '../../shared/http/openapi-common.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import {
   type QueueAccessCheck,
@@ -48,8 +53,8 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       summary: 'Hold a seat [queue]',
       security: bearerSecurity,
       middleware: [...user, slotForSchedule],
+      parameters: [optionalHeader(queueTokenHeader)],
       request: {
-        headers: z.object({ [queueTokenHeader]: z.string().optional() }),
         body: { required: true, content: { 'application/json': { schema: holdBody } } },
       },
       responses: {

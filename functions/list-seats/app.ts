@@ -3,7 +3,12 @@ import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
 import { createHttpApp, type HttpAppOptions } from '../../shared/http/create-http-app.ts';
-import { bearerSecurity, errorResponses, idString } from '../../shared/http/openapi-common.ts';
+import {
+  bearerSecurity,
+  errorResponses,
+  idString,
+  optionalHeader,
+} from '../../shared/http/openapi-common.ts';
 import { preserializedJson } from '../../shared/http/preserialized-json.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/require-queue-access.ts';
@@ -206,9 +211,9 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       summary: 'Seat map of a schedule [queue]',
       security: bearerSecurity,
       middleware: user,
+      parameters: [optionalHeader(queueTokenHeader)],
       request: {
         params: z.object({ scheduleId: idString }),
-        headers: z.object({ [queueTokenHeader]: z.string().optional() }),
       },
       responses: {
         200: { description: 'Seat map', content: { 'application/json': { schema: seatMapSchema } } },

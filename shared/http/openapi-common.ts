@@ -57,3 +57,18 @@ export const idString = z
   .string()
   .regex(/^\d{1,19}$/, 'must be a decimal id')
   .openapi({ example: '1' });
+
+/**
+ * An optional header whose value the handler checks itself (the queue's tokens), documented in the OpenAPI
+ * operation without `request.headers`: that validator reads every header of every request into a record,
+ * a cost the hot [queue] routes would pay for a check that cannot fail.
+ */
+export function optionalHeader(name: string, description?: string) {
+  return {
+    name,
+    in: 'header' as const,
+    required: false,
+    schema: { type: 'string' as const },
+    ...(description === undefined ? {} : { description }),
+  };
+}
