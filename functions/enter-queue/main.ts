@@ -1,7 +1,6 @@
 import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
 import { queueRecordsFor, queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
-import { createLineSnapshots, defaultLineSnapshotOptions } from '../../shared/queue/line-snapshot.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { queueRoutes } from './app.ts';
@@ -11,21 +10,10 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
   return (rt) => {
     const onActivated = options.onActivated?.(rt);
     const records = queueRecordsFor(rt);
-    const store = queueStoreFor(rt);
     rt.gaugeRefreshers.push(() => refreshQueueGauges(rt));
-    // The embedded line is process memory already: a snapshot of it would only add staleness.
-    const lines = rt.redis
-      ? createLineSnapshots({
-          ...defaultLineSnapshotOptions,
-          store,
-          clock: rt.clock,
-          logger: rt.logger,
-          ...(onActivated ? { onActivated } : {}),
-        })
-      : undefined;
     return queueRoutes(
       {
-        store,
+        store: queueStoreFor(rt),
         tokens: queueTokensFor(rt),
         clock: rt.clock,
         logger: rt.logger,
@@ -34,7 +22,6 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
         concertExists: rt.concertExists,
         ...(records ? { records } : {}),
         ...(onActivated ? { onActivated } : {}),
-        ...(lines ? { lines } : {}),
       },
       rt.config.QUEUE_ROUTES,
     );
