@@ -36,8 +36,11 @@ describe('a fan in the browser', () => {
     await page.goto(`${url}/`);
 
     // The dev sign-in the embedded server offers.
-    await page.getByLabel('User id').fill(`fan-${randomUUID().slice(0, 8)}`);
+    const fan = `fan-${randomUUID().slice(0, 8)}`;
+    await page.getByLabel('User id').fill(fan);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // The sign-in reloads the page once the token is kept; a click before that reload would be lost to it.
+    await page.getByText(`Signed in as ${fan}`).waitFor();
     await page.getByRole('link', { name: concert.title }).click();
     await page.getByRole('link', { name: /Enter the waiting room/ }).click();
 
@@ -55,9 +58,9 @@ describe('a fan in the browser', () => {
     await page.waitForURL(/\/reservations\/\d+$/);
     await page.locator('main', { hasText: /Reservation \d+ is confirmed/ }).waitFor();
     const reservationId = page.url().split('/').pop();
-    const fan = await page.evaluate<string>("localStorage.getItem('concert.token')");
+    const token = await page.evaluate<string>("localStorage.getItem('concert.token')");
     const answer = await fetch(`${url}/v1/reservations/${reservationId}`, {
-      headers: { authorization: `Bearer ${fan}` },
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(await answer.json()).toMatchObject({ status: 'CONFIRMED', price: 50_000 });
     await context.close();
