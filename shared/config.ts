@@ -165,6 +165,8 @@ export const configSchema = z.object({
   QUEUE_ROUTES: z.enum(['all', 'stream']).default('all'),
   RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(10),
   RATE_LIMIT_BURST: int(1, 1_000_000).default(20),
+  /** `process`: buckets per process, no round trip; `redis`: one bucket per user shared by all replicas. */
+  RATE_LIMIT_SCOPE: z.enum(['process', 'redis']).default('process'),
   MAX_BODY_BYTES: int(1024, 10_485_760).default(65_536),
   /** Comma-separated browser origins (`https://tickets.example`) allowed by CORS; unset: none. */
   CORS_ORIGINS: z

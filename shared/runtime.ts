@@ -123,7 +123,10 @@ export async function createRuntime(
     });
   }
   const policy = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
-  const rateLimiter = redis ? createRedisRateLimiter(redis, policy) : createMemoryRateLimiter(policy);
+  const rateLimiter =
+    redis && config.RATE_LIMIT_SCOPE === 'redis'
+      ? createRedisRateLimiter(redis, policy)
+      : createMemoryRateLimiter(policy);
 
   const now = () => clock.now();
   // The subscription has a connection of its own (a subscribed one runs no other commands), opened only by

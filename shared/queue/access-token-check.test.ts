@@ -67,4 +67,49 @@ describe('queue access guard', () => {
     expect(await codeOf(access.check(second, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
     expect(await store.activeUntil('1', 'alice')).not.toBeNull(); // not swept yet: the guard compares times
   });
+  it('asks the line once per slot and confirmForMs; a release here is seen at once, elsewhere after it', async () => {
+    const { admit, clock, store, tokens } = await setup();
+    let lookups = 0;
+    const counted = {
+      ...store,
+      activeUntil: (concertId: string, userId: string) => {
+        lookups++;
+        return store.activeUntil(concertId, userId);
+      },
+    };
+    const access = createQueueAccess({ tokens, store: counted, clock });
+    const token = await admit('alice');
+    for (let i = 0; i < 3; i++)
+      expect(await codeOf(access.check(token, 'alice', '1').then(orThrow))).toBe('accepted');
+    expect(lookups).toBe(1);
+    // Paid through another process (the store directly): still let through until confirmForMs has passed.
+    await store.release('1', 'alice');
+    clock.advance(999);
+    expect(await codeOf(access.check(token, 'alice', '1').then(orThrow))).toBe('accepted');
+    expect(lookups).toBe(1);
+    clock.advance(1);
+    expect(await codeOf(access.check(token, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
+
+    // A release through this guard is seen by the very next check.
+    clock.advance(1000);
+    const again = await admit('alice');
+    expect(await codeOf(access.check(again, 'alice', '1').then(orThrow))).toBe('accepted');
+    await access.release('1', 'alice');
+    expect(await codeOf(access.check(again, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
+
+    // Never past the slot's end, and confirmForMs 0 asks every time.
+    clock.advance(1000);
+    const last = await admit('alice');
+    expect(await codeOf(access.check(last, 'alice', '1').then(orThrow))).toBe('accepted');
+    clock.advance(59_999);
+    expect(await codeOf(access.check(last, 'alice', '1').then(orThrow))).toBe('accepted');
+    clock.advance(1);
+    expect(await codeOf(access.check(last, 'alice', '1').then(orThrow))).toBe('QUEUE_NOT_ACTIVE');
+    const always = createQueueAccess({ tokens, store: counted, clock, confirmForMs: 0 });
+    clock.advance(1000);
+    const fresh = await admit('bob');
+    const before = lookups;
+    for (let i = 0; i < 2; i++) await always.check(fresh, 'bob', '1');
+    expect(lookups).toBe(before + 2);
+  });
 });

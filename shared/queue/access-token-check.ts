@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.ts';
 import type { QueueAccessCheck } from '../http/require-queue-access.ts';
 import type { Logger } from '../logger.ts';
@@ -15,7 +16,8 @@ export interface QueueAccess extends QueueAccessCheck {
    * Whether an access token lets a [queue] request through, with the slot's end: refused as
    * QUEUE_TOKEN_REQUIRED (no token), QUEUE_TOKEN_INVALID (not genuine, another user's or another
    * concert's), QUEUE_NOT_ACTIVE (expired, released after payment, or issued for an earlier activation).
-   * One Redis lookup (ZSCORE) after the JWT check. An access the line lost with its data (the token is of
+   * One Redis lookup (ZSCORE) after the JWT check, and none for the same slot again within
+   * `confirmForMs` (see createQueueAccess). An access the line lost with its data (the token is of
    * an earlier incarnation) stays valid until the token's end unless the database says it was used for a
    * payment; it is put back in the line then.
    */
@@ -28,13 +30,37 @@ export interface QueueAccess extends QueueAccessCheck {
   release(concertId: string, userId: string): Promise<void>;
 }
 
+/** How long a slot the line confirmed is taken as still ACTIVE without asking again. */
+export const defaultConfirmForMs = 1000;
+
+interface Confirmed {
+  /** The access token's end: a token of another activation is not this confirmation's. */
+  expiresAt: number;
+  activeUntil: number;
+  confirmedAt: number;
+}
+
+/**
+ * A user who got through once sends request after request (seat map, holds, a stampede's retries), and
+ * the answer to "still ACTIVE?" is the same for all of them in the same second. So a slot the line
+ * confirmed is remembered for `confirmForMs` (bounded, least recently used out first), for that user,
+ * concert and token, and never past its activeUntil. A release in this process forgets it at once; a
+ * release (payment) in another process is seen within `confirmForMs`. Seat holds and payments are still
+ * decided by the database.
+ */
 export function createQueueAccess(deps: {
   tokens: QueueTokens;
   store: QueueStore;
   clock: Clock;
   records?: Pick<QueueRecords, 'paidSince'> | undefined;
   logger?: Logger | undefined;
+  /** 0: ask the line on every request. */
+  confirmForMs?: number;
 }): QueueAccess {
+  const confirmForMs = deps.confirmForMs ?? defaultConfirmForMs;
+  const confirmed = confirmForMs > 0 ? new LRUCache<string, Confirmed>({ max: 50_000 }) : null;
+  // Bumped by every release here: a lookup that overlapped one must not remember what it read before it.
+  let releases = 0;
   const restoreAccess = async (grant: AccessGrant, now: number) =>
     restoreFromToken(
       deps,
@@ -60,6 +86,17 @@ export function createQueueAccess(deps: {
       return refused('QUEUE_TOKEN_INVALID', 'Queue access token is for another concert');
     }
     if (grant.expired) return notActive();
+    const slot = `${concertId}\0${userId}`;
+    const known = confirmed?.get(slot);
+    if (
+      known !== undefined &&
+      known.expiresAt === grant.expiresAt &&
+      now < known.confirmedAt + confirmForMs &&
+      known.activeUntil > now
+    ) {
+      return ok({ activeUntil: known.activeUntil });
+    }
+    const releasesBefore = releases;
     const activeUntil = await deps.store.activeUntil(concertId, userId);
     // The token's exp is activeUntil rounded up to a second: another value means an earlier activation.
     if (
@@ -67,6 +104,9 @@ export function createQueueAccess(deps: {
       activeUntil > now &&
       Math.ceil(activeUntil / 1000) * 1000 === grant.expiresAt
     ) {
+      if (releases === releasesBefore) {
+        confirmed?.set(slot, { expiresAt: grant.expiresAt, activeUntil, confirmedAt: now });
+      }
       return ok({ activeUntil });
     }
     if (await restoreAccess(grant, now)) return ok({ activeUntil: grant.expiresAt });
@@ -76,6 +116,8 @@ export function createQueueAccess(deps: {
   return {
     check,
     async release(concertId, userId) {
+      releases++;
+      confirmed?.delete(`${concertId}\0${userId}`);
       await deps.store.release(concertId, userId);
     },
   };

@@ -1,4 +1,5 @@
-import { SignJWT } from 'jose';
+import { createHmac } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { orThrow, type Result } from '../result.ts';
@@ -177,5 +178,54 @@ describe('queue tokens', () => {
       expect((await edge(small.verifyQueueToken(t, now))).seq).toBe(seq);
     }
     expect((await edge(small.verifyQueueToken(queueToken, now))).seq).toBe(3); // evicted: verified in full again
+  });
+  it("signs JWTs that jose verifies, and keeps jose's rules for the headers and claims it refuses", async () => {
+    const queueToken = await tokens.issueQueueToken(
+      { userId: 'u9', concertId: '7', seq: 9, epoch: 'e' },
+      now,
+    );
+    const { payload, protectedHeader } = await jwtVerify(queueToken, key, {
+      issuer: 'concert-queue',
+      audience: queueAudience,
+      algorithms: ['HS256'],
+      currentDate: new Date(now),
+    });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ sub: 'u9', cid: '7', seq: 9, ep: 'e', typ: 'queue', iat: now / 1000 });
+
+    const claims = { sub: 'u1', cid: '7', seq: 1, typ: 'queue', iss: 'concert-queue', jti: 'j' };
+    const exp = now / 1000 + 3600;
+    // Signed by hand: jose will not sign every header these cases need.
+    const signWith = async (header: Record<string, unknown>, body: Record<string, unknown>) => {
+      const input = `${b64(header)}.${b64(body)}`;
+      const hash = header.alg === 'HS512' ? 'sha512' : 'sha256';
+      return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
+    };
+    const fresh = createQueueTokens({ secret, verifiedCacheSize: 0 });
+    const verdict = async (token: string) => codeOf(edge(fresh.verifyQueueToken(token, now)));
+    const good = await signWith({ alg: 'HS256' }, { ...claims, aud: queueAudience, exp });
+    expect(await verdict(good)).toBe('accepted');
+    expect(
+      await verdict(await signWith({ alg: 'HS256' }, { ...claims, aud: ['x', queueAudience], exp })),
+    ).toBe('accepted');
+    const [h, p, sig] = good.split('.') as [string, string, string];
+    // The last base64url character of a 32-byte signature carries 2 spare bits: flipping them must not pass.
+    const last = sig.at(-1)!;
+    const sibling = 'AEIMQUYcgkosw048'.includes(last) ? String.fromCharCode(last.charCodeAt(0) + 1) : last;
+    const refusedTokens = {
+      hs512: await signWith({ alg: 'HS512' }, { ...claims, aud: queueAudience, exp }),
+      crit: await signWith({ alg: 'HS256', crit: ['x'], x: 1 }, { ...claims, aud: queueAudience, exp }),
+      noJti: await signWith({ alg: 'HS256' }, { ...claims, jti: undefined, aud: queueAudience, exp }),
+      noExp: await signWith({ alg: 'HS256' }, { ...claims, aud: queueAudience }),
+      textIat: await signWith({ alg: 'HS256' }, { ...claims, aud: queueAudience, exp, iat: 'x' }),
+      notYet: await signWith({ alg: 'HS256' }, { ...claims, aud: queueAudience, exp, nbf: exp - 1 }),
+      otherAudiences: await signWith({ alg: 'HS256' }, { ...claims, aud: ['x', 'y'], exp }),
+      spareBits: sibling === last ? 'not.a.jwt' : `${h}.${p}.${sig.slice(0, -1)}${sibling}`,
+      fourParts: `${good}.x`,
+      payloadSwapped: `${h}.${Buffer.from('[]').toString('base64url')}.${sig}`,
+    };
+    for (const [kind, token] of Object.entries(refusedTokens)) {
+      expect(`${kind}: ${await verdict(token)}`).toBe(`${kind}: QUEUE_TOKEN_INVALID`);
+    }
   });
 });

@@ -5,13 +5,21 @@ interface Bucket {
   ts: number;
 }
 
-/** Same arithmetic as lua/rate-limit.lua, for the single-process embedded mode. */
-export function createMemoryRateLimiter(policy: RateLimitPolicy): RateLimiter {
+/** Decides at once, without a promise. */
+export interface InProcessRateLimiter extends RateLimiter {
+  take(key: string, nowMs: number): RateDecision;
+}
+
+/**
+ * Same arithmetic as lua/rate-limit.lua, in process: the embedded mode's limiter, and every process's
+ * with RATE_LIMIT_SCOPE=process, so a request costs no round trip to be counted (see RateLimiter).
+ */
+export function createMemoryRateLimiter(policy: RateLimitPolicy): InProcessRateLimiter {
   const buckets = new Map<string, Bucket>();
   const idleMs = Math.ceil((policy.burst * 1000) / policy.perSecond) + 1000;
   let lastSweep = 0;
   return {
-    async take(key, now): Promise<RateDecision> {
+    take(key, now): RateDecision {
       if (now - lastSweep > idleMs) {
         for (const [k, b] of buckets) if (now - b.ts > idleMs) buckets.delete(k);
         lastSweep = now;

@@ -33,23 +33,29 @@ end
 
 local state, position, activeUntil, seq = view()
 if state == 0 then
-  local taken = 0
+  -- A newcomer's answer is known without looking again: the counter is above every number in the line
+  -- (restores raise it), so the place just taken is the last one.
   if not opened then
     redis.call('ZADD', KEYS[5], ARGV[7], user)
     redis.call('ZADD', KEYS[3], now, user)
-  elseif not paused and not recovering and redis.call('ZCARD', KEYS[1]) == 0
-    and redis.call('ZCARD', KEYS[2]) < maxActive then
-    -- Admitted at once, yet numbered: the queue token carries a place to restore after a loss.
-    taken = takeSeq(1)
-    redis.call('ZADD', KEYS[2], now + activeTtl * 1000, user)
-    redis.call('HINCRBY', KEYS[7], 'total', 1)
-    admitted[#admitted + 1] = user
+    state, position = 3, redis.call('ZCARD', KEYS[5])
   else
-    redis.call('ZADD', KEYS[1], takeSeq(1), user)
-    redis.call('ZADD', KEYS[3], now, user)
+    local waitingCount = redis.call('ZCARD', KEYS[1])
+    if not paused and not recovering and waitingCount == 0 and redis.call('ZCARD', KEYS[2]) < maxActive then
+      -- Admitted at once, yet numbered: the queue token carries a place to restore after a loss.
+      seq = takeSeq(1)
+      activeUntil = now + activeTtl * 1000
+      redis.call('ZADD', KEYS[2], activeUntil, user)
+      redis.call('HINCRBY', KEYS[7], 'total', 1)
+      admitted[#admitted + 1] = user
+      state = 2
+    else
+      seq = takeSeq(1)
+      redis.call('ZADD', KEYS[1], seq, user)
+      redis.call('ZADD', KEYS[3], now, user)
+      state, position = 1, waitingCount + 1
+    end
   end
-  state, position, activeUntil, seq = view()
-  if taken > 0 then seq = taken end
 end
 
 local count, windowMs = rate()
