@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createQueueAccess } from '../../shared/queue/access-token-check.ts';
+import { createLineSnapshots, type LineSnapshots } from '../../shared/queue/line-snapshot.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
 import type { QueueStore } from '../../shared/queue/queue-store.ts';
 import { createQueueTokens } from '../../shared/queue/queue-tokens.ts';
@@ -407,5 +408,146 @@ describe('enter-queue: security', () => {
         '/v1/admin/queues/{concertId}',
       ]),
     );
+  });
+});
+
+describe('enter-queue with the line snapshot (as served on Redis)', () => {
+  let lines: LineSnapshots;
+  let storeStatusCalls: number;
+
+  beforeEach(() => {
+    const real = store;
+    storeStatusCalls = 0;
+    store = {
+      ...real,
+      status: (...args) => {
+        storeStatusCalls++;
+        return real.status(...args);
+      },
+    };
+    lines = createLineSnapshots({
+      store,
+      clock,
+      tickMs: 5,
+      maxAgeMs: 1000,
+      idleMs: 30_000,
+      timer: false,
+      onActivated: (concertId, ids) => {
+        activated.push([concertId, ids]);
+      },
+    });
+    app = makeApp({ lines });
+  });
+  afterEach(() => lines.close());
+
+  it('answers a waiting poll from the last read, its heartbeat going with the next read', async () => {
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    const d = await enter('d');
+    expect(await (await status('d', d.queueToken)).json()).toMatchObject({ status: 'WAITING', position: 2 });
+    expect(storeStatusCalls).toBe(1); // no read yet: the store answered
+    await lines.readNow();
+    for (let i = 0; i < 4; i++) {
+      for (let s = 0; s < 10; s++) {
+        clock.advance(1000);
+        await lines.readNow();
+      }
+      const res = await status('d', d.queueToken);
+      expect([i, await res.json()]).toMatchObject([i, { status: 'WAITING', position: i >= 2 ? 1 : 2 }]);
+    }
+    expect(storeStatusCalls).toBe(1);
+    // c never polled: dropped as idle by a read's admission step; d, polled only through the snapshot, stays.
+    expect((await store.counts('1', clock.now())).waiting).toBe(1);
+    expect(await (await status('c', c.queueToken)).json()).toMatchObject({
+      error: { code: 'QUEUE_TOKEN_INVALID' },
+    });
+  });
+
+  it('tells an admitted user at once after an admin change on this process', async () => {
+    const admin = await bearer('boss', 'admin');
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    await lines.readNow();
+    expect(await (await status('c', c.queueToken)).json()).toMatchObject({ status: 'WAITING', position: 1 });
+    const put = await app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ maxActive: 3 }),
+    });
+    expect(put.status).toBe(200);
+    expect(await (await status('c', c.queueToken)).json()).toMatchObject({
+      status: 'ACTIVE',
+      accessToken: expect.any(String),
+    });
+  });
+
+  it('streams from the reads: positions as the frontier moves, then ACTIVE, without a store call per check', async () => {
+    await enter('a');
+    await enter('b');
+    await enter('c');
+    const d = await enter('d');
+    await lines.readNow();
+    const res = await app.request(`/v1/queue/stream?queueToken=${d.queueToken}`);
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    };
+    await readUntil(/"position":2/);
+    for (let i = 0; i < 5; i++) await lines.readNow();
+    expect(storeStatusCalls).toBe(0);
+    await store.release('1', 'a');
+    await lines.readNow();
+    clock.advance(5); // the stream's checkMs: one event per check at most
+    await lines.readNow();
+    await readUntil(/"position":1/);
+    expect(storeStatusCalls).toBe(0);
+    await store.release('1', 'b');
+    await lines.readNow();
+    await readUntil(/"status":"ACTIVE"/);
+    expect((await reader.read()).done).toBe(true);
+    // Admitted by the read: the stream knew it from there, and never asked the store.
+    expect(storeStatusCalls).toBe(0);
+    const events = text.trim().split('\n\n');
+    expect(events.map((e) => JSON.parse(e.split('data: ')[1]!).position)).toEqual([2, 1, 0]);
+    expect(activated.at(-1)).toEqual(['1', ['d']]);
+  });
+
+  it('streams a place before the opening from the reads, then follows the token the opening gives', async () => {
+    await store.updateSettings('1', { opensAt: clock.now() + 5000, maxActive: 1 });
+    const p = await enter('p');
+    await enter('q');
+    await lines.readNow();
+    const res = await app.request(`/v1/queue/stream?queueToken=${p.queueToken}`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    };
+    await readUntil(/"position":2/);
+    expect(text).toContain('"opensAt"');
+    // Whether a place before the opening is still held only the store knows: the stream's start asks it.
+    expect(storeStatusCalls).toBe(1);
+    await lines.readNow();
+    expect(storeStatusCalls).toBe(1);
+    clock.advance(5000);
+    await lines.readNow();
+    await lines.readNow();
+    // At the opening one of the two is admitted, the other waits first in line.
+    await readUntil(/"status":"ACTIVE"|"position":1,/);
+    // Admitted: the read said so. Drawn into the line: the stream asked the store for its place, once.
+    expect(storeStatusCalls).toBe(/"status":"ACTIVE"/.test(text) ? 1 : 2);
+    reader.cancel();
   });
 });

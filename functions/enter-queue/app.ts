@@ -18,9 +18,9 @@ import { orThrow } from '../../shared/result.ts';
 import { defaultStreamOptions, type StreamOptions, streamQueueStatus } from './stream.ts';
 import {
   enterQueue,
+  pollStatus,
   type QueueDeps,
   queueAdminView,
-  queueStatus,
   readTicket,
   updateQueueSettings,
 } from './use-cases.ts';
@@ -162,7 +162,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       async (c) => {
         const queueToken = c.req.header(queueTokenHeader);
         const ticket = orThrow(await readTicket(deps, queueToken, c.get('user').id));
-        return c.json(orThrow(await queueStatus(deps, ticket, queueToken!)), 200);
+        return c.json(orThrow(await pollStatus(deps, ticket, queueToken!)), 200);
       },
     );
 
@@ -172,7 +172,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       path: '/v1/queue/stream',
       summary: 'Status as Server-Sent Events (for EventSource, which cannot send headers)',
       description:
-        'Event `status` (the status JSON) whenever position or status changes, checked once a second; the last ' +
+        'Event `status` (the status JSON) whenever position or status changes, at most once a second; the last ' +
         'one is ACTIVE with the accessToken, then the stream closes. Holding it open counts as polling. The ' +
         'server closes it after a few minutes; reconnect. Event `error` with an error body ends it early.',
       middleware: [queueTokenHolder(deps), rateLimitPerUser(deps.rateLimiter, deps.clock)],
@@ -189,7 +189,7 @@ export function queueRoutes(deps: EnterQueueDeps, routeSet: QueueRouteSet = 'all
       const { queueToken } = c.req.valid('query');
       // Verified by queueTokenHolder already: this is the verifier's cache.
       const ticket = orThrow(await readTicket(deps, queueToken));
-      const first = orThrow(await queueStatus(deps, ticket, queueToken!));
+      const first = orThrow(await pollStatus(deps, ticket, queueToken!));
       return streamQueueStatus(c, deps, ticket, queueToken!, first, streamOptions);
     },
   );

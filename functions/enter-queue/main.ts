@@ -1,6 +1,7 @@
 import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
 import { queueRecordsFor, queueStoreFor, queueTokensFor } from '../../shared/queue/for-runtime.ts';
+import { createLineSnapshots, defaultLineSnapshotOptions } from '../../shared/queue/line-snapshot.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { queueRoutes } from './app.ts';
@@ -10,10 +11,21 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
   return (rt) => {
     const onActivated = options.onActivated?.(rt);
     const records = queueRecordsFor(rt);
+    const store = queueStoreFor(rt);
     rt.gaugeRefreshers.push(() => refreshQueueGauges(rt));
+    // The embedded line is process memory already: a snapshot of it would only add staleness.
+    const lines = rt.redis
+      ? createLineSnapshots({
+          ...defaultLineSnapshotOptions,
+          store,
+          clock: rt.clock,
+          logger: rt.logger,
+          ...(onActivated ? { onActivated } : {}),
+        })
+      : undefined;
     return queueRoutes(
       {
-        store: queueStoreFor(rt),
+        store,
         tokens: queueTokensFor(rt),
         clock: rt.clock,
         logger: rt.logger,
@@ -22,6 +34,7 @@ export function mountWith(options: { onActivated?: (rt: Runtime) => OnActivated 
         concertExists: rt.concertExists,
         ...(records ? { records } : {}),
         ...(onActivated ? { onActivated } : {}),
+        ...(lines ? { lines } : {}),
       },
       rt.config.QUEUE_ROUTES,
     );

@@ -4,10 +4,13 @@ import { AppError } from '../../shared/errors.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import type { QueueTicket } from '../../shared/queue/queue-tokens.ts';
 import { isRedisOutage } from '../../shared/redis/client.ts';
-import { type QueueAnswer, type QueueDeps, queueStatus } from './use-cases.ts';
+import { answer, type QueueAnswer, type QueueDeps, queueStatus, readTicket } from './use-cases.ts';
 
 export interface StreamOptions {
-  /** How often the line is checked (the API promises at most one event a second). */
+  /**
+   * How often the line is checked without the line snapshot; with it, the shortest time between two events
+   * of a waiting user (the API promises at most one a second).
+   */
   checkMs: number;
   /** After this the server closes the stream; EventSource reconnects on its own. */
   maxStreamMs: number;
@@ -22,9 +25,14 @@ export const defaultStreamOptions: StreamOptions = {
 };
 
 /**
- * GET /v1/queue/stream: the status answer as Server-Sent Events. Each check is a status call, so holding the
- * stream open counts as polling; the stream ends after the ACTIVE event, when the client goes away, or after
- * maxStreamMs. `first` is the answer already computed (errors before the stream are plain HTTP errors).
+ * GET /v1/queue/stream: the status answer as Server-Sent Events; the stream ends after the ACTIVE event, when
+ * the client goes away, or after maxStreamMs. `first` is the answer already computed (errors before the
+ * stream are plain HTTP errors). Holding the stream open counts as polling.
+ *
+ * With the process's line snapshot (deps.lines) every stream of a concert wakes on the snapshot's read and
+ * finds its place in it: Redis sees no command per stream, and the heartbeats go with the reads. Only a
+ * holder the snapshot cannot place (just admitted, the line opened, its data lost) asks the store, once.
+ * Without it each stream asks the store every checkMs.
  */
 export function streamQueueStatus(
   c: Context<AppEnv>,
@@ -37,45 +45,77 @@ export function streamQueueStatus(
   return streamSSE(c, async (stream) => {
     let wake: (() => void) | undefined;
     stream.onAbort(() => wake?.());
-    const sleep = (ms: number) =>
+    const watch = deps.lines?.watch(ticket.concertId, ticket.userId);
+    const nextCheck = () =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
+        if (watch) {
+          wake = resolve;
+          void watch.next().then(resolve);
+          return;
+        }
+        const timer = setTimeout(resolve, options.checkMs);
         wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
 
+    let holder = ticket;
+    let token = queueToken;
+    /** The holder's answer now; null when a refusal event was written and the stream must end. */
+    const check = async (current: QueueAnswer): Promise<QueueAnswer | null> => {
+      const lookup = deps.lines?.lookup(holder, true);
+      if (lookup?.kind === 'stale') return current;
+      if (lookup?.kind === 'placed') return answer(deps, lookup.view, holder, token, deps.clock.now());
+      const next = await queueStatus(deps, holder, token);
+      if (!next.ok) {
+        const refusal = { error: { code: next.code, message: next.message } };
+        await stream.writeSSE({ event: 'error', data: JSON.stringify(refusal) });
+        return null;
+      }
+      if (next.value.queueToken !== token) {
+        // A token for the place as it is now (the line opened, or came back after a loss): follow it.
+        const renewed = await readTicket(deps, next.value.queueToken);
+        if (renewed.ok) {
+          holder = renewed.value;
+          token = next.value.queueToken;
+        }
+      }
+      return next.value;
+    };
+
     const deadline = deps.clock.now() + options.maxStreamMs;
     let current = first;
     let lastKey = '';
     let lastWrite = deps.clock.now();
-    while (!stream.aborted) {
-      const key = `${current.status}:${current.position}`;
-      if (key !== lastKey) {
-        await stream.writeSSE({ event: 'status', data: JSON.stringify(current) });
-        lastKey = key;
-        lastWrite = deps.clock.now();
-      } else if (deps.clock.now() - lastWrite >= options.keepAliveMs) {
-        await stream.write(': keep-alive\n\n');
-        lastWrite = deps.clock.now();
+    try {
+      while (!stream.aborted) {
+        const key = `${current.status}:${current.position}`;
+        // The snapshot wakes the stream more often than once a second; a new position waits for its turn.
+        const early = current.status === 'WAITING' && deps.clock.now() - lastWrite < options.checkMs;
+        if (key !== lastKey && !(watch && lastKey !== '' && early)) {
+          await stream.writeSSE({ event: 'status', data: JSON.stringify(current) });
+          lastKey = key;
+          lastWrite = deps.clock.now();
+        } else if (deps.clock.now() - lastWrite >= options.keepAliveMs) {
+          await stream.write(': keep-alive\n\n');
+          lastWrite = deps.clock.now();
+        }
+        if (current.status === 'ACTIVE' || deps.clock.now() >= deadline) return;
+        await nextCheck();
+        if (stream.aborted) return;
+        let next: QueueAnswer | null;
+        try {
+          next = await check(current);
+        } catch (error) {
+          await stream.writeSSE({ event: 'error', data: JSON.stringify(faultEvent(deps, error)) });
+          return;
+        }
+        if (next === null) return;
+        current = next;
       }
-      if (current.status === 'ACTIVE' || deps.clock.now() >= deadline) return;
-      await sleep(options.checkMs);
-      if (stream.aborted) return;
-      let next: Awaited<ReturnType<typeof queueStatus>>;
-      try {
-        next = await queueStatus(deps, ticket, queueToken);
-      } catch (error) {
-        await stream.writeSSE({ event: 'error', data: JSON.stringify(faultEvent(deps, error)) });
-        return;
-      }
-      if (!next.ok) {
-        const refusal = { error: { code: next.code, message: next.message } };
-        await stream.writeSSE({ event: 'error', data: JSON.stringify(refusal) });
-        return;
-      }
-      current = next.value;
+    } finally {
+      watch?.close();
     }
   });
 }

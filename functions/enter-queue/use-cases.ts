@@ -2,6 +2,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
+import type { LineSnapshots } from '../../shared/queue/line-snapshot.ts';
 import type { QueueRecords } from '../../shared/queue/queue-records.ts';
 import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
 import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
@@ -19,6 +20,11 @@ export interface QueueDeps {
   concertExists?: (concertId: string) => Promise<boolean>;
   /** Says whether a queue token was already used for a payment; without it none counts as used. */
   records?: Pick<QueueRecords, 'paidSince'>;
+  /**
+   * This process's line snapshot: waiting users' polls and streams answer from it (at most its maxAgeMs
+   * old). Without it every poll asks the store.
+   */
+  lines?: LineSnapshots;
 }
 
 export interface QueueAnswer {
@@ -48,7 +54,7 @@ export interface QueueAdminView {
   opensAt: string | null;
 }
 
-async function answer(
+export async function answer(
   deps: QueueDeps,
   view: QueueView,
   ticket: { userId: string; concertId: string },
@@ -88,6 +94,19 @@ async function answer(
   return result;
 }
 
+/** Announces users a store call admitted, and keeps the line snapshot from placing them from an older read. */
+function admittedHere(
+  deps: QueueDeps,
+  concertId: string,
+  step: { admitted: string[]; settings: { activeTtlSeconds: number } },
+  now: number,
+): void {
+  announceActivated(deps, concertId, step.admitted);
+  if (step.admitted.length > 0) {
+    deps.lines?.admitted(concertId, step.admitted, now + step.settings.activeTtlSeconds * 1000);
+  }
+}
+
 /** A concert the deps do not know, as the refusal; null when it exists (or any concert may have a queue). */
 async function unknownConcert(deps: QueueDeps, concertId: string): Promise<Refused<'NOT_FOUND'> | null> {
   if (deps.concertExists && !(await deps.concertExists(concertId))) {
@@ -105,7 +124,8 @@ export async function enterQueue(
   if (unknown) return unknown;
   const now = deps.clock.now();
   const view = await deps.store.enter(input.concertId, input.userId, now);
-  announceActivated(deps, input.concertId, view.admitted);
+  deps.lines?.follow(input.concertId);
+  admittedHere(deps, input.concertId, view, now);
   const queueToken = await deps.tokens.issueQueueToken({ ...input, seq: view.seq, epoch: view.epoch }, now);
   return ok(await answer(deps, view, input, queueToken, now));
 }
@@ -142,10 +162,10 @@ export async function queueStatus(
 ): Promise<Result<QueueAnswer, 'QUEUE_TOKEN_INVALID'>> {
   const now = deps.clock.now();
   let view = await deps.store.status(ticket.concertId, ticket.userId, now);
-  announceActivated(deps, ticket.concertId, view.admitted);
+  admittedHere(deps, ticket.concertId, view, now);
   if (view.state === 'NONE' && (await restorePlace(deps, ticket, view.epoch, now))) {
     view = await deps.store.status(ticket.concertId, ticket.userId, now);
-    announceActivated(deps, ticket.concertId, view.admitted);
+    admittedHere(deps, ticket.concertId, view, now);
   }
   if (view.state === 'NONE') {
     return refused(
@@ -170,14 +190,32 @@ export async function queueStatus(
   return ok(await answer(deps, view, ticket, current, now));
 }
 
+/**
+ * GET /v1/queue/status as a poll: a waiting holder the line snapshot can place is answered from it (its
+ * heartbeat goes with the snapshot's next read); anyone else, from the store.
+ */
+export async function pollStatus(
+  deps: QueueDeps,
+  ticket: QueueTicket,
+  queueToken: string,
+): Promise<Result<QueueAnswer, 'QUEUE_TOKEN_INVALID'>> {
+  const placed = deps.lines?.lookup(ticket);
+  if (deps.lines && placed?.kind === 'placed') {
+    deps.lines.polled(ticket.concertId, ticket.userId);
+    return ok(await answer(deps, placed.view, ticket, queueToken, deps.clock.now()));
+  }
+  return queueStatus(deps, ticket, queueToken);
+}
+
 export async function queueAdminView(
   deps: QueueDeps,
   concertId: string,
 ): Promise<Result<QueueAdminView, 'NOT_FOUND'>> {
   const unknown = await unknownConcert(deps, concertId);
   if (unknown) return unknown;
-  const snapshot = await deps.store.admit(concertId, deps.clock.now());
-  announceActivated(deps, concertId, snapshot.admitted);
+  const now = deps.clock.now();
+  const snapshot = await deps.store.admit(concertId, now);
+  admittedHere(deps, concertId, snapshot, now);
   const { settings } = snapshot;
   return ok({
     concertId,
@@ -203,5 +241,6 @@ export async function updateQueueSettings(
   const unknown = await unknownConcert(deps, concertId);
   if (unknown) return unknown;
   await deps.store.updateSettings(concertId, patch);
+  await deps.lines?.invalidate(concertId);
   return queueAdminView({ ...deps, concertExists: undefined }, concertId);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { luaSource } from '../redis/scripts.ts';
 
-const scripts = ['queue-enter', 'queue-status', 'queue-admit'];
+const scripts = ['queue-enter', 'queue-status', 'queue-admit', 'queue-line'];
 const raw = (name: string) => readFileSync(new URL(`../redis/lua/${name}.lua`, import.meta.url), 'utf8');
 
 describe('queue Lua scripts', () => {

@@ -3,6 +3,7 @@ import {
   type AdmissionRate,
   admitCap,
   idleDropCap,
+  lineReadCap,
   type PreKeySource,
   type QueueDefaults,
   type QueueSettings,
@@ -267,6 +268,28 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
         settings: s,
         rate: rateOf(line, now),
         admitted,
+      };
+    },
+
+    async line(concertId, now, afterSeq, polled) {
+      const line = lineFor(concertId);
+      for (const user of polled) {
+        const at = line.seen.get(user);
+        if (at !== undefined && at < now) touch(line, user, now);
+      }
+      const s = resolveSettings(defaults, line.overrides);
+      const admitted = step(line, s, now);
+      return {
+        waiting: line.waiting.size,
+        preRegistered: line.pre.size,
+        active: line.active.size,
+        admittedTotal: line.admittedTotal,
+        settings: s,
+        rate: rateOf(line, now),
+        admitted,
+        epoch: line.epoch,
+        head: line.waiting.headSeq(),
+        tail: line.waiting.seqsAfter(afterSeq, lineReadCap),
       };
     },
 

@@ -72,6 +72,18 @@ export interface QueueSnapshot {
   admitted: string[];
 }
 
+/** The line as a process's snapshot reads it once a tick (line-snapshot.ts). */
+export interface LineRead extends QueueSnapshot {
+  epoch: string;
+  /** The lowest waiting sequence number (the admitted frontier), or 0 when nobody waits. */
+  head: number;
+  /** Sequence numbers of the waiting users above the caller's `afterSeq`, ascending, at most lineReadCap. */
+  tail: number[];
+}
+
+/** Most sequence numbers one line read returns: a longer line is read over several ticks. */
+export const lineReadCap = 100_000;
+
 export interface QueueCounts {
   waiting: number;
   preRegistered: number;
@@ -90,6 +102,12 @@ export interface QueueStore {
   status(concertId: string, userId: string, now: number): Promise<QueueView>;
   /** Runs the admission step alone (the periodic trigger, the admin view) and counts the line. */
   admit(concertId: string, now: number): Promise<QueueSnapshot>;
+  /**
+   * One tick of a process's line snapshot: first counts a poll for each of `polled` that is still
+   * WAITING or PRE (heartbeats written in one batch; a later time never goes back), then runs the
+   * admission step like `admit`, then reads the frontier and the waiting sequence numbers above `afterSeq`.
+   */
+  line(concertId: string, now: number, afterSeq: number, polled: string[]): Promise<LineRead>;
   /** Counts the line without changing it (gauges): actives whose slot ended by `now` are not counted. */
   counts(concertId: string, now: number): Promise<QueueCounts>;
   /** The ACTIVE slot's end (ms) or null: the [queue] guard's one lookup. Callers compare with now. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { defineLuaScript } from '../redis/scripts.ts';
 import { cryptoPreKey, randomEpoch } from './memory-queue-store.ts';
 import {
+  lineReadCap,
   type QueueDefaults,
   type QueueSettings,
   type QueueSettingsPatch,
@@ -76,6 +77,19 @@ const admitReply = replyLayout([
   ...settingFields,
   'epoch',
 ] as const);
+/** queue-line.lua: then `tailCount` sequence numbers, then the admitted users. */
+const lineReply = replyLayout([
+  'waiting',
+  'preRegistered',
+  'active',
+  'admittedTotal',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+  'head',
+  'tailCount',
+] as const);
 /** queue-restore.lua */
 const restoreReply = replyLayout(['restored', 'epoch'] as const);
 
@@ -114,6 +128,7 @@ export function createRedisQueueStore(
   const restoreScript = defineLuaScript('queue-restore');
   const statusScript = defineLuaScript('queue-status');
   const admitScript = defineLuaScript('queue-admit');
+  const lineScript = defineLuaScript('queue-line');
   const defaultArgs = [
     defaults.maxActive,
     defaults.admitPerSecond,
@@ -213,6 +228,24 @@ export function createRedisQueueStore(
         rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
         settings: settingsFrom(reply),
         admitted: reply.admitted,
+      };
+    },
+
+    async line(concertId, now, afterSeq, polled) {
+      const args = [now, ...defaultArgs, afterSeq, lineReadCap, ...polled];
+      const reply = lineReply((await lineScript.run(redis, keys(concertId), args)) as Reply);
+      const tailCount = Number(reply.tailCount);
+      return {
+        waiting: Number(reply.waiting),
+        preRegistered: Number(reply.preRegistered),
+        active: Number(reply.active),
+        admittedTotal: Number(reply.admittedTotal),
+        rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
+        settings: settingsFrom(reply),
+        epoch: String(reply.epoch ?? ''),
+        head: Number(reply.head),
+        tail: reply.admitted.slice(0, tailCount).map(Number),
+        admitted: reply.admitted.slice(tailCount),
       };
     },
 

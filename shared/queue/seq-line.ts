@@ -57,6 +57,17 @@ export class SeqLine {
     return true;
   }
 
+  /** The first user's sequence number, or 0 when the line is empty. */
+  headSeq(): number {
+    return this.seqs[this.head] ?? 0;
+  }
+
+  /** Sequence numbers above `seq`, in line order, at most `cap`. */
+  seqsAfter(seq: number, cap: number): number[] {
+    const from = this.indexOf(seq + 1);
+    return this.seqs.slice(from, Math.min(from + cap, this.seqs.length));
+  }
+
   shift(count: number): string[] {
     const n = Math.min(count, this.size);
     const taken = this.users.slice(this.head, this.head + n);
