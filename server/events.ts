@@ -5,9 +5,8 @@ import { startScheduler } from '../shared/events/scheduler.ts';
 import { allTopics, ordering, subscriptions } from '../shared/events/subscriptions.ts';
 import { createHttpApp } from '../shared/http/create-http-app.ts';
 import type { AppEnv } from '../shared/http/env.ts';
-import { activationHookFor } from '../shared/outbox/queue-activated.ts';
 import type { Runtime } from '../shared/runtime.ts';
-import { startAdmitScheduler } from '../triggers/admit-queue/main.ts';
+import { outboxActivations, startAdmitScheduler } from '../triggers/admit-queue/main.ts';
 import { expireHoldsRoutes } from '../triggers/expire-holds/app.ts';
 import { expireDeps, watchLapsedBacklog } from '../triggers/expire-holds/main.ts';
 import { notifyRoutes } from '../triggers/notify/app.ts';
@@ -77,7 +76,7 @@ export async function startEvents(rt: Runtime): Promise<() => Promise<void>> {
   );
   const stopAdmit = startAdmitScheduler(rt, {
     intervalMs: rt.config.ADMIT_QUEUE_INTERVAL_MS,
-    onActivated: activationHookFor,
+    ...outboxActivations,
   });
   const stopGauges = startEventGauges(rt);
 

@@ -101,7 +101,7 @@ function admittedHere(
   step: { admitted: string[]; settings: { activeTtlSeconds: number } },
   now: number,
 ): void {
-  announceActivated(deps, concertId, step.admitted);
+  announceActivated(deps, concertId, step.admitted, now);
   if (step.admitted.length > 0) {
     deps.lines?.admitted(concertId, step.admitted, now + step.settings.activeTtlSeconds * 1000);
   }

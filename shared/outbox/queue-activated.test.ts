@@ -20,7 +20,11 @@ describe('queue.activated outbox rows', () => {
     const clock = manualClock();
     const hook = recordActivations(database.db, clock);
     const now = clock.now();
-    await Promise.all([hook('1', ['a', 'b']), hook('1', ['c']), hook('2', ['a'])]);
+    await Promise.all([
+      hook('1', ['a', 'b'], clock.now()),
+      hook('1', ['c'], clock.now()),
+      hook('2', ['a'], clock.now()),
+    ]);
     expect(await rows()).toEqual(
       [
         ['1', 'a'],
@@ -38,17 +42,18 @@ describe('queue.activated outbox rows', () => {
   it('writes a fact once however often it is announced, and later turns on their own', async () => {
     const clock = manualClock();
     const hook = recordActivations(database.db, clock);
-    await Promise.all([hook('1', ['a']), hook('1', ['a'])]);
-    await hook('1', ['a']);
+    await Promise.all([hook('1', ['a'], clock.now()), hook('1', ['a'], clock.now())]);
+    await hook('1', ['a'], clock.now());
     clock.advance(1000);
-    await hook('1', ['a']);
+    await hook('1', ['a'], clock.now());
     expect(await rows()).toHaveLength(2);
   });
 
   it('splits a large admission into several inserts', async () => {
-    const hook = recordActivations(database.db, manualClock());
+    const clock = manualClock();
+    const hook = recordActivations(database.db, clock);
     const users = Array.from({ length: 1234 }, (_, i) => `u${i}`);
-    await hook('1', users);
+    await hook('1', users, clock.now());
     expect(await rows()).toHaveLength(1234);
   });
 });

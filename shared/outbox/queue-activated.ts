@@ -42,11 +42,7 @@ export function recordActivations(
   let retryScheduled = false;
   let delay = first;
 
-  const write = async (rows: Batch['rows']) => {
-    for (let i = 0; i < rows.length; i += maxRowsPerInsert) {
-      await appendAllToOutbox(db, rows.slice(i, i + maxRowsPerInsert));
-    }
-  };
+  const write = (rows: Batch['rows']) => writeRows(db, rows);
 
   const keepForRetry = (batch: Batch, error: unknown) => {
     if (refused.length === 0 && !retryScheduled) {
@@ -94,7 +90,7 @@ export function recordActivations(
     }
   };
 
-  return (concertId, userIds) => {
+  return (concertId, userIds, at) => {
     const now = clock.now();
     let batch = pending;
     if (!batch) {
@@ -105,19 +101,41 @@ export function recordActivations(
         void flush(fresh);
       });
     }
-    for (const userId of userIds) {
-      batch.rows.push({
-        event: {
-          topic: topics.queueActivated,
-          key: userId,
-          factId: `${concertId}:${userId}:${now}`,
-          data: { concertId, userId, activatedAt: new Date(now).toISOString() },
-        },
-        now,
-      });
-    }
+    for (const userId of userIds) batch.rows.push({ event: activationEvent(concertId, userId, at), now });
     return batch.done.promise;
   };
+}
+
+/** One admission's event; its identity is the concert, the user and the admission time. */
+function activationEvent(concertId: string, userId: string, at: number): OutboxEvent {
+  return {
+    topic: topics.queueActivated,
+    key: userId,
+    factId: `${concertId}:${userId}:${at}`,
+    data: { concertId, userId, activatedAt: new Date(at).toISOString() },
+  };
+}
+
+/** Writes activations now and settles when the database has them (the journal's sweep; it retries itself). */
+export type WriteActivations = (
+  concertId: string,
+  activations: { userId: string; at: number }[],
+) => Promise<void>;
+
+export function writeActivations(db: Kysely<DB>, clock: Clock): WriteActivations {
+  return async (concertId, activations) => {
+    const now = clock.now();
+    await writeRows(
+      db,
+      activations.map((a) => ({ event: activationEvent(concertId, a.userId, a.at), now })),
+    );
+  };
+}
+
+async function writeRows(db: Kysely<DB>, rows: { event: OutboxEvent; now: number }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += maxRowsPerInsert) {
+    await appendAllToOutbox(db, rows.slice(i, i + maxRowsPerInsert));
+  }
 }
 
 interface Deferred {
@@ -136,3 +154,7 @@ function deferred(): Deferred {
 /** The hook every admitting place uses (enter-queue, the status poll, admit-queue). */
 export const activationHookFor = (rt: Pick<Runtime, 'database' | 'clock' | 'logger'>) =>
   recordActivations(rt.database.db, rt.clock, { logger: rt.logger });
+
+/** The journal's sweep writer (admit-queue). */
+export const activationWriterFor = (rt: Pick<Runtime, 'database' | 'clock'>) =>
+  writeActivations(rt.database.db, rt.clock);

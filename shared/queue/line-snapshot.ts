@@ -182,7 +182,7 @@ export function createLineSnapshots(options: LineSnapshotOptions): LineSnapshots
   };
 
   const noteAdmitted = (concertId: string, line: Line, read: LineRead, now: number) => {
-    announceActivated(options, concertId, read.admitted);
+    announceActivated(options, concertId, read.admitted, now);
     for (const [user, entry] of line.recentlyActive) {
       if (entry.at >= now - recentMs) break;
       line.recentlyActive.delete(user);

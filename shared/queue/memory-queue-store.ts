@@ -3,6 +3,8 @@ import {
   type AdmissionRate,
   admitCap,
   idleDropCap,
+  type JournaledActivation,
+  journalCap,
   lineReadCap,
   type PreKeySource,
   type QueueDefaults,
@@ -44,6 +46,8 @@ interface Line {
   rateBucket: number | null;
   rateCurrent: number;
   ratePrevious: number;
+  /** Admissions whose events are not known to be written: see QueueStore.journaled. */
+  journal: JournaledActivation[];
 }
 
 export const cryptoPreKey: PreKeySource = () => randomInt(0, 2 ** 48 - 1);
@@ -78,6 +82,7 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
         rateBucket: null,
         rateCurrent: 0,
         ratePrevious: 0,
+        journal: [],
       };
       lines.set(concertId, line);
     }
@@ -108,6 +113,12 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
   const activate = (line: Line, userId: string, until: number) => {
     line.active.set(userId, until);
     if (until < line.nextExpiry) line.nextExpiry = until;
+  };
+
+  let journalSeq = 0;
+  const journal = (line: Line, userId: string, now: number) => {
+    if (line.journal.length >= journalCap) line.journal.shift();
+    line.journal.push({ id: String(++journalSeq), userId, at: now });
   };
 
   /** The admission step, as in the Lua scripts: expire, drop idle, open, admit. */
@@ -153,6 +164,7 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
       for (const user of admitted) {
         activate(line, user, until);
         line.seen.delete(user);
+        journal(line, user, now);
       }
       credit -= admitted.length * 1000;
       line.admittedTotal += admitted.length;
@@ -228,6 +240,7 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
         activate(line, userId, now + s.activeTtlSeconds * 1000);
         line.admittedTotal++;
         admitted.push(userId);
+        journal(line, userId, now);
         return { ...view(line, s, userId, now, admitted), seq };
       } else {
         line.waiting.push(userId, takeSeq(line, 1, now));
@@ -365,6 +378,18 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
 
     async concerts() {
       return [...lines.keys()];
+    },
+
+    async journaled(concertId, before, limit) {
+      const entries = lines.get(concertId)?.journal ?? [];
+      return entries.filter((entry) => entry.at <= before).slice(0, limit);
+    },
+
+    async settleJournal(concertId, ids) {
+      const line = lines.get(concertId);
+      if (!line || ids.length === 0) return;
+      const settled = new Set(ids);
+      line.journal = line.journal.filter((entry) => !settled.has(entry.id));
     },
   };
 }

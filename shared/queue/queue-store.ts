@@ -127,7 +127,25 @@ export interface QueueStore {
   updateSettings(concertId: string, patch: QueueSettingsPatch): Promise<QueueSettings>;
   /** Concerts that ever had a queue: what the admit trigger walks. */
   concerts(): Promise<string[]>;
+  /**
+   * Admissions the journal still holds that happened at or before `before` (ms), oldest first, at most
+   * `limit`. Every admission is journaled by the step that makes it, so its event can be written even when
+   * the answer that carried it was lost (see shared/queue/activation-journal.ts).
+   */
+  journaled(concertId: string, before: number, limit: number): Promise<JournaledActivation[]>;
+  /** Forgets journal entries whose events are written. */
+  settleJournal(concertId: string, ids: string[]): Promise<void>;
 }
+
+export interface JournaledActivation {
+  id: string;
+  userId: string;
+  /** The `now` of the call that admitted the user. */
+  at: number;
+}
+
+/** Entries a journal keeps at most when nothing drains it; the oldest go first. */
+export const journalCap = 200_000;
 
 /** Where a store learns whether a line it starts had been started before (a loss), outside Redis. */
 export interface LineRegistry {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { defineLuaScript } from '../redis/scripts.ts';
 import { cryptoPreKey, randomEpoch } from './memory-queue-store.ts';
 import {
+  type JournaledActivation,
   lineReadCap,
   type QueueDefaults,
   type QueueSettings,
@@ -29,7 +30,18 @@ const settingFields = [
 type Reply = Array<number | string>;
 
 /** A concert's keys, in the order the scripts take them as KEYS (queue-admit-step.lua lists them). */
-const keyNames = ['waiting', 'active', 'seen', 'seq', 'pre', 'settings', 'stats', 'epoch', 'healed'] as const;
+const keyNames = [
+  'waiting',
+  'active',
+  'seen',
+  'seq',
+  'pre',
+  'settings',
+  'stats',
+  'epoch',
+  'healed',
+  'journal',
+] as const;
 type KeyName = (typeof keyNames)[number];
 
 /**
@@ -315,7 +327,32 @@ export function createRedisQueueStore(
     async concerts() {
       return redis.smembers(concertsKey);
     },
+
+    async journaled(concertId, before, limit) {
+      const entries = await redis.xrange(keyOf(concertId, 'journal'), '-', '+', 'COUNT', limit);
+      const due: JournaledActivation[] = [];
+      for (const [id, fields] of entries) {
+        const entry = journalFields(fields);
+        if (entry.at <= before) due.push({ id, ...entry });
+      }
+      return due;
+    },
+
+    async settleJournal(concertId, ids) {
+      if (ids.length > 0) await redis.xdel(keyOf(concertId, 'journal'), ...ids);
+    },
   };
+}
+
+/** A journal entry's fields as queue-admit-step.lua writes them: `u` the user, `t` the admission time. */
+function journalFields(fields: string[]): { userId: string; at: number } {
+  let userId = '';
+  let at = Number.NaN;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'u') userId = fields[i + 1]!;
+    else if (fields[i] === 't') at = Number(fields[i + 1]);
+  }
+  return { userId, at };
 }
 
 function parseOverrides(values: Array<string | null>): QueueSettingsPatch {

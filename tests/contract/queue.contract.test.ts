@@ -331,6 +331,29 @@ describe.each(targets)('queue store contract: $name', (target) => {
     expect(await store.epoch(c)).toBe(a.epoch);
   });
 
+  it('journals every admission with its time until settled, whatever became of the answer', async () => {
+    const store = target.make({ ...defaults, maxActive: 2 });
+    const c = freshConcert();
+    for (const u of users(4)) await store.enter(c, u, t0); // u1, u2 at once; u3, u4 wait
+    await store.release(c, 'u1');
+    await store.admit(c, t0 + 1000); // u3 from the line; its answer is dropped here
+    const journal = await store.journaled(c, t0 + 1000, 10);
+    expect(journal.map(({ userId, at }) => ({ userId, at }))).toEqual([
+      { userId: 'u1', at: t0 },
+      { userId: 'u2', at: t0 },
+      { userId: 'u3', at: t0 + 1000 },
+    ]);
+    expect(new Set(journal.map((e) => e.id)).size).toBe(3);
+    // Only entries up to `before`, oldest first, at most `limit`.
+    expect((await store.journaled(c, t0 + 999, 10)).map((e) => e.userId)).toEqual(['u1', 'u2']);
+    expect((await store.journaled(c, t0 + 1000, 1)).map((e) => e.userId)).toEqual(['u1']);
+
+    await store.settleJournal(c, [journal[0]!.id, journal[2]!.id]);
+    expect((await store.journaled(c, t0 + 1000, 10)).map((e) => e.userId)).toEqual(['u2']);
+    await store.settleJournal(c, [journal[0]!.id]); // settling twice is harmless
+    expect(await store.journaled(freshConcert(), t0, 10)).toEqual([]);
+  });
+
   it('answers NONE for a user or a concert it does not know', async () => {
     const store = target.make();
     const c = freshConcert();

@@ -56,7 +56,7 @@ describe('outbox relay to Kafka (real MariaDB and Kafka)', () => {
     clock.advance(1001);
     await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache });
     await expireLapsedHolds({ seats: seatStoreFor(database.db), clock, seatCache }); // a second sweep finds nothing new
-    await recordActivations(database.db, clock)('7', ['queue-user']);
+    await recordActivations(database.db, clock)('7', ['queue-user'], clock.now());
 
     expect(await drainOutbox({ db: database.db, bus, clock, batch: 2 })).toBe(7);
     expect(await drainOutbox({ db: database.db, bus, clock, batch: 2 })).toBe(0);

@@ -47,9 +47,9 @@ describe('queue.activated while MariaDB is down', () => {
     const hook = recordActivations(viaProxy.db, manualClock(), { retryDelayMs: { first: 50, max: 200 } });
     await proxy.cut();
     const settled: string[] = [];
-    const first = Promise.resolve(hook('9', ['a', 'b'])).then(() => settled.push('first'));
+    const first = Promise.resolve(hook('9', ['a', 'b'], 1000)).then(() => settled.push('first'));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const second = Promise.resolve(hook('9', ['c', 'a'])).then(() => settled.push('second'));
+    const second = Promise.resolve(hook('9', ['c', 'a'], 1000)).then(() => settled.push('second'));
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(settled).toEqual([]);
     expect(await activatedUsers()).toEqual([]);

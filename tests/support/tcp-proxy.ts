@@ -19,6 +19,12 @@ export interface TcpProxy {
    * exact point of the work, instead of after a guessed delay.
    */
   freezeOn(marker: string): Promise<void>;
+  /**
+   * Lets the next request containing `marker` reach the server, then cuts that connection when the reply
+   * comes back, dropping it: the work is done and its caller never hears of it (a server killed between
+   * the two). Resolves when the reply was dropped; other connections and new ones go on as before.
+   */
+  loseReplyTo(marker: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +34,8 @@ interface Pair {
   /** Bytes held back while frozen, each way. */
   toServer: Buffer[];
   toClient: Buffer[];
+  /** Set by loseReplyTo: the next bytes from the server are dropped with the connection. */
+  loseReply?: () => void;
 }
 
 /**
@@ -40,11 +48,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let port = 0;
   let frozen = false;
   let trap: { marker: Buffer; sprung: () => void } | null = null;
+  let replyTrap: { marker: Buffer; dropped: () => void } | null = null;
 
   const open = (pair: Pair) => {
     const upstream = connect(target.port, target.host);
     pair.upstream = upstream;
     upstream.on('data', (chunk: Buffer) => {
+      if (pair.loseReply) {
+        pair.loseReply();
+        pair.client.destroy();
+        upstream.destroy();
+        return;
+      }
       if (frozen) pair.toClient.push(chunk);
       else pair.client.write(chunk);
     });
@@ -63,6 +78,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         const pair: Pair = { client, upstream: null, toServer: [], toClient: [] };
         pairs.add(pair);
         client.on('data', (chunk: Buffer) => {
+          if (!frozen && replyTrap && chunk.includes(replyTrap.marker)) {
+            pair.loseReply = replyTrap.dropped;
+            replyTrap = null;
+          }
           if (!frozen && trap && chunk.includes(trap.marker)) {
             frozen = true;
             trap.sprung();
@@ -90,6 +109,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const stop = async () => {
     frozen = false;
     trap = null;
+    replyTrap = null;
     const srv = server;
     server = null;
     for (const pair of pairs) {
@@ -118,6 +138,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     freezeOn(marker) {
       return new Promise<void>((resolve) => {
         trap = { marker: Buffer.from(marker), sprung: resolve };
+      });
+    },
+    loseReplyTo(marker) {
+      return new Promise<void>((resolve) => {
+        replyTrap = { marker: Buffer.from(marker), dropped: resolve };
       });
     },
     async restore() {

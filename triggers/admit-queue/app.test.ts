@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
+import { journalGraceMs } from '../../shared/queue/activation-journal.ts';
 import { queueStoreFor } from '../../shared/queue/for-runtime.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
 import type { QueueStore } from '../../shared/queue/queue-store.ts';
@@ -41,12 +42,12 @@ describe('admit-queue', () => {
         activated.push([concertId, ids]);
       },
     });
-    expect(summary).toEqual({ concerts: 2, admitted: 2, failed: 0 });
+    expect(summary).toEqual({ concerts: 2, admitted: 2, failed: 0, journaled: 0 });
     expect(activated.sort()).toEqual([
       ['1', ['next-1']],
       ['2', ['next-2']],
     ]);
-    expect(await admitAll({ store, clock })).toEqual({ concerts: 2, admitted: 0, failed: 0 });
+    expect(await admitAll({ store, clock })).toEqual({ concerts: 2, admitted: 0, failed: 0, journaled: 0 });
   });
 
   it('goes on with the other concerts when one fails', async () => {
@@ -60,7 +61,28 @@ describe('admit-queue', () => {
       concerts: 2,
       admitted: 1,
       failed: 1,
+      journaled: 0,
     });
+  });
+
+  it('writes what the journal holds past the grace, and keeps it while the writer fails', async () => {
+    await twoLines(); // four admissions: first-1 and first-2 at once, next-1 and next-2 below
+    const written: string[] = [];
+    let failing = true;
+    const writeJournaled = async (concertId: string, list: { userId: string; at: number }[]) => {
+      if (failing) throw new Error('database down');
+      written.push(...list.map((a) => `${concertId}:${a.userId}@${a.at - clock.now()}`));
+    };
+    const deps = { store, clock, writeJournaled, logger: pino({ level: 'silent' }) };
+    expect((await admitAll(deps)).journaled).toBe(0); // in grace
+    clock.advance(journalGraceMs);
+    expect((await admitAll(deps)).journaled).toBe(0);
+    failing = false;
+    expect((await admitAll(deps)).journaled).toBe(4);
+    expect(written.sort()).toEqual(
+      ['1:first-1', '1:next-1', '2:first-2', '2:next-2'].map((w) => `${w}@${-journalGraceMs}`),
+    );
+    expect((await admitAll(deps)).journaled).toBe(0);
   });
 
   it('answers POST / (the PingSource delivery) with the summary', async () => {
@@ -71,7 +93,7 @@ describe('admit-queue', () => {
       headers: { 'ce-type': 'dev.knative.sources.ping' },
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ concerts: 2, admitted: 2, failed: 0 });
+    expect(await res.json()).toEqual({ concerts: 2, admitted: 2, failed: 0, journaled: 0 });
   });
 
   it('runs on a timer in the all-in-one server, on the store every mounted function shares', async () => {

@@ -1,27 +1,39 @@
-import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
+import { activationHookFor, activationWriterFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
+import type { JournalWriter } from '../../shared/queue/activation-journal.ts';
 import { queueStoreFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { admitQueueRoutes } from './app.ts';
 import { admitAll } from './use-cases.ts';
 
-type HookFactory = (rt: Runtime) => OnActivated;
+/** Where admissions become events: the answer's hook, and the writer of the journal's leftovers. */
+export interface ActivationWiring {
+  onActivated?: (rt: Runtime) => OnActivated;
+  writeJournaled?: (rt: Runtime) => JournalWriter;
+}
 
-function depsFor(rt: Runtime, onActivated?: HookFactory) {
+/** The outbox, for the deployed function and the all-in-one server. */
+export const outboxActivations: ActivationWiring = {
+  onActivated: activationHookFor,
+  writeJournaled: activationWriterFor,
+};
+
+function depsFor(rt: Runtime, wiring: ActivationWiring) {
   return {
     store: queueStoreFor(rt),
     clock: rt.clock,
     logger: rt.logger,
-    ...(onActivated ? { onActivated: onActivated(rt) } : {}),
+    ...(wiring.onActivated ? { onActivated: wiring.onActivated(rt) } : {}),
+    ...(wiring.writeJournaled ? { writeJournaled: wiring.writeJournaled(rt) } : {}),
   };
 }
 
-export function mountWith(options: { onActivated?: HookFactory } = {}): Mount {
-  return (rt) => admitQueueRoutes(depsFor(rt, options.onActivated));
+export function mountWith(wiring: ActivationWiring = {}): Mount {
+  return (rt) => admitQueueRoutes(depsFor(rt, wiring));
 }
 
-export const mount: Mount = mountWith({ onActivated: activationHookFor });
+export const mount: Mount = mountWith(outboxActivations);
 
 /**
  * For the all-in-one server (in place of PingSource): runs admitAll every `intervalMs`, never two at once.
@@ -29,9 +41,9 @@ export const mount: Mount = mountWith({ onActivated: activationHookFor });
  */
 export function startAdmitScheduler(
   rt: Runtime,
-  options: { intervalMs?: number; onActivated?: HookFactory } = {},
+  options: ActivationWiring & { intervalMs?: number } = {},
 ): () => Promise<void> {
-  const deps = depsFor(rt, options.onActivated);
+  const deps = depsFor(rt, options);
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;

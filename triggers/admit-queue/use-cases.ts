@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { announceActivated, type OnActivated } from '../../shared/queue/activated.ts';
+import { type JournalWriter, sweepJournal } from '../../shared/queue/activation-journal.ts';
 import type { QueueStore } from '../../shared/queue/queue-store.ts';
 
 export interface AdmitDeps {
@@ -8,6 +9,8 @@ export interface AdmitDeps {
   clock: Clock;
   logger?: Logger;
   onActivated?: OnActivated;
+  /** Writes the events of journaled admissions whose answers were lost; without it the journal is left. */
+  writeJournaled?: JournalWriter;
   /** Concerts handled at once; each is one EVALSHA. */
   concurrency?: number;
 }
@@ -16,6 +19,8 @@ export interface AdmitSummary {
   concerts: number;
   admitted: number;
   failed: number;
+  /** Events written from the journal: admissions whose answers never reached their caller. */
+  journaled: number;
 }
 
 /**
@@ -25,18 +30,36 @@ export interface AdmitSummary {
  */
 export async function admitAll(deps: AdmitDeps): Promise<AdmitSummary> {
   const concerts = await deps.store.concerts();
-  const summary: AdmitSummary = { concerts: concerts.length, admitted: 0, failed: 0 };
+  const summary: AdmitSummary = { concerts: concerts.length, admitted: 0, failed: 0, journaled: 0 };
   let next = 0;
   const worker = async () => {
     while (next < concerts.length) {
       const concertId = concerts[next++]!;
       try {
-        const snapshot = await deps.store.admit(concertId, deps.clock.now());
+        const now = deps.clock.now();
+        const snapshot = await deps.store.admit(concertId, now);
         summary.admitted += snapshot.admitted.length;
-        announceActivated(deps, concertId, snapshot.admitted);
+        announceActivated(deps, concertId, snapshot.admitted, now);
       } catch (error) {
         summary.failed++;
         deps.logger?.warn({ err: error, concertId }, 'admission step failed');
+        continue;
+      }
+      if (!deps.writeJournaled) continue;
+      try {
+        const written = await sweepJournal(deps.store, deps.writeJournaled, concertId, deps.clock.now());
+        summary.journaled += written;
+        if (written > 0) {
+          deps.logger?.warn(
+            { concertId, users: written },
+            'queue.activated written from the journal: their admissions had no answer',
+          );
+        }
+      } catch (error) {
+        deps.logger?.warn(
+          { err: error, concertId },
+          'queue.activated journal not written; kept for the next run',
+        );
       }
     }
   };

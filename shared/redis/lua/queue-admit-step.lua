@@ -2,7 +2,8 @@
 -- Mirrors createMemoryQueueStore's `step`.
 -- KEYS: 1 waiting (ZSET user -> seq), 2 active (ZSET user -> activeUntil ms), 3 seen (ZSET user -> last
 -- poll ms), 4 seq (counter), 5 pre (ZSET user -> random key, before opensAt), 6 settings (HASH), 7 stats
--- (HASH), 8 epoch (the line's incarnation id), 9 healed (SET of users whose place was restored in it).
+-- (HASH), 8 epoch (the line's incarnation id), 9 healed (SET of users whose place was restored in it),
+-- 10 journal (STREAM of admissions not yet known to be in the outbox).
 -- ARGV: 1 now ms, 2..5 default maxActive, admitPerSecond, activeTtlSeconds, idleTimeoutSeconds.
 local now = tonumber(ARGV[1])
 local conf = redis.call('HMGET', KEYS[6], 'maxActive', 'admitPerSecond', 'activeTtlSeconds',
@@ -19,6 +20,14 @@ local stats = redis.call('HMGET', KEYS[7], 'credit', 'creditAt', 'rb', 'rc', 'rp
 local recovering = (tonumber(stats[6]) or 0) > now
 local rb, rc, rp = tonumber(stats[3]), tonumber(stats[4]) or 0, tonumber(stats[5]) or 0
 local admitted = {}
+
+-- Every admission is journaled in the same script that makes it, so it survives a reply that never reaches
+-- the caller (a Redis restart, or a client resending the script): the admit trigger writes what the journal
+-- still holds after a grace period and deletes it (shared/queue/activation-journal.ts). The cap bounds
+-- the stream if nothing drains it for long.
+local function journal(user)
+  redis.call('XADD', KEYS[10], 'MAXLEN', '~', 200000, '*', 'u', user, 't', now)
+end
 
 -- The next n sequence numbers: never below the clock times seqPerMs, so a lost counter restarts above
 -- every number handed out before (queue-store.ts, seqPerMs).
@@ -84,6 +93,7 @@ if opened and not paused and not recovering then
     end
     redis.call('ZADD', KEYS[2], unpack(args))
     redis.call('ZREM', KEYS[3], unpack(admitted))
+    for i = 1, k do journal(admitted[i]) end
     credit = credit - k * 1000
     -- Admissions from the line per 10 s bucket (current and previous): the ETA's measured rate.
     local bucket = math.floor(now / 10000)

@@ -48,6 +48,7 @@ if state == 0 then
       redis.call('ZADD', KEYS[2], activeUntil, user)
       redis.call('HINCRBY', KEYS[7], 'total', 1)
       admitted[#admitted + 1] = user
+      journal(user)
       state = 2
     else
       seq = takeSeq(1)
