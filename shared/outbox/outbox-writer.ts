@@ -39,14 +39,19 @@ export async function appendToOutbox(trx: Transaction<DB>, event: OutboxEvent, n
   await appendAllToOutbox(trx, [{ event, now }]);
 }
 
-/** Several events in one INSERT (one statement is atomic on its own); a fact already written is skipped. */
+/**
+ * Several events in one INSERT (one statement is atomic on its own); a fact already written is skipped.
+ * Returns how many rows were new.
+ */
 export async function appendAllToOutbox(
   db: Kysely<DB>,
   events: readonly { event: OutboxEvent; now: number }[],
-): Promise<void> {
-  if (events.length === 0) return;
+): Promise<number> {
+  if (events.length === 0) return 0;
   const insert = db.insertInto('outbox').values(events.map(({ event, now }) => outboxRow(event, now)));
-  if (dialectOf(db) === 'sqlite')
-    await insert.onConflict((oc) => oc.column('event_id').doNothing()).execute();
-  else await insert.ignore().execute();
+  const results =
+    dialectOf(db) === 'sqlite'
+      ? await insert.onConflict((oc) => oc.column('event_id').doNothing()).execute()
+      : await insert.ignore().execute();
+  return results.reduce((sum, r) => sum + Number(r.numInsertedOrUpdatedRows ?? 0n), 0);
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { OnActivated } from '../queue/activated.ts';
+import type { JournalWriter } from '../queue/activation-journal.ts';
 import type { Runtime } from '../runtime.ts';
 import { topics } from './events.ts';
 import { appendAllToOutbox, type OutboxEvent } from './outbox-writer.ts';
@@ -42,7 +43,9 @@ export function recordActivations(
   let retryScheduled = false;
   let delay = first;
 
-  const write = (rows: Batch['rows']) => writeRows(db, rows);
+  const write = async (rows: Batch['rows']) => {
+    await writeRows(db, rows);
+  };
 
   const keepForRetry = (batch: Batch, error: unknown) => {
     if (refused.length === 0 && !retryScheduled) {
@@ -116,26 +119,27 @@ function activationEvent(concertId: string, userId: string, at: number): OutboxE
   };
 }
 
-/** Writes activations now and settles when the database has them (the journal's sweep; it retries itself). */
-export type WriteActivations = (
-  concertId: string,
-  activations: { userId: string; at: number }[],
-) => Promise<void>;
-
-export function writeActivations(db: Kysely<DB>, clock: Clock): WriteActivations {
-  return async (concertId, activations) => {
+/**
+ * Writes activations now, resolving with how many were not in the outbox yet (the journal's sweep: it
+ * keeps what a failed write left and tries again on its next run).
+ */
+export function writeActivations(db: Kysely<DB>, clock: Clock): JournalWriter {
+  return (concertId, activations) => {
     const now = clock.now();
-    await writeRows(
+    return writeRows(
       db,
       activations.map((a) => ({ event: activationEvent(concertId, a.userId, a.at), now })),
     );
   };
 }
 
-async function writeRows(db: Kysely<DB>, rows: { event: OutboxEvent; now: number }[]): Promise<void> {
+/** Returns how many rows were new (the others were written before). */
+async function writeRows(db: Kysely<DB>, rows: { event: OutboxEvent; now: number }[]): Promise<number> {
+  let inserted = 0;
   for (let i = 0; i < rows.length; i += maxRowsPerInsert) {
-    await appendAllToOutbox(db, rows.slice(i, i + maxRowsPerInsert));
+    inserted += await appendAllToOutbox(db, rows.slice(i, i + maxRowsPerInsert));
   }
+  return inserted;
 }
 
 interface Deferred {

@@ -72,6 +72,7 @@ describe('admit-queue', () => {
     const writeJournaled = async (concertId: string, list: { userId: string; at: number }[]) => {
       if (failing) throw new Error('database down');
       written.push(...list.map((a) => `${concertId}:${a.userId}@${a.at - clock.now()}`));
+      return list.length;
     };
     const deps = { store, clock, writeJournaled, logger: pino({ level: 'silent' }) };
     expect((await admitAll(deps)).journaled).toBe(0); // in grace

@@ -19,7 +19,7 @@ export interface AdmitSummary {
   concerts: number;
   admitted: number;
   failed: number;
-  /** Events written from the journal: admissions whose answers never reached their caller. */
+  /** Events the journal's sweep wrote that were missing: admissions whose answers were lost. */
   journaled: number;
 }
 
@@ -47,12 +47,12 @@ export async function admitAll(deps: AdmitDeps): Promise<AdmitSummary> {
       }
       if (!deps.writeJournaled) continue;
       try {
-        const written = await sweepJournal(deps.store, deps.writeJournaled, concertId, deps.clock.now());
-        summary.journaled += written;
-        if (written > 0) {
+        const recovered = await sweepJournal(deps.store, deps.writeJournaled, concertId, deps.clock.now());
+        summary.journaled += recovered;
+        if (recovered > 0) {
           deps.logger?.warn(
-            { concertId, users: written },
-            'queue.activated written from the journal: their admissions had no answer',
+            { concertId, users: recovered },
+            'queue.activated written from the journal: the answers of these admissions were lost',
           );
         }
       } catch (error) {
