@@ -51,7 +51,7 @@ export function streamQueueStatus(
     let lastKey = '';
     let lastWrite = deps.clock.now();
     while (!stream.aborted) {
-      const key = `${current.status}:${current.position}`;
+      const key = `${current.status}:${current.position}:${current.paused}`;
       if (key !== lastKey) {
         await stream.writeSSE({ event: 'status', data: JSON.stringify(current) });
         lastKey = key;
