@@ -112,6 +112,7 @@ export function recordActivations(
           key: userId,
           factId: `${concertId}:${userId}:${now}`,
           data: { concertId, userId, activatedAt: new Date(now).toISOString() },
+          concert: { concertId: Number(concertId) },
         },
         now,
       });
