@@ -53,7 +53,7 @@ input { font: inherit; padding: .5rem; min-height: 44px; border: 1px solid #7676
 .badge[data-paused="true"] { background: #fff4e0; color: var(--warn); }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: .35rem .5rem; border-bottom: 1px solid var(--line); text-align: left; }
-td { text-align: right; font-variant-numeric: tabular-nums; }
+td, thead th + th { text-align: right; font-variant-numeric: tabular-nums; }
 .events { list-style: none; padding: 0; margin: 0; font-size: .9rem; }
 .events li { padding: .35rem 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 .events time { font-variant-numeric: tabular-nums; }
