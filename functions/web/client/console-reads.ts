@@ -1,4 +1,4 @@
-import { dateTime, el, tr } from './core.ts';
+import { data, dateTime, el, tr } from './core.ts';
 import type { ConcertEvent, ScheduleSales } from './types.ts';
 
 /** Sales per date as a table: a row per schedule, its seats available, held (live holds) and sold. */
@@ -73,5 +73,5 @@ function summary(e: ConcertEvent): string {
 function timeOfDay(iso: string): string {
   const date = new Date(iso);
   if (date.toDateString() !== new Date().toDateString()) return dateTime(iso);
-  return date.toLocaleTimeString(document.documentElement.lang === 'ko' ? 'ko-KR' : 'en-US');
+  return date.toLocaleTimeString(data.lang === 'ko' ? 'ko-KR' : 'en-US');
 }
