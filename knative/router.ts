@@ -51,7 +51,7 @@ export const routeTable: ServiceRoutes[] = [
   { service: 'pay', matches: [{ path: { type: 'PathPrefix', value: '/v1/reservations' }, method: 'POST' }] },
   { service: 'charge-points', matches: [{ path: { type: 'PathPrefix', value: '/v1/points' } }] },
   {
-    // The pages: every path outside /v1 that a page, its assets or its pause check uses.
+    // The pages: every path outside /v1 that a page or its assets use.
     service: 'web',
     matches: [
       { path: { type: 'Exact', value: '/' }, method: 'GET' },
@@ -60,7 +60,6 @@ export const routeTable: ServiceRoutes[] = [
       { path: { type: 'PathPrefix', value: '/reservations' }, method: 'GET' },
       { path: { type: 'PathPrefix', value: '/me' }, method: 'GET' },
       { path: { type: 'PathPrefix', value: '/assets' }, method: 'GET' },
-      { path: { type: 'PathPrefix', value: '/web' }, method: 'GET' },
     ],
   },
 ];

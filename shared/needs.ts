@@ -11,7 +11,7 @@ export const needs = {
   'hold-seat': ['database', 'redis', 'userAuth', 'queueTokens'],
   pay: ['database', 'redis', 'userAuth', 'queueTokens'],
   'charge-points': ['database', 'redis', 'userAuth'],
-  // The pages read a line's pause flag (Redis; the queue records live in the database) and verify no token.
+  // The pages read nothing themselves and verify no token; the runtime every function starts on opens both.
   web: ['database', 'redis'],
   // The queue store signs nothing: the admission run only moves users from waiting to active.
   'admit-queue': ['database', 'redis'],

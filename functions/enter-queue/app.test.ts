@@ -18,6 +18,7 @@ interface Answer {
   position: number;
   etaSeconds: number;
   pollAfterSeconds: number;
+  paused: boolean;
   accessToken?: string;
   activeUntil?: string;
   opensAt?: string;
@@ -216,6 +217,40 @@ describe('enter-queue: happy path', () => {
       status: 'ACTIVE',
       accessToken: expect.any(String),
     });
+  });
+
+  it('says in every answer whether the line is paused, and streams the change while the place stands still', async () => {
+    await enter('a');
+    await enter('b');
+    const c = await enter('c');
+    expect(c).toMatchObject({ status: 'WAITING', paused: false });
+    await store.updateSettings('1', { paused: true });
+    expect(await (await status('c', c.queueToken)).json()).toMatchObject({ position: 1, paused: true });
+    expect(await enter('d')).toMatchObject({ status: 'WAITING', position: 2, paused: true });
+
+    const res = await app.request(`/v1/queue/stream?queueToken=${c.queueToken}`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    };
+    await readUntil(/"paused":true/);
+    await store.updateSettings('1', { paused: false });
+    await readUntil(/"paused":false/);
+    await reader.cancel();
+    const events = text
+      .trim()
+      .split('\n\n')
+      .filter((e) => e.startsWith('event: status'))
+      .map((e) => JSON.parse(e.split('data: ')[1]!) as Answer);
+    expect(events.map((e) => [e.position, e.paused])).toEqual([
+      [1, true],
+      [1, false],
+    ]);
   });
 
   it('closes a stream after its maximum duration, and the stream counts as polling', async () => {

@@ -38,6 +38,9 @@ const queueAnswerSchema = z
     position: z.number().int().openapi({ description: 'Users ahead plus one; 0 when ACTIVE' }),
     etaSeconds: z.number().int(),
     pollAfterSeconds: z.number().int().min(1).max(30),
+    paused: z
+      .boolean()
+      .openapi({ description: 'The organiser paused admissions: the place is kept, the line does not move' }),
     accessToken: z.string().optional().openapi({ description: 'Only when ACTIVE: send as X-Queue-Token' }),
     activeUntil: z.string().optional().openapi({ description: 'Only when ACTIVE' }),
     opensAt: z

@@ -90,7 +90,7 @@ export function streamQueueStatus(
     let lastWrite = deps.clock.now();
     try {
       while (!stream.aborted) {
-        const key = `${current.status}:${current.position}`;
+        const key = `${current.status}:${current.position}:${current.paused}`;
         // The snapshot wakes the stream more often than once a second; a new position waits for its turn.
         const early = current.status === 'WAITING' && deps.clock.now() - lastWrite < options.checkMs;
         if (key !== lastKey && !(watch && lastKey !== '' && early)) {

@@ -33,6 +33,8 @@ export interface QueueAnswer {
   position: number;
   etaSeconds: number;
   pollAfterSeconds: number;
+  /** The organiser stopped admissions for now: the place is kept, the line does not move. */
+  paused: boolean;
   accessToken?: string;
   activeUntil?: string;
   /** Only before the opening: places are drawn at random then. */
@@ -78,6 +80,7 @@ export async function answer(
       position: 0,
       etaSeconds,
       pollAfterSeconds,
+      paused: view.settings.paused,
       accessToken,
       activeUntil: new Date(view.activeUntil).toISOString(),
     };
@@ -88,6 +91,7 @@ export async function answer(
     position: view.position,
     etaSeconds,
     pollAfterSeconds,
+    paused: view.settings.paused,
   };
   if (view.state === 'PRE' && view.settings.opensAt !== null)
     result.opensAt = new Date(view.settings.opensAt).toISOString();

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { admittedUser, createConcertOverHttp, seatIdsOf } from '../../tests/support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
 import { bearer } from '../../tests/support/harness.ts';
 
@@ -107,6 +108,73 @@ describe('list-seats: catalog and admin', () => {
   });
 });
 
+describe('list-seats: the console reads', () => {
+  it('answers sales per schedule and the recent events of a concert, newest first, to an admin', async () => {
+    const { concertId, scheduleIds } = await createConcertOverHttp(server, {
+      title: 'Console',
+      seatCount: 3,
+      price: 1000,
+      schedules: 2,
+    });
+    const fan = await admittedUser(server, 'fan', concertId);
+    const [seat] = await seatIdsOf(server, fan, scheduleIds[1]!);
+    const held = await call(server, 'POST', '/v1/reservations', {
+      headers: fan,
+      body: { scheduleId: scheduleIds[1], seatId: seat },
+    });
+    expect(held.status).toBe(201);
+    const admin = await bearer('ops', 'admin');
+
+    const sales = await call(server, 'GET', `/v1/admin/concerts/${concertId}/sales`, { headers: admin });
+    expect([sales.status, sales.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    expect(sales.body).toEqual({
+      concertId,
+      items: [
+        { scheduleId: scheduleIds[0], startsAt: '2030-01-01T19:00:00.000Z', available: 3, held: 0, sold: 0 },
+        { scheduleId: scheduleIds[1], startsAt: '2030-01-02T19:00:00.000Z', available: 2, held: 1, sold: 0 },
+      ],
+    });
+
+    const events = await call(server, 'GET', `/v1/admin/concerts/${concertId}/events`, { headers: admin });
+    expect(events.status).toBe(200);
+    const items = events.body.items as { topic: string; key: string; time: string; data: object }[];
+    expect(items.map((e) => e.topic)).toEqual(['reservation.created', 'queue.activated']);
+    expect(items[0]).toMatchObject({
+      key: seat,
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      data: { reservationId: held.body.id, scheduleId: scheduleIds[1], userId: 'fan' },
+    });
+    const one = await call(server, 'GET', `/v1/admin/concerts/${concertId}/events?limit=1`, {
+      headers: admin,
+    });
+    expect(one.body.items).toEqual([items[0]]);
+  });
+
+  it('refuses users, bad ids and limits, and unknown concerts', async () => {
+    const { concertId } = await createConcertOverHttp(server, { title: 'Quiet', seatCount: 1, price: 1 });
+    const admin = await bearer('ops', 'admin');
+    const outcome = async (path: string, headers: Record<string, string> = admin) => {
+      const res = await call(server, 'GET', path, { headers });
+      return `${res.status} ${(res.body.error as { code?: string } | undefined)?.code ?? ''}`.trim();
+    };
+    for (const read of ['sales', 'events']) {
+      expect(await outcome(`/v1/admin/concerts/${concertId}/${read}`)).toBe('200');
+      expect(await outcome(`/v1/admin/concerts/${concertId}/${read}`, {})).toBe('401 UNAUTHENTICATED');
+      expect(await outcome(`/v1/admin/concerts/${concertId}/${read}`, await bearer('u'))).toBe(
+        '403 FORBIDDEN',
+      );
+      expect(await outcome(`/v1/admin/concerts/424242/${read}`)).toBe('404 NOT_FOUND');
+      expect(await outcome(`/v1/admin/concerts/x1/${read}`)).toBe('400 VALIDATION_FAILED');
+    }
+    for (const limit of ['0', '201', 'ten', '1.5']) {
+      expect(await outcome(`/v1/admin/concerts/${concertId}/events?limit=${limit}`)).toBe(
+        '400 VALIDATION_FAILED',
+      );
+    }
+    expect(await outcome(`/v1/admin/concerts/${concertId}/events?limit=200`)).toBe('200');
+  });
+});
+
 describe('operations endpoints', () => {
   it('serves OpenAPI 3.1 listing every endpoint of docs/api.md, and a docs page', async () => {
     const doc = await call(server, 'GET', '/openapi.json');
@@ -115,6 +183,8 @@ describe('operations endpoints', () => {
     expect(paths).toEqual(
       expect.arrayContaining([
         '/v1/admin/concerts',
+        '/v1/admin/concerts/{concertId}/events',
+        '/v1/admin/concerts/{concertId}/sales',
         '/v1/admin/queues/{concertId}',
         '/v1/concerts',
         '/v1/concerts/{concertId}/schedules',

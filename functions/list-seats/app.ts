@@ -13,8 +13,10 @@ import { preserializedJson } from '../../shared/http/preserialized-json.ts';
 import { rateLimitPerUser } from '../../shared/http/rate-limit.ts';
 import { type QueueAccessCheck, queueTokenHeader } from '../../shared/http/require-queue-access.ts';
 import { createRouter } from '../../shared/http/router.ts';
+import type { RecentEvent } from '../../shared/outbox/recent-events.ts';
 import type { RateLimiter } from '../../shared/rate-limit/rate-limiter.ts';
 import { orThrow } from '../../shared/result.ts';
+import type { SeatStore } from '../../shared/seats/seat-store.ts';
 import { cacheable, catalogueCacheControl } from './http-cache.ts';
 import {
   type CatalogDeps,
@@ -30,6 +32,9 @@ export interface ListSeatsDeps extends CatalogDeps {
   rateLimiter: RateLimiter;
   queueAccess: QueueAccessCheck;
   concertOfSchedule(scheduleId: number): Promise<number | null>;
+  /** The console's reads: sales per schedule and the concert's latest events. */
+  sales: Pick<SeatStore, 'salesOf'>;
+  recentEvents(concertId: number, limit: number): Promise<RecentEvent[]>;
 }
 
 const concertSchema = z
@@ -141,12 +146,60 @@ const createdConcertSchema = z
   })
   .openapi('CreatedConcert');
 
+const salesSchema = z
+  .object({
+    concertId: z.string(),
+    items: z.array(
+      z.object({
+        scheduleId: z.string(),
+        startsAt: z.string(),
+        available: z.number().int().openapi({ description: 'Free, or held by a hold that lapsed' }),
+        held: z.number().int().openapi({ description: 'Held by a hold still live' }),
+        sold: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('ConcertSales');
+const eventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+const eventsSchema = z
+  .object({
+    concertId: z.string(),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        topic: z.string(),
+        key: z.string(),
+        time: z.string(),
+        publishedAt: z
+          .string()
+          .nullable()
+          .openapi({ description: 'When the relay published it to Kafka; null while it waits' }),
+        data: z.unknown().openapi({ description: 'The event data as published (docs/api.md, Events)' }),
+      }),
+    ),
+  })
+  .openapi('ConcertEvents');
+const adminReadErrors = errorResponses({
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  503: 'DEPENDENCY_UNAVAILABLE',
+});
+const iso = (ms: number) => new Date(ms).toISOString();
+
 const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
 
 export function catalogRoutes(deps: ListSeatsDeps) {
   const app = createRouter();
   const user = [authenticate(deps.userTokens), rateLimitPerUser(deps.rateLimiter, deps.clock)];
   const seatMaps = createSeatMapReader(deps);
+  const admin = [authenticate(deps.userTokens, { role: 'admin' })];
+  const knownConcert = async (concertId: number) => {
+    if (!(await deps.catalog.concertExists(concertId))) throw new AppError('NOT_FOUND', 'No such concert');
+  };
 
   app.openapi(
     createRoute({
@@ -248,7 +301,7 @@ export function catalogRoutes(deps: ListSeatsDeps) {
       path: '/v1/admin/concerts',
       summary: 'Create a concert with schedules and seats (admin)',
       security: bearerSecurity,
-      middleware: [authenticate(deps.userTokens, { role: 'admin' })],
+      middleware: admin,
       request: { body: { required: true, content: { 'application/json': { schema: newConcertSchema } } } },
       responses: {
         201: { description: 'Created', content: { 'application/json': { schema: createdConcertSchema } } },
@@ -272,6 +325,72 @@ export function catalogRoutes(deps: ListSeatsDeps) {
         deps.clock.now(),
       );
       return c.json(created, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/concerts/{concertId}/sales',
+      summary: 'Seats available, held and sold per schedule of a concert (admin)',
+      security: bearerSecurity,
+      middleware: admin,
+      request: { params: z.object({ concertId: idString }) },
+      responses: {
+        200: {
+          description: 'Per schedule, by start time',
+          content: { 'application/json': { schema: salesSchema } },
+        },
+        ...adminReadErrors,
+      },
+    }),
+    async (c) => {
+      const concertId = Number(c.req.valid('param').concertId);
+      const items = await deps.sales.salesOf(concertId, deps.clock.now());
+      if (items.length === 0) await knownConcert(concertId);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        {
+          concertId: String(concertId),
+          items: items.map((s) => ({ ...s, scheduleId: String(s.scheduleId), startsAt: iso(s.startsAt) })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/concerts/{concertId}/events',
+      summary: "A concert's latest events from the outbox, newest first (admin)",
+      security: bearerSecurity,
+      middleware: admin,
+      request: { params: z.object({ concertId: idString }), query: eventsQuery },
+      responses: {
+        200: { description: 'Newest first', content: { 'application/json': { schema: eventsSchema } } },
+        ...adminReadErrors,
+      },
+    }),
+    async (c) => {
+      const concertId = Number(c.req.valid('param').concertId);
+      const events = await deps.recentEvents(concertId, c.req.valid('query').limit);
+      if (events.length === 0) await knownConcert(concertId);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        {
+          concertId: String(concertId),
+          items: events.map((e) => ({
+            id: String(e.id),
+            topic: e.topic,
+            key: e.key,
+            time: iso(e.createdAt),
+            publishedAt: e.sentAt === null ? null : iso(e.sentAt),
+            data: e.data,
+          })),
+        },
+        200,
+      );
     },
   );
   return app;

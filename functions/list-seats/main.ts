@@ -1,5 +1,7 @@
 import { catalogStoreFor } from '../../shared/catalog/catalog-store.ts';
+import { recentEvents } from '../../shared/outbox/recent-events.ts';
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
+import { seatStoreFor } from '../../shared/seats/seat-store.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { catalogRoutes } from './app.ts';
 
@@ -15,6 +17,9 @@ export const mount: Mount = (rt) =>
     rateLimiter: rt.rateLimiter,
     queueAccess: queueAccessFor(rt),
     concertOfSchedule: rt.concertOfSchedule,
+    // Console reads: a replica a moment behind is fine, and keeps the polling off the primary.
+    sales: seatStoreFor(rt.database.read),
+    recentEvents: (concertId, limit) => recentEvents(rt.database.read, concertId, limit),
   });
 
 if (isEntryPoint(import.meta.url)) await serveFunctions({ name: 'list-seats', mounts: [mount] });

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../shared/http/create-http-app.ts';
-import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
 import { httpOptions } from '../../tests/support/harness.ts';
 import { webRoutes } from './app.tsx';
 import { bundleClient } from './assets.ts';
 import { dictionaries, pickLanguage } from './i18n.ts';
 import { type PageData, pageDataId } from './page-data.ts';
 
-const defaults = { maxActive: 10, admitPerSecond: 5, activeTtlSeconds: 600, idleTimeoutSeconds: 300 };
-
 function makeApp(devAuth = true) {
-  const queue = createMemoryQueueStore(defaults);
   const app = createHttpApp({
     ...httpOptions(),
     name: 'web',
-    routes: [webRoutes({ devAuth, queue, script: async () => 'console.log("client")' })],
+    routes: [webRoutes({ devAuth, script: async () => 'console.log("client")' })],
   });
-  return { app, queue };
+  return { app };
 }
 
 function pageData(html: string): PageData {
@@ -81,22 +77,6 @@ describe('web: pages', () => {
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     }
-  });
-
-  it('tells the waiting room whether the line is paused', async () => {
-    const { app, queue } = makeApp();
-    expect(await (await app.request('/web/lines/4')).json()).toEqual({
-      concertId: '4',
-      paused: false,
-      opensAt: null,
-    });
-    await queue.updateSettings('4', { paused: true, opensAt: Date.parse('2030-01-01T10:00:00Z') });
-    expect(await (await app.request('/web/lines/4')).json()).toEqual({
-      concertId: '4',
-      paused: true,
-      opensAt: '2030-01-01T10:00:00.000Z',
-    });
-    expect((await app.request('/web/lines/x')).status).toBe(404);
   });
 
   it('serves the client script and the style sheet', async () => {

@@ -4,7 +4,6 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { AppError } from '../../shared/errors.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
 import { createRouter } from '../../shared/http/router.ts';
-import type { QueueStore } from '../../shared/queue/queue-store.ts';
 import type { ClientScript } from './assets.ts';
 import { dictionaries, type Lang, languages, pickLanguage } from './i18n.ts';
 import { assetPaths, Shell } from './layout.tsx';
@@ -14,8 +13,6 @@ import { styles } from './styles.ts';
 
 export interface WebDeps {
   devAuth: boolean;
-  /** Read only: the fan page shows whether the line is paused (the status answer does not say). */
-  queue: Pick<QueueStore, 'settings'>;
   script: ClientScript;
 }
 
@@ -98,18 +95,6 @@ export function webRoutes(deps: WebDeps) {
   app.get('/reservations/:reservationId', (c) => render(c, 'confirmation', c.req.param()));
   app.get('/me/reservations', (c) => render(c, 'reservations'));
   app.get('/admin', (c) => render(c, 'admin'));
-
-  app.get('/web/lines/:concertId', async (c) => {
-    const concertId = c.req.param('concertId');
-    if (!id.test(concertId)) throw new AppError('NOT_FOUND', 'No such concert');
-    const settings = await deps.queue.settings(concertId);
-    c.header('Cache-Control', 'no-store');
-    return c.json({
-      concertId,
-      paused: settings.paused,
-      opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
-    });
-  });
 
   app.get(assetPaths.script, async (c) =>
     serveAsset(c, await deps.script(), 'text/javascript; charset=utf-8'),

@@ -107,12 +107,7 @@ export function pageBody(page: PageName, t: Strings) {
     case 'admin':
       return {
         title: t.adminTitle,
-        body: (
-          <>
-            <Loading t={t} id="admin" />
-            <p class="muted">{t.eventsNote}</p>
-          </>
-        ),
+        body: <Loading t={t} id="admin" />,
       };
   }
 }

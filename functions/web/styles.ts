@@ -51,7 +51,12 @@ progress { width: 100%; height: 1.25rem; margin: .25rem 0 1rem; }
 input { font: inherit; padding: .5rem; min-height: 44px; border: 1px solid #767676; border-radius: .4rem; }
 .badge { display: inline-block; padding: .1rem .5rem; border-radius: 1rem; background: #e7f4ea; color: var(--ok); font-weight: 600; }
 .badge[data-paused="true"] { background: #fff4e0; color: var(--warn); }
-.sales { padding-left: 1.25rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { padding: .35rem .5rem; border-bottom: 1px solid var(--line); text-align: left; }
+td, thead th + th { text-align: right; font-variant-numeric: tabular-nums; }
+.events { list-style: none; padding: 0; margin: 0; font-size: .9rem; }
+.events li { padding: .35rem 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+.events time { font-variant-numeric: tabular-nums; }
 @media (min-width: 40rem) { h1 { font-size: 2rem; } .seats { grid-template-columns: repeat(10, 1fr); } }
 @media (prefers-reduced-motion: no-preference) { progress { transition: all .3s; } }
 `;

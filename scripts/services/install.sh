@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what scripts/services/up.sh needs, without Docker:
 #   - Debian/Ubuntu packages: mariadb-server, redis-server (+ client tools,
-#     a Java >= 17 and Maven when missing) and chromium for the browser
-#     tests, via apt-get, as root;
+#     a Java >= 17 and Maven when missing), chromium for the browser
+#     tests and, when no Korean font is installed, fonts-nanum (about 10 MB)
+#     for the Korean screenshots, via apt-get, as root;
 #   - the Apache Kafka jars, from Maven Central via Maven, into a cache folder
 #     outside the work tree (SERVICES_CACHE_DIR, default ~/.cache/concert-services).
 # Idempotent: anything already present is skipped.
@@ -33,6 +34,9 @@ find_program redis-cli >/dev/null || want redis-tools
 find_program openssl >/dev/null || want openssl
 # The browser tier drives the distribution's Chromium (playwright-core downloads no browser).
 find_program chromium >/dev/null || want chromium
+# Without a Hangul font Chromium draws Korean pages as boxes. Nanum is the smallest complete one Debian has
+# (fonts-noto-cjk is five times its size).
+fc-list :lang=ko 2>/dev/null | grep -q . || want fonts-nanum
 need_java=0
 if [[ "$(java_major)" -lt 17 ]]; then need_java=1; fi
 need_jars=1

@@ -94,6 +94,8 @@ export interface OutboxTable {
   created_at: EpochMs;
   sent_at: EpochMs | null;
   shard: number;
+  /** Null on rows written before migration 0007. */
+  concert_id: number | null;
 }
 
 export interface OutboxShardsTable {

@@ -31,6 +31,7 @@ describe('embedded database file', () => {
       '0004_pay_procedure',
       '0005_queue_lines',
       '0006_seat_procedures',
+      '0007_outbox_concert',
     ]);
     expect(await readBalance(second.db, 'u')).toBe(70);
     await second.close();

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import type { DB } from '../db/schema.ts';
 import { partitionFor } from '../events/bus.ts';
@@ -15,6 +15,11 @@ export interface OutboxEvent {
    * same fact written twice (sweeper and lazy expiry both noticing one expiry) is one event. */
   factId: string;
   data: object;
+  /**
+   * Whose event it is, for the console's recent events of a concert: the concert, or one of its schedules.
+   * Every product event names one; a row without it is not listed.
+   */
+  concert?: { concertId: number } | { scheduleId: number };
 }
 
 export function eventIdFor(topic: Topic, factId: string): string {
@@ -31,7 +36,15 @@ export function outboxRow(event: OutboxEvent, now: number) {
     created_at: now,
     sent_at: null,
     shard: partitionFor(event.key, outboxShards),
+    // Looked up inside the INSERT, so a seat event costs no extra round trip for its concert.
+    concert_id: concertIdOf(event.concert),
   };
+}
+
+function concertIdOf(concert: OutboxEvent['concert']) {
+  if (concert === undefined) return null;
+  if ('concertId' in concert) return concert.concertId;
+  return sql<number>`(select concert_id from schedules where id = ${concert.scheduleId})`;
 }
 
 /** Written in the caller's transaction: the event exists if and only if the state change committed. */

@@ -116,6 +116,7 @@ function activationEvent(concertId: string, userId: string, at: number): OutboxE
     key: userId,
     factId: `${concertId}:${userId}:${at}`,
     data: { concertId, userId, activatedAt: new Date(at).toISOString() },
+    concert: { concertId: Number(concertId) },
   };
 }
 

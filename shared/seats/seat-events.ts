@@ -15,7 +15,13 @@ export function reservationEvent(
   row: ReservationRow,
 ): OutboxEvent {
   const data = reservationEventData(row);
-  return { topic, key: data.seatId, factId: data.reservationId, data };
+  return {
+    topic,
+    key: data.seatId,
+    factId: data.reservationId,
+    data,
+    concert: { scheduleId: Number(row.schedule_id) },
+  };
 }
 
 export function reservationEventData(row: ReservationRow): ReservationEventData {
@@ -30,7 +36,13 @@ export function reservationEventData(row: ReservationRow): ReservationEventData 
 }
 
 export function paymentCompletedEvent(data: PaymentCompletedData): OutboxEvent {
-  return { topic: 'payment.completed', key: data.reservationId, factId: data.paymentId, data };
+  return {
+    topic: 'payment.completed',
+    key: data.reservationId,
+    factId: data.paymentId,
+    data,
+    concert: { scheduleId: Number(data.scheduleId) },
+  };
 }
 
 export interface PaymentBody {

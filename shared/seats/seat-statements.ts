@@ -115,6 +115,37 @@ export function seatStatements(db: Kysely<DB>): Omit<SeatStore, 'hold' | 'pay' |
       return { holds, oldest: holds === 0 ? null : oldest };
     },
 
+    // One pass over each schedule's seats through the (schedule, status, …) index.
+    async salesOf(concertId, now) {
+      const live = sql<number>`case when t.status = 'HELD' and t.hold_expires_at >= ${now} then 1 else 0 end`;
+      const rows = await db
+        .selectFrom('schedules as s')
+        .leftJoin('seats as t', 't.schedule_id', 's.id')
+        .select((eb) => [
+          's.id',
+          's.starts_at',
+          eb.fn.count<number>('t.id').as('seats'),
+          sql<number>`sum(${live})`.as('held'),
+          sql<number>`sum(case when t.status = 'SOLD' then 1 else 0 end)`.as('sold'),
+        ])
+        .where('s.concert_id', '=', concertId)
+        .groupBy(['s.id', 's.starts_at'])
+        .orderBy('s.starts_at')
+        .orderBy('s.id')
+        .execute();
+      return rows.map((row) => {
+        const held = Number(row.held ?? 0);
+        const sold = Number(row.sold ?? 0);
+        return {
+          scheduleId: Number(row.id),
+          startsAt: Number(row.starts_at),
+          available: Number(row.seats) - held - sold,
+          held,
+          sold,
+        };
+      });
+    },
+
     async paymentContext(request, reservationId): Promise<PaymentContext> {
       // One row whatever exists: the two lookups are outer joins on a row of nothing.
       const { rows } = await sql<{

@@ -50,8 +50,21 @@ export interface SeatStore {
    */
   paymentContext(request: IdempotentRequest, reservationId: number): Promise<PaymentContext>;
   pay(attempt: PayAttempt): Promise<PayOutcome>;
+  /**
+   * Per schedule of a concert, by start time: seats available (free, or held by a lapsed hold: what a hold
+   * would win now), held (a hold still live at `now`) and sold. Empty for a concert without schedules.
+   */
+  salesOf(concertId: number, now: number): Promise<ScheduleSales[]>;
   /** The stored procedures this adapter needs and the schema lacks (none on SQLite). */
   missingProcedures(): Promise<string[]>;
+}
+
+export interface ScheduleSales {
+  scheduleId: number;
+  startsAt: number;
+  available: number;
+  held: number;
+  sold: number;
 }
 
 export interface HoldAttempt {

@@ -218,4 +218,48 @@ describe('the operator console', () => {
     expect(await fan.page.locator('#queue-position').textContent()).toBe('1');
     await Promise.all([operator.context.close(), fan.context.close()]);
   });
+
+  it('shows a seat held then sold in the sales of its date, and the payment among the recent events', async () => {
+    const concert = await createConcert(url, `Sales ${randomUUID().slice(0, 8)}`);
+    const scheduleId = concert.schedules[0]!.id;
+    const operator = await signedInPage(browser, url, 'operator', '/admin', 'admin');
+    const panel = operator.page.locator(`section[data-concert="${concert.id}"]`);
+    const count = (name: string) =>
+      panel.locator(`tr[data-schedule="${scheduleId}"] td[data-count="${name}"]`);
+    await count('available').filter({ hasText: /^10$/ }).waitFor();
+    expect(await count('sold').textContent()).toBe('0');
+    await panel.getByText('No events yet.').waitFor();
+
+    // A fan over the API, step by step, while the console keeps refreshing.
+    const fan = { authorization: `Bearer ${await devToken(url, `buyer-${randomUUID().slice(0, 8)}`)}` };
+    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { ...fan, ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.ok, `${path}: ${response.status}`).toBe(true);
+      return (await response.json()) as Record<string, string>;
+    };
+    const entered = await post('/v1/queue/tokens', { concertId: concert.id });
+    const access = { 'x-queue-token': entered.accessToken! };
+    const map = (await (
+      await fetch(`${url}/v1/schedules/${scheduleId}/seats`, { headers: { ...fan, ...access } })
+    ).json()) as { items: { id: string }[] };
+    const held = await post('/v1/reservations', { scheduleId, seatId: map.items[3]!.id }, access);
+    await count('held').filter({ hasText: /^1$/ }).waitFor();
+    expect(await count('available').textContent()).toBe('9');
+    await panel.locator('li[data-topic="reservation.created"]').waitFor();
+
+    await post('/v1/points/charges', { amount: 50_000 }, { 'idempotency-key': randomUUID() });
+    await post(`/v1/reservations/${held.id}/payments`, {}, { ...access, 'idempotency-key': randomUUID() });
+    await count('sold').filter({ hasText: /^1$/ }).waitFor();
+    expect([await count('held').textContent(), await count('available').textContent()]).toEqual(['0', '9']);
+    const payment = panel.locator('li[data-topic="payment.completed"]');
+    await payment.waitFor();
+    expect(await payment.textContent()).toContain(`reservationId=${held.id}`);
+    // Newest first: the payment heads the list.
+    expect(await panel.locator('.events li').first().getAttribute('data-topic')).toBe('payment.completed');
+    await operator.context.close();
+  });
 });

@@ -29,6 +29,7 @@ describe.each(databaseTargets)('database contract: $name', (target) => {
       '0004_pay_procedure',
       '0005_queue_lines',
       '0006_seat_procedures',
+      '0007_outbox_concert',
     ]);
     expect((await migrateToLatest(database.db)).applied).toEqual([]);
   });

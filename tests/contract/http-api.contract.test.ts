@@ -109,6 +109,8 @@ const adminEndpoints: [method: string, path: string, body?: unknown][] = [
   ],
   ['GET', '/v1/admin/queues/1'],
   ['PUT', '/v1/admin/queues/1', { paused: false }],
+  ['GET', '/v1/admin/concerts/1/sales'],
+  ['GET', '/v1/admin/concerts/1/events'],
 ];
 
 describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget) => {
@@ -155,6 +157,8 @@ describe.each(serverTargets)('HTTP API contract on $name', (target: ServerTarget
           '/v1/points/charges',
           '/v1/points/history',
           '/v1/admin/concerts',
+          '/v1/admin/concerts/{concertId}/sales',
+          '/v1/admin/concerts/{concertId}/events',
           '/v1/admin/queues/{concertId}',
         ]),
       );

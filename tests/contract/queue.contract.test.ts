@@ -182,11 +182,15 @@ describe.each(targets)('queue store contract: $name', (target) => {
     const c = freshConcert();
     await store.updateSettings(c, { paused: true });
     const a = await store.enter(c, 'a', t0);
-    expect(a).toMatchObject({ state: 'WAITING', position: 1 });
+    // The view carries the flag: the status answer tells the waiting fan from it.
+    expect(a).toMatchObject({ state: 'WAITING', position: 1, settings: { paused: true } });
     expect((await store.admit(c, t0 + 5000)).admitted).toEqual([]);
     expect((await store.settings(c)).paused).toBe(true);
     await store.updateSettings(c, { paused: false });
-    expect((await store.status(c, 'a', t0 + 5001)).state).toBe('ACTIVE');
+    expect(await store.status(c, 'a', t0 + 5001)).toMatchObject({
+      state: 'ACTIVE',
+      settings: { paused: false },
+    });
   });
 
   it('places users who entered before opensAt in random order at the opening, later ones FIFO after them', async () => {

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelReservation, getReservation } from '../../functions/hold-seat/manage-reservation.ts';
 import { paymentRequest, payReservation } from '../../functions/pay/pay.ts';
+import { createConcert } from '../../shared/catalog/create-concert.ts';
 import type { Database } from '../../shared/db/connect.ts';
 import { AppError } from '../../shared/errors.ts';
+import { recordActivations } from '../../shared/outbox/queue-activated.ts';
+import { recentEvents } from '../../shared/outbox/recent-events.ts';
 import { ledgerSum, readBalance } from '../../shared/points/wallet-store.ts';
 import { orThrow } from '../../shared/result.ts';
 import { claimTtlMs, createMemoryHoldGuard, seatGuardKey } from '../../shared/seats/hold-guard.ts';
@@ -279,5 +282,131 @@ describe.each(databaseTargets)('reservations contract: $name', (target) => {
         { userId: 'frank', reservationId, idempotencyKey: 'c' },
       ).then(orThrow),
     ).rejects.toMatchObject({ code: 'HOLD_EXPIRED', message: 'The reservation was cancelled' });
+  });
+  it('counts sales per schedule by start time: a live hold is held, a lapsed one available, a paid one sold', async () => {
+    const clock = manualClock();
+    const day = 86_400_000;
+    const created = await createConcert(
+      database.db,
+      {
+        title: 'Sales',
+        venue: 'Hall',
+        schedules: [
+          { startsAt: clock.now() + 2 * day, seatCount: 3, price: 10_000 },
+          { startsAt: clock.now() + day, seatCount: 4, price: 10_000 },
+        ],
+      },
+      clock.now(),
+    );
+    const concertId = Number(created.id);
+    const [later, sooner] = created.schedules.map((s) => Number(s.id)) as [number, number];
+    const seatsOf = async (scheduleId: number) =>
+      (
+        await database.db
+          .selectFrom('seats')
+          .select('id')
+          .where('schedule_id', '=', scheduleId)
+          .orderBy('number')
+          .execute()
+      ).map((r) => Number(r.id));
+    const [soonerSeats, laterSeats] = [await seatsOf(sooner), await seatsOf(later)];
+    const buyer = `buyer${uniqueSuffix()}`;
+    const bought = await hold(database, clock, buyer, later, laterSeats[0]!);
+    if (!bought.ok) throw new Error('setup');
+    await charge(database, buyer, 10_000, clock.now());
+    await payReservation(
+      { seats: seatStoreFor(database.db), clock },
+      { userId: buyer, reservationId: Number(bought.value.id), idempotencyKey: 'sales' },
+    ).then(orThrow);
+    expect((await hold(database, clock, 'brief', sooner, soonerSeats[0]!, { ttlMs: 1000 })).ok).toBe(true);
+    clock.advance(1000);
+    expect((await hold(database, clock, 'live', sooner, soonerSeats[1]!)).ok).toBe(true);
+
+    const seats = seatStoreFor(database.db);
+    // At the lapsed hold's last millisecond it still counts as held; one later the seat is for sale again.
+    expect((await seats.salesOf(concertId, clock.now())).map((s) => s.held)).toEqual([2, 0]);
+    clock.advance(1);
+    expect(await seats.salesOf(concertId, clock.now())).toEqual([
+      {
+        scheduleId: sooner,
+        startsAt: Date.parse(created.schedules[1]!.startsAt),
+        available: 3,
+        held: 1,
+        sold: 0,
+      },
+      {
+        scheduleId: later,
+        startsAt: Date.parse(created.schedules[0]!.startsAt),
+        available: 2,
+        held: 0,
+        sold: 1,
+      },
+    ]);
+    expect(await seats.salesOf(concertId + 1_000_000, clock.now())).toEqual([]);
+  });
+
+  it("lists a concert's recent events newest first, its own only, from every writer of the outbox", async () => {
+    const clock = manualClock();
+    const { concertId, scheduleId, seatIds } = await freshSchedule(database, clock);
+    const other = await freshSchedule(database, clock);
+    const deps = holdDeps(database, clock);
+    const user = `fan${uniqueSuffix()}`;
+    const tick = () => clock.advance(10);
+
+    const first = await hold(database, clock, user, scheduleId, seatIds[0]!);
+    if (!first.ok) throw new Error('setup');
+    tick();
+    await cancelReservation(deps, { userId: user, reservationId: Number(first.value.id) });
+    tick();
+    // A hold that lapses, then taken over: the expiry and the new hold in one write.
+    expect((await hold(database, clock, 'brief', scheduleId, seatIds[1]!, { ttlMs: 5 })).ok).toBe(true);
+    tick();
+    const second = await hold(database, clock, user, scheduleId, seatIds[1]!);
+    if (!second.ok) throw new Error('setup');
+    tick();
+    await charge(database, user, 80_000, clock.now());
+    await payReservation(
+      { seats: seatStoreFor(database.db), clock },
+      { userId: user, reservationId: Number(second.value.id), idempotencyKey: 'events' },
+    ).then(orThrow);
+    tick();
+    await recordActivations(database.db, clock)(String(concertId), [user], clock.now());
+    // The sweeper's expiry, and another concert's hold in between.
+    expect((await hold(database, clock, 'late', scheduleId, seatIds[2]!, { ttlMs: 5 })).ok).toBe(true);
+    expect((await hold(database, clock, user, other.scheduleId, other.seatIds[0]!)).ok).toBe(true);
+    tick();
+    const seats = seatStoreFor(database.db);
+    const lapsed = (await seats.lapsedHolds(clock.now(), 1000)).filter((r) => r.user_id === 'late');
+    expect(await seats.expire(lapsed, clock.now())).toHaveLength(1);
+
+    const events = await recentEvents(database.db, concertId, 50);
+    expect(events.map((e) => e.topic)).toEqual([
+      'reservation.expired',
+      'reservation.created',
+      'queue.activated',
+      'payment.completed',
+      'reservation.created',
+      'reservation.expired',
+      'reservation.created',
+      'reservation.cancelled',
+      'reservation.created',
+    ]);
+    expect(events[2]).toMatchObject({
+      key: user,
+      sentAt: null,
+      data: { concertId: String(concertId), userId: user },
+    });
+    expect(events[3]).toMatchObject({
+      topic: 'payment.completed',
+      key: second.value.id,
+      createdAt: clock.now() - 20,
+      data: { reservationId: second.value.id, seatId: String(seatIds[1]), amount: 80_000 },
+    });
+    expect((await recentEvents(database.db, concertId, 2)).map((e) => e.id)).toEqual(
+      events.slice(0, 2).map((e) => e.id),
+    );
+    expect((await recentEvents(database.db, other.concertId, 50)).map((e) => e.topic)).toEqual([
+      'reservation.created',
+    ]);
   });
 });

@@ -46,7 +46,17 @@ async function written(database: Database) {
   return {
     outbox: await db
       .selectFrom('outbox')
-      .select(['event_id', 'topic', 'event_key', 'type', 'payload', 'created_at', 'sent_at', 'shard'])
+      .select([
+        'event_id',
+        'topic',
+        'event_key',
+        'type',
+        'payload',
+        'created_at',
+        'sent_at',
+        'shard',
+        'concert_id',
+      ])
       .orderBy('id')
       .execute(),
     seats: await db.selectFrom('seats').selectAll().orderBy('id').execute(),

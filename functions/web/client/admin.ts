@@ -1,12 +1,16 @@
 import { api, claims, complain } from './api.ts';
 import { loadConcerts } from './catalogue.ts';
-import { announce, byId, dateTime, done, duration, el, sleep, tr } from './core.ts';
-import type { Concert, QueueAdminView, Schedule } from './types.ts';
+import { eventList, salesTable } from './console-reads.ts';
+import { announce, byId, done, duration, el, sleep, tr } from './core.ts';
+import type { Concert, ConcertEvent, QueueAdminView, ScheduleSales } from './types.ts';
 
 const refreshMs = 2000;
-const salesEvery = 5;
+const eventsShown = 10;
 
-/** Per concert: the live line and its settings, every change a PUT /v1/admin/queues/{id}. */
+/**
+ * Per concert: the live line and its settings, every change a PUT /v1/admin/queues/{id}; sales per date
+ * and the recent events, all refreshed together from the admin API.
+ */
 export async function adminPage(): Promise<void> {
   const region = byId('admin');
   if (claims().role !== 'admin') {
@@ -50,7 +54,8 @@ function panel(concert: Concert) {
     field('opensAt', tr('opensAtLabel'), 'datetime-local'),
     el('button', { type: 'submit' }, tr('save')),
   );
-  const sales = el('ul', { class: 'sales' });
+  const sales = el('div', { id: ids('sales') }, tr('loading'));
+  const events = el('div', { id: ids('events') }, tr('loading'));
   const element = el(
     'section',
     { class: 'card', 'aria-labelledby': ids('title'), 'data-concert': concert.id },
@@ -67,7 +72,8 @@ function panel(concert: Concert) {
     form,
     el('h3', {}, tr('salesTitle')),
     sales,
-    el('p', { class: 'muted' }, tr('salesNote')),
+    el('h3', {}, tr('eventsTitle')),
+    events,
   );
   const input = (name: string) => form.querySelector<HTMLInputElement>(`[name="${name}"]`)!;
   let view: QueueAdminView | undefined;
@@ -117,23 +123,16 @@ function panel(concert: Concert) {
     if (next) announce(tr('saved'));
   });
 
-  let rounds = 0;
   const refresh = async () => {
-    // The line every round; the seats left (rate-limited per user, like any catalogue read) every fifth.
-    const withSales = rounds++ % salesEvery === 0;
     try {
-      const [line, schedules] = await Promise.all([
+      const [line, sold, latest] = await Promise.all([
         api<QueueAdminView>(`/v1/admin/queues/${concert.id}`),
-        withSales ? api<{ items: Schedule[] }>(`/v1/concerts/${concert.id}/schedules`) : null,
+        api<{ items: ScheduleSales[] }>(`/v1/admin/concerts/${concert.id}/sales`),
+        api<{ items: ConcertEvent[] }>(`/v1/admin/concerts/${concert.id}/events?limit=${eventsShown}`),
       ]);
       if (line.ok) show(line.body);
-      if (schedules?.ok) {
-        sales.replaceChildren(
-          ...schedules.body.items.map((s) =>
-            el('li', {}, `${dateTime(s.startsAt)}: ${tr('availableSeats', { count: s.availableSeats })}`),
-          ),
-        );
-      }
+      if (sold.ok) sales.replaceChildren(salesTable(sold.body.items));
+      if (latest.ok) events.replaceChildren(eventList(latest.body.items));
     } catch {
       // The next refresh tells.
     }

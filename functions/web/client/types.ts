@@ -22,6 +22,7 @@ export interface QueueAnswer {
   position: number;
   etaSeconds: number;
   pollAfterSeconds: number;
+  paused: boolean;
   accessToken?: string;
   activeUntil?: string;
   opensAt?: string;
@@ -46,7 +47,18 @@ export interface QueueAdminView {
   paused: boolean;
   opensAt: string | null;
 }
-export interface Line {
-  paused: boolean;
-  opensAt: string | null;
+export interface ScheduleSales {
+  scheduleId: string;
+  startsAt: string;
+  available: number;
+  held: number;
+  sold: number;
+}
+export interface ConcertEvent {
+  id: string;
+  topic: string;
+  key: string;
+  time: string;
+  publishedAt: string | null;
+  data: unknown;
 }

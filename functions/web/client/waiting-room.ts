@@ -1,13 +1,11 @@
 import { api, complain } from './api.ts';
 import { announce, byId, data, dateTime, done, duration, sleep, tr } from './core.ts';
 import { access, queueStart } from './store.ts';
-import type { Line, QueueAnswer } from './types.ts';
-
-const lineCheckMs = 2000;
+import type { QueueAnswer } from './types.ts';
 
 /**
  * Enter the line, then follow it: Server-Sent Events while the stream holds, polling at the server's
- * `pollAfterSeconds` when it does not; the pause flag on its own short poll (the status answer lacks it).
+ * `pollAfterSeconds` when it does not. Every answer says whether the line is paused.
  */
 export async function waitingRoomPage(): Promise<void> {
   const concertId = data.params.concertId ?? '';
@@ -24,8 +22,10 @@ export async function waitingRoomPage(): Promise<void> {
     return;
   }
   let finished = false;
+  const showPause = pauseNotice();
   const show = (answer: QueueAnswer) => {
     if (finished) return;
+    showPause(answer.paused);
     if (answer.status === 'ACTIVE' && answer.accessToken && answer.activeUntil) {
       finished = true;
       access.set(concertId, { accessToken: answer.accessToken, activeUntil: answer.activeUntil });
@@ -49,7 +49,6 @@ export async function waitingRoomPage(): Promise<void> {
   };
   show(entered.body);
   if (finished) return;
-  void followLine(concertId, () => finished);
   follow(entered.body, show, () => finished);
 }
 
@@ -105,23 +104,17 @@ function follow(first: QueueAnswer, show: (a: QueueAnswer) => void, finished: ()
   });
 }
 
-async function followLine(concertId: string, finished: () => boolean): Promise<void> {
+/** The pause notice: shown while paused, and once more when the line moves again; each change announced. */
+function pauseNotice(): (paused: boolean) => void {
   const notice = byId('queue-paused');
-  let paused: boolean | undefined;
-  while (!finished()) {
-    try {
-      const answer = await api<Line>(`/web/lines/${concertId}`);
-      if (answer.ok && answer.body.paused !== paused) {
-        const first = paused === undefined;
-        paused = answer.body.paused;
-        notice.dataset.paused = String(paused);
-        notice.textContent = paused ? tr('paused') : tr('moving');
-        notice.hidden = first && !paused;
-        if (!first || paused) announce(notice.textContent);
-      }
-    } catch {
-      // The next check tells.
-    }
-    await sleep(lineCheckMs);
-  }
+  let shown: boolean | undefined;
+  return (paused) => {
+    if (paused === shown) return;
+    const first = shown === undefined;
+    shown = paused;
+    notice.dataset.paused = String(paused);
+    notice.textContent = paused ? tr('paused') : tr('moving');
+    notice.hidden = first && !paused;
+    if (!first || paused) announce(notice.textContent);
+  };
 }

@@ -5,6 +5,7 @@ import * as m0003 from './0003_hold_procedure.ts';
 import * as m0004 from './0004_pay_procedure.ts';
 import * as m0005 from './0005_queue_lines.ts';
 import * as m0006 from './0006_seat_procedures.ts';
+import * as m0007 from './0007_outbox_concert.ts';
 
 /**
  * Numbered migrations, imported statically so each function bundles them into its single file (no
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_pay_procedure': m0004,
   '0005_queue_lines': m0005,
   '0006_seat_procedures': m0006,
+  '0007_outbox_concert': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

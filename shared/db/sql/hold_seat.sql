@@ -24,6 +24,7 @@ begin
   declare v_lapsed_schedule bigint;
   declare v_lapsed_price bigint;
   declare v_lapsed_expires bigint;
+  declare v_concert bigint default null;
   declare exit handler for sqlexception
   begin
     rollback;
@@ -35,6 +36,8 @@ begin
    where id = p_seat and schedule_id = p_schedule
      and (status = 'AVAILABLE' or (status = 'HELD' and hold_expires_at < p_now));
   if row_count() = 1 then
+    -- The events' concert (the console lists events per concert); a plain read, no lock on the schedule.
+    select concert_id into v_concert from schedules where id = p_schedule;
     -- Through the unique index of the seat's live reservation, forced: a plan through the status index
     -- would lock other seats' holds and deadlock against payments.
     select id, user_id, schedule_id, price, expires_at
@@ -45,7 +48,7 @@ begin
     if v_lapsed is not null then
       update reservations set status = 'EXPIRED', updated_at = p_now where id = v_lapsed;
       -- expiresAt as JavaScript's toISOString() writes it, without the session time zone.
-      insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard)
+      insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard, concert_id)
       values (
         concat('reservation.expired:', v_lapsed), 'reservation.expired', p_seat, 'reservation.expired',
         concat(
@@ -54,7 +57,7 @@ begin
           date_format(timestamp '1970-01-01 00:00:00' + interval (v_lapsed_expires div 1000) second,
             '%Y-%m-%dT%H:%i:%s'),
           '.', lpad(v_lapsed_expires mod 1000, 3, '0'), 'Z"}'),
-        p_now, null, p_shard);
+        p_now, null, p_shard, v_concert);
     end if;
     select price into v_price from seats where id = p_seat;
     insert into reservations (user_id, schedule_id, seat_id, price, status, expires_at, created_at, updated_at)
@@ -62,13 +65,13 @@ begin
     set v_reservation = last_insert_id();
     set v_expires = p_expires;
     update seats set reservation_id = v_reservation where id = p_seat;
-    insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard)
+    insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard, concert_id)
     values (
       concat('reservation.created:', v_reservation), 'reservation.created', p_seat, 'reservation.created',
       concat(
         '{"reservationId":"', v_reservation, '","scheduleId":"', p_schedule, '","seatId":"', p_seat,
         '","userId":', json_quote(p_user), ',"price":', v_price, ',"expiresAt":"', p_expires_iso, '"}'),
-      p_now, null, p_shard);
+      p_now, null, p_shard, v_concert);
     commit;
   else
     rollback;

@@ -21,6 +21,7 @@ begin
   declare v_balance bigint;
   declare v_payment bigint;
   declare v_body text default null;
+  declare v_concert bigint default null;
   declare exit handler for sqlexception
   begin
     rollback;
@@ -61,14 +62,15 @@ begin
           insert into payments (reservation_id, user_id, amount, status, created_at)
           values (p_reservation, p_user, v_price, 'PAID', p_now);
           set v_payment = last_insert_id();
-          insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard)
+          select concert_id into v_concert from schedules where id = v_schedule;
+          insert ignore into outbox (event_id, topic, event_key, type, payload, created_at, sent_at, shard, concert_id)
           values (
             concat('payment.completed:', v_payment), 'payment.completed', p_reservation, 'payment.completed',
             concat(
               '{"paymentId":"', v_payment, '","reservationId":"', p_reservation, '","scheduleId":"',
               v_schedule, '","seatId":"', v_seat, '","userId":', json_quote(p_user), ',"amount":', v_price,
               '}'),
-            p_now, null, p_shard);
+            p_now, null, p_shard, v_concert);
           set v_body = concat(
             '{"paymentId":"', v_payment, '","reservationId":"', p_reservation, '","amount":', v_price,
             ',"status":"PAID","balance":', v_balance, '}');
