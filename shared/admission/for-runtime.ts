@@ -56,7 +56,7 @@ type HealthRuntime = Pick<Runtime, 'redis' | 'clock' | 'database' | 'logger'>;
 
 interface ShopHealthParts {
   board: HealthBoard;
-  recording: ShopHealthRecording;
+  recording: ReturnType<typeof createHealthPublisher>;
 }
 
 const built = new WeakMap<HealthRuntime, ShopHealthParts>();
