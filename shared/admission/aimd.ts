@@ -72,7 +72,9 @@ export function troubles(config: AimdConfig, health: ShopHealth): string[] {
 }
 
 function healthy(health: ShopHealth): string {
-  const p99 = (route: ShopHealth['hold']) => (route.p99Ms === null ? '-' : `${route.p99Ms} ms`);
+  if (health.hold.p99Ms === null && health.pay.p99Ms === null)
+    return `no holds or payments in ${health.windowSeconds} s`;
+  const p99 = (route: ShopHealth['hold']) => (route.p99Ms === null ? 'none' : `${route.p99Ms} ms`);
   return `hold p99 ${p99(health.hold)}, pay p99 ${p99(health.pay)}`;
 }
 

@@ -1,18 +1,25 @@
+import { aimdConfigOf, shopHealthFor } from '../../shared/admission/for-runtime.ts';
 import { activationHookFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
 import { queueStoreFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { admitQueueRoutes } from './app.ts';
-import { admitAll } from './use-cases.ts';
+import { type AdmitDeps, admitAll } from './use-cases.ts';
 
 type HookFactory = (rt: Runtime) => OnActivated;
 
-function depsFor(rt: Runtime, onActivated?: HookFactory) {
+function depsFor(rt: Runtime, onActivated?: HookFactory): AdmitDeps {
   return {
     store: queueStoreFor(rt),
     clock: rt.clock,
     logger: rt.logger,
+    metrics: rt.metrics,
+    adaptive: {
+      board: shopHealthFor(rt).board,
+      config: aimdConfigOf(rt.config),
+      windowSeconds: rt.config.ADMISSION_WINDOW_SECONDS,
+    },
     ...(onActivated ? { onActivated: onActivated(rt) } : {}),
   };
 }
