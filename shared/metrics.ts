@@ -111,6 +111,18 @@ export function createMetrics() {
       labelNames: ['concert'] as const,
       registers: [registry],
     }),
+    queueAdmitRate: new Gauge({
+      name: 'queue_admit_per_second',
+      help: 'Admissions per second a line allows now (fixed, or set by adaptive admission), per concert',
+      labelNames: ['concert'] as const,
+      registers: [registry],
+    }),
+    queueAdmissionChanges: new Counter({
+      name: 'queue_admission_changes_total',
+      help: 'Changes of the rate by adaptive admission, per concert and change (raise, cut); the log says why',
+      labelNames: ['concert', 'change'] as const,
+      registers: [registry],
+    }),
     dbPool: new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting, limit)',

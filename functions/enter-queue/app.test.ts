@@ -172,6 +172,12 @@ describe('enter-queue: happy path', () => {
       ...defaults,
       paused: false,
       opensAt: null,
+      admission: 'fixed',
+      minAdmitPerSecond: null,
+      maxAdmitPerSecond: null,
+      admissionChange: null,
+      admissionReason: null,
+      admissionChangedAt: null,
     });
     const put = await app.request('/v1/admin/queues/1', {
       method: 'PUT',
@@ -359,6 +365,79 @@ describe('enter-queue: errors', () => {
     const error = ((await res.json()) as ErrorBody).error;
     expect(error.code).toBe('VALIDATION_FAILED');
     if (field) expect(error.details?.map((d) => d.field)).toContain(field);
+  });
+
+  const putSettings = async (body: unknown) =>
+    app.request('/v1/admin/queues/1', {
+      method: 'PUT',
+      headers: { ...(await bearer('boss', 'admin')), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it.each([
+    [{ minAdmitPerSecond: -1 }, 'minAdmitPerSecond'],
+    [{ maxAdmitPerSecond: 0 }, 'maxAdmitPerSecond'],
+    [{ admission: 'sometimes' }, 'admission'],
+    [{ admission: 'adaptive' }, 'minAdmitPerSecond'],
+    [{ admission: 'adaptive', minAdmitPerSecond: 5 }, 'maxAdmitPerSecond'],
+    [{ minAdmitPerSecond: 50, maxAdmitPerSecond: 10 }, 'minAdmitPerSecond'],
+    [
+      { admission: 'adaptive', minAdmitPerSecond: 5, maxAdmitPerSecond: 20, admitPerSecond: 30 },
+      'admitPerSecond',
+    ],
+  ])('refuses admission settings %j with VALIDATION_FAILED naming the field', async (body, field) => {
+    const res = await putSettings(body);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as ErrorBody).error;
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.details?.map((d) => d.field)).toContain(field);
+    expect(await store.admission('1')).toMatchObject({ admission: 'fixed', minAdmitPerSecond: null });
+  });
+
+  it('checks admission bounds against the ones the line already has', async () => {
+    expect((await putSettings({ minAdmitPerSecond: 10, maxAdmitPerSecond: 100 })).status).toBe(200);
+    const res = await putSettings({ maxAdmitPerSecond: 5 });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.message).toBe(
+      'minAdmitPerSecond must not exceed maxAdmitPerSecond (5)',
+    );
+    expect((await putSettings({ admission: 'adaptive', minAdmitPerSecond: null })).status).toBe(400);
+  });
+
+  it('switches a line to adaptive admission and shows the rate and the last reason', async () => {
+    const admin = await bearer('boss', 'admin');
+    const put = await putSettings({ admission: 'adaptive', minAdmitPerSecond: 20, maxAdmitPerSecond: 100 });
+    expect(put.status).toBe(200);
+    // The fixed rate (10) was below the new bounds: it starts at the minimum.
+    expect(await put.json()).toMatchObject({
+      admission: 'adaptive',
+      minAdmitPerSecond: 20,
+      maxAdmitPerSecond: 100,
+      admitPerSecond: 20,
+      admissionReason: null,
+    });
+    // What the admit trigger writes when it changes the rate.
+    await store.updateSettings('1', {
+      admitPerSecond: 14,
+      admissionChange: 'cut',
+      admissionReason: 'cut: hold p99 180 ms > budget 100 ms',
+      admissionChangedAt: clock.now(),
+    });
+    const read = await app.request('/v1/admin/queues/1', { headers: admin });
+    expect(await read.json()).toMatchObject({
+      admitPerSecond: 14,
+      admissionChange: 'cut',
+      admissionReason: 'cut: hold p99 180 ms > budget 100 ms',
+      admissionChangedAt: new Date(clock.now()).toISOString(),
+    });
+    const fixed = await putSettings({ admission: 'fixed' });
+    expect(await fixed.json()).toMatchObject({
+      admission: 'fixed',
+      admitPerSecond: 14,
+      admissionChange: null,
+      admissionReason: null,
+      admissionChangedAt: null,
+    });
   });
 
   it('refuses a non-decimal concert id in admin paths', async () => {

@@ -64,6 +64,18 @@ const adminViewSchema = z
     idleTimeoutSeconds: z.number().int(),
     paused: z.boolean(),
     opensAt: z.string().nullable(),
+    admission: z.enum(['fixed', 'adaptive']),
+    minAdmitPerSecond: z.number().int().nullable(),
+    maxAdmitPerSecond: z.number().int().nullable(),
+    admissionChange: z
+      .enum(['raise', 'cut'])
+      .nullable()
+      .openapi({ description: 'Adaptive admission: the last change of admitPerSecond' }),
+    admissionReason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why, e.g. "cut: hold p99 180 ms > budget 100 ms"' }),
+    admissionChangedAt: z.string().nullable(),
   })
   .openapi('QueueAdminView');
 
@@ -74,6 +86,13 @@ const settingsBody = z
     activeTtlSeconds: z.number().int().min(10).max(86_400).optional(),
     idleTimeoutSeconds: z.number().int().min(5).max(86_400).optional(),
     paused: z.boolean().optional(),
+    admission: z
+      .enum(['fixed', 'adaptive'])
+      .nullable()
+      .optional()
+      .openapi({ description: 'adaptive: the rate follows the shop health within the bounds; null: fixed' }),
+    minAdmitPerSecond: z.number().int().min(1).max(100_000).nullable().optional(),
+    maxAdmitPerSecond: z.number().int().min(1).max(100_000).nullable().optional(),
     opensAt: z.iso
       .datetime({ offset: true })
       .nullable()

@@ -4,7 +4,13 @@ import { announceActivated, type OnActivated } from '../../shared/queue/activate
 import { admissionRate, estimate } from '../../shared/queue/estimate.ts';
 import type { LineSnapshots } from '../../shared/queue/line-snapshot.ts';
 import type { QueueRecords } from '../../shared/queue/queue-records.ts';
-import type { QueueSettingsPatch, QueueStore, QueueView } from '../../shared/queue/queue-store.ts';
+import type {
+  AdmissionChange,
+  AdmissionMode,
+  QueueSettingsPatch,
+  QueueStore,
+  QueueView,
+} from '../../shared/queue/queue-store.ts';
 import type { QueueTicket, QueueTokens } from '../../shared/queue/queue-tokens.ts';
 import { restoreFromToken } from '../../shared/queue/restore-from-token.ts';
 import { ok, type Refused, type Result, refused } from '../../shared/result.ts';
@@ -54,6 +60,13 @@ export interface QueueAdminView {
   idleTimeoutSeconds: number;
   paused: boolean;
   opensAt: string | null;
+  admission: AdmissionMode;
+  minAdmitPerSecond: number | null;
+  maxAdmitPerSecond: number | null;
+  /** Adaptive admission's last change of admitPerSecond: raise or cut, why, and when. */
+  admissionChange: AdmissionChange | null;
+  admissionReason: string | null;
+  admissionChangedAt: string | null;
 }
 
 export async function answer(
@@ -218,9 +231,13 @@ export async function queueAdminView(
   const unknown = await unknownConcert(deps, concertId);
   if (unknown) return unknown;
   const now = deps.clock.now();
-  const snapshot = await deps.store.admit(concertId, now);
+  const [snapshot, admission] = await Promise.all([
+    deps.store.admit(concertId, now),
+    deps.store.admission(concertId),
+  ]);
   admittedHere(deps, concertId, snapshot, now);
   const { settings } = snapshot;
+  const changedAt = admission.admissionChangedAt;
   return ok({
     concertId,
     waiting: snapshot.waiting + snapshot.preRegistered,
@@ -234,17 +251,75 @@ export async function queueAdminView(
     idleTimeoutSeconds: settings.idleTimeoutSeconds,
     paused: settings.paused,
     opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
+    admission: admission.admission,
+    minAdmitPerSecond: admission.minAdmitPerSecond,
+    maxAdmitPerSecond: admission.maxAdmitPerSecond,
+    admissionChange: admission.admissionChange,
+    admissionReason: admission.admissionReason,
+    admissionChangedAt: changedAt === null ? null : new Date(changedAt).toISOString(),
   });
+}
+
+/**
+ * Admission settings checked against what the line has: adaptive needs both bounds, min ≤ max, and a rate
+ * set by hand within them. A rate outside new bounds is brought into them; a change of mode forgets the
+ * controller's last change.
+ */
+async function checkAdmission(
+  store: QueueStore,
+  concertId: string,
+  patch: QueueSettingsPatch,
+): Promise<Result<QueueSettingsPatch, 'VALIDATION_FAILED'>> {
+  const { admission, minAdmitPerSecond, maxAdmitPerSecond, admitPerSecond } = patch;
+  if ([admission, minAdmitPerSecond, maxAdmitPerSecond, admitPerSecond].every((v) => v === undefined))
+    return ok(patch);
+  const [current, settings] = await Promise.all([store.admission(concertId), store.settings(concertId)]);
+  const mode = admission === undefined ? current.admission : (admission ?? 'fixed');
+  const min = minAdmitPerSecond === undefined ? current.minAdmitPerSecond : minAdmitPerSecond;
+  const max = maxAdmitPerSecond === undefined ? current.maxAdmitPerSecond : maxAdmitPerSecond;
+  const details = [];
+  if (min !== null && max !== null && min > max)
+    details.push({ field: 'minAdmitPerSecond', message: `must not exceed maxAdmitPerSecond (${max})` });
+  if (mode === 'adaptive') {
+    if (min === null)
+      details.push({ field: 'minAdmitPerSecond', message: 'is required for adaptive admission' });
+    if (max === null)
+      details.push({ field: 'maxAdmitPerSecond', message: 'is required for adaptive admission' });
+    if (
+      admitPerSecond != null &&
+      min !== null &&
+      max !== null &&
+      (admitPerSecond < min || admitPerSecond > max)
+    )
+      details.push({
+        field: 'admitPerSecond',
+        message: `must be within ${min}..${max} for adaptive admission`,
+      });
+  }
+  if (details.length > 0) {
+    const message = details.map((d) => `${d.field} ${d.message}`).join('; ');
+    return refused('VALIDATION_FAILED', message, { details });
+  }
+  const next = { ...patch };
+  if (mode === 'adaptive' && admitPerSecond == null && min !== null && max !== null) {
+    const clamped = Math.min(max, Math.max(min, settings.admitPerSecond));
+    if (clamped !== settings.admitPerSecond) next.admitPerSecond = clamped;
+  }
+  if (admission !== undefined && mode !== current.admission)
+    Object.assign(next, { admissionChange: null, admissionReason: null, admissionChangedAt: null });
+  return ok(next);
 }
 
 export async function updateQueueSettings(
   deps: QueueDeps,
   concertId: string,
   patch: QueueSettingsPatch,
-): Promise<Result<QueueAdminView, 'NOT_FOUND'>> {
+): Promise<Result<QueueAdminView, 'NOT_FOUND' | 'VALIDATION_FAILED'>> {
   const unknown = await unknownConcert(deps, concertId);
   if (unknown) return unknown;
-  await deps.store.updateSettings(concertId, patch);
+  const checked = await checkAdmission(deps.store, concertId, patch);
+  if (!checked.ok) return checked;
+  await deps.store.updateSettings(concertId, checked.value);
   await deps.lines?.invalidate(concertId);
   return queueAdminView({ ...deps, concertExists: undefined }, concertId);
 }

@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { ShopHealthRecording } from '../../shared/admission/for-runtime.ts';
+import { recordShopHealth } from '../../shared/admission/health-middleware.ts';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
 import { authenticate } from '../../shared/http/authenticate.ts';
@@ -29,6 +31,8 @@ export interface HoldSeatDeps extends HoldDeps {
   rateLimiter: RateLimiter;
   queueAccess: QueueAccessCheck;
   concertOfSchedule(scheduleId: number): Promise<number | null>;
+  /** Latency and 503s of holds, for adaptive admission. */
+  health?: ShopHealthRecording;
 }
 
 const common = errorResponses({ 401: 'UNAUTHENTICATED', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' });
@@ -52,7 +56,7 @@ export function reservationRoutes(deps: HoldSeatDeps) {
       path: '/v1/reservations',
       summary: 'Hold a seat [queue]',
       security: bearerSecurity,
-      middleware: [...user, slotForSchedule],
+      middleware: [...(deps.health ? [recordShopHealth(deps.health, 'hold')] : []), ...user, slotForSchedule],
       parameters: [optionalHeader(queueTokenHeader)],
       request: {
         body: { required: true, content: { 'application/json': { schema: holdBody } } },

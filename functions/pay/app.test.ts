@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shopHealthFor } from '../../shared/admission/for-runtime.ts';
+import { readShopHealth } from '../../shared/admission/health-board.ts';
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
 import { admittedUser, createConcertOverHttp, seatIdsOf } from '../../tests/support/api-fixture.ts';
 import { call, startTestServer, type TestServer } from '../../tests/support/embedded-server.ts';
@@ -41,6 +43,28 @@ const pay = (headers: Record<string, string>, reservationId: string, key: string
   });
 
 describe('pay: happy path', () => {
+  it('counts holds and payments, refusals included, where the admit trigger reads the shop health', async () => {
+    const { headers, reservationId } = await holdAndFund('alice', 0, 50_000);
+    expect((await pay(headers, reservationId, 'k1')).status).toBe(201);
+    const bob = await access('bob');
+    const taken = await call(server, 'POST', '/v1/reservations', {
+      headers: bob,
+      body: { scheduleId, seatId: seatIds[0] },
+    });
+    expect(taken.status).toBe(409);
+    const { recording, board } = shopHealthFor(server.runtime);
+    await recording.flush();
+    server.clock.advance(1000);
+    const health = await readShopHealth(board, server.clock.now(), 5);
+    expect(health).toMatchObject({
+      hold: { count: 2 },
+      pay: { count: 1 },
+      unavailable: 0,
+      poolSaturation: null,
+    });
+    expect(health.hold.p99Ms).toBeGreaterThan(0);
+  });
+
   it('pays, replays the same answer for the same key, ends the queue access, and sells the seat', async () => {
     const { headers, reservationId } = await holdAndFund('alice', 0, 50_000);
     const paid = await pay(headers, reservationId, 'k1');

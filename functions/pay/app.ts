@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { ShopHealthRecording } from '../../shared/admission/for-runtime.ts';
+import { recordShopHealth } from '../../shared/admission/health-middleware.ts';
 import { afterCommit } from '../../shared/after-commit.ts';
 import type { UserTokens } from '../../shared/auth/user-tokens.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -31,6 +33,8 @@ export interface PayFunctionDeps extends PayDeps {
   seatCache: SeatCache;
   concertOfSchedule(scheduleId: number): Promise<number | null>;
   onOutcome?(outcome: string): void;
+  /** Latency and 503s of payments, for adaptive admission. */
+  health?: ShopHealthRecording;
 }
 
 const paymentSchema = z
@@ -71,6 +75,7 @@ export function paymentRoutes(deps: PayFunctionDeps) {
       summary: 'Pay a held reservation with points [queue] (idempotent)',
       security: bearerSecurity,
       middleware: [
+        ...(deps.health ? [recordShopHealth(deps.health, 'pay')] : []),
         authenticate(deps.userTokens),
         rateLimitPerUser(deps.rateLimiter, deps.clock),
         slotForReservation,

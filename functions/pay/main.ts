@@ -1,3 +1,4 @@
+import { shopHealthFor } from '../../shared/admission/for-runtime.ts';
 import { queueAccessFor } from '../../shared/queue/for-runtime.ts';
 import { reportSeatProcedures } from '../../shared/seats/readiness.ts';
 import { seatStoreFor } from '../../shared/seats/seat-store.ts';
@@ -15,6 +16,7 @@ export const mount: Mount = (rt) => {
     rateLimiter: rt.rateLimiter,
     queueAccess: queueAccessFor(rt),
     concertOfSchedule: rt.concertOfSchedule,
+    health: shopHealthFor(rt).recording,
   });
 };
 

@@ -16,6 +16,7 @@ import {
   type QueueView,
   rateBucketMs,
   recoveryWindowMs,
+  resolveAdmission,
   resolveSettings,
   seqPerMs,
 } from './queue-store.ts';
@@ -367,13 +368,17 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
     async updateSettings(concertId, patch) {
       const line = lineFor(concertId);
       const next: QueueSettingsPatch = { ...line.overrides };
-      for (const [key, value] of Object.entries(patch) as [keyof QueueSettings, unknown][]) {
+      for (const [key, value] of Object.entries(patch) as [keyof QueueSettingsPatch, unknown][]) {
         if (value === undefined) continue;
         if (value === null) delete next[key];
         else Object.assign(next, { [key]: value });
       }
       line.overrides = next;
       return resolveSettings(defaults, next);
+    },
+
+    async admission(concertId) {
+      return resolveAdmission(lines.get(concertId)?.overrides ?? {});
     },
 
     async concerts() {

@@ -23,8 +23,29 @@ export interface QueueSettings extends QueueDefaults {
   opensAt: number | null;
 }
 
-/** What an admin may change; `opensAt: null` clears the opening time. */
-export type QueueSettingsPatch = Partial<QueueSettings>;
+/**
+ * How the line's rate is chosen. `fixed`: admitPerSecond is the operator's. `adaptive`: the admit trigger
+ * moves admitPerSecond within [minAdmitPerSecond, maxAdmitPerSecond] from the shop's health (AIMD, see
+ * shared/admission/aimd.ts). The scripts read only admitPerSecond, so either mode admits the same way.
+ */
+export type AdmissionMode = 'fixed' | 'adaptive';
+export type AdmissionChange = 'raise' | 'cut';
+
+export interface AdmissionSettings {
+  admission: AdmissionMode;
+  /** null: not set; adaptive admission needs both bounds. */
+  minAdmitPerSecond: number | null;
+  maxAdmitPerSecond: number | null;
+  /** The controller's last change of admitPerSecond: its direction, why, and when (ms). null before one. */
+  admissionChange: AdmissionChange | null;
+  admissionReason: string | null;
+  admissionChangedAt: number | null;
+}
+
+/** What an admin (or the admission controller) may change; `null` clears a value back to its default. */
+export type QueueSettingsPatch = Partial<QueueSettings> & {
+  [K in keyof AdmissionSettings]?: AdmissionSettings[K] | null;
+};
 
 /**
  * Where a user stands. PRE: entered before opensAt, not placed yet. NONE: not in the line (never entered,
@@ -125,6 +146,8 @@ export interface QueueStore {
   release(concertId: string, userId: string): Promise<boolean>;
   settings(concertId: string): Promise<QueueSettings>;
   updateSettings(concertId: string, patch: QueueSettingsPatch): Promise<QueueSettings>;
+  /** How admitPerSecond is chosen, and the admission controller's last change (patched by updateSettings). */
+  admission(concertId: string): Promise<AdmissionSettings>;
   /** Concerts that ever had a queue: what the admit trigger walks. */
   concerts(): Promise<string[]>;
   /**
@@ -187,6 +210,26 @@ export const rateBucketMs = 10_000;
  * sorted-set score.
  */
 export type PreKeySource = () => number;
+
+export const fixedAdmission: AdmissionSettings = {
+  admission: 'fixed',
+  minAdmitPerSecond: null,
+  maxAdmitPerSecond: null,
+  admissionChange: null,
+  admissionReason: null,
+  admissionChangedAt: null,
+};
+
+export function resolveAdmission(overrides: QueueSettingsPatch): AdmissionSettings {
+  return {
+    admission: overrides.admission ?? fixedAdmission.admission,
+    minAdmitPerSecond: overrides.minAdmitPerSecond ?? null,
+    maxAdmitPerSecond: overrides.maxAdmitPerSecond ?? null,
+    admissionChange: overrides.admissionChange ?? null,
+    admissionReason: overrides.admissionReason ?? null,
+    admissionChangedAt: overrides.admissionChangedAt ?? null,
+  };
+}
 
 export function resolveSettings(defaults: QueueDefaults, overrides: QueueSettingsPatch): QueueSettings {
   return {

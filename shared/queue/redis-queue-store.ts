@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { defineLuaScript } from '../redis/scripts.ts';
 import { cryptoPreKey, randomEpoch } from './memory-queue-store.ts';
 import {
+  type AdmissionSettings,
   type JournaledActivation,
   lineReadCap,
   type QueueDefaults,
@@ -13,6 +14,7 @@ import {
   type QueueStoreOptions,
   type QueueView,
   recoveryWindowMs,
+  resolveAdmission,
   resolveSettings,
 } from './queue-store.ts';
 
@@ -25,6 +27,19 @@ const settingFields = [
   'idleTimeoutSeconds',
   'paused',
   'opensAt',
+] as const;
+
+/**
+ * Fields of the same hash that no script reads: how admitPerSecond is chosen and the controller's last
+ * change. The scripts see only admitPerSecond, which the controller writes.
+ */
+const admissionFields = [
+  'admission',
+  'minAdmitPerSecond',
+  'maxAdmitPerSecond',
+  'admissionChange',
+  'admissionReason',
+  'admissionChangedAt',
 ] as const;
 
 type Reply = Array<number | string>;
@@ -203,6 +218,10 @@ export function createRedisQueueStore(
     const values = await redis.hmget(keyOf(concertId, 'settings'), ...settingFields);
     return resolveSettings(defaults, parseOverrides(values));
   };
+  const readAdmission = async (concertId: string) => {
+    const values = await redis.hmget(keyOf(concertId, 'settings'), ...admissionFields);
+    return parseAdmission(values);
+  };
 
   return {
     async enter(concertId, userId, now) {
@@ -309,7 +328,7 @@ export function createRedisQueueStore(
       const settingsKey = keyOf(concertId, 'settings');
       const set: Record<string, string> = {};
       const unset: string[] = [];
-      for (const field of settingFields) {
+      for (const field of [...settingFields, ...admissionFields]) {
         const value = patch[field];
         if (value === undefined) continue;
         if (value === null) unset.push(field);
@@ -323,6 +342,8 @@ export function createRedisQueueStore(
       registered.add(concertId);
       return readSettings(concertId);
     },
+
+    admission: readAdmission,
 
     async concerts() {
       return redis.smembers(concertsKey);
@@ -365,4 +386,16 @@ function parseOverrides(values: Array<string | null>): QueueSettingsPatch {
   if (paused != null) patch.paused = paused === '1';
   if (opensAt != null) patch.opensAt = Number(opensAt);
   return patch;
+}
+
+function parseAdmission(values: Array<string | null>): AdmissionSettings {
+  const [admission, min, max, change, reason, changedAt] = values;
+  return resolveAdmission({
+    ...(admission === 'adaptive' ? { admission } : {}),
+    ...(min != null ? { minAdmitPerSecond: Number(min) } : {}),
+    ...(max != null ? { maxAdmitPerSecond: Number(max) } : {}),
+    ...(change === 'raise' || change === 'cut' ? { admissionChange: change } : {}),
+    ...(reason != null ? { admissionReason: reason } : {}),
+    ...(changedAt != null ? { admissionChangedAt: Number(changedAt) } : {}),
+  });
 }

@@ -278,6 +278,55 @@ describe.each(targets)('queue store contract: $name', (target) => {
     expect((await store.concerts()).sort()).toEqual([c, other].sort());
   });
 
+  it('keeps admission settings beside the others: fixed by default, adaptive with bounds, null clears', async () => {
+    const store = target.make();
+    const c = freshConcert();
+    const other = freshConcert();
+    const fixed = {
+      admission: 'fixed',
+      minAdmitPerSecond: null,
+      maxAdmitPerSecond: null,
+      admissionChange: null,
+      admissionReason: null,
+      admissionChangedAt: null,
+    };
+    expect(await store.admission(c)).toEqual(fixed);
+    const settings = await store.updateSettings(c, {
+      admission: 'adaptive',
+      minAdmitPerSecond: 5,
+      maxAdmitPerSecond: 400,
+      admitPerSecond: 20,
+    });
+    // The scripts' settings keep their shape; the rate they admit at is the one admitPerSecond.
+    expect(settings).toEqual({ ...defaults, admitPerSecond: 20, paused: false, opensAt: null });
+    await store.updateSettings(c, {
+      admitPerSecond: 14,
+      admissionChange: 'cut',
+      admissionReason: 'cut: hold p99 180 ms > budget 100 ms',
+      admissionChangedAt: t0,
+    });
+    expect(await store.admission(c)).toEqual({
+      admission: 'adaptive',
+      minAdmitPerSecond: 5,
+      maxAdmitPerSecond: 400,
+      admissionChange: 'cut',
+      admissionReason: 'cut: hold p99 180 ms > budget 100 ms',
+      admissionChangedAt: t0,
+    });
+    expect((await store.admit(c, t0)).settings.admitPerSecond).toBe(14);
+    expect(await store.admission(other)).toEqual(fixed);
+    await store.updateSettings(c, {
+      admission: null,
+      minAdmitPerSecond: null,
+      maxAdmitPerSecond: null,
+      admissionChange: null,
+      admissionReason: null,
+      admissionChangedAt: null,
+    });
+    expect(await store.admission(c)).toEqual(fixed);
+    expect((await store.settings(c)).admitPerSecond).toBe(14);
+  });
+
   it('counts the line without admitting or expiring anyone', async () => {
     const store = target.make({ ...defaults, maxActive: 2, activeTtlSeconds: 10 });
     const c = freshConcert();

@@ -1,6 +1,10 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultAimdConfig } from '../../shared/admission/aimd.ts';
+import { createMemoryHealthBoard, type HealthBoard } from '../../shared/admission/health-board.ts';
+import { createHealthRecorder } from '../../shared/admission/shop-health.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { createMetrics } from '../../shared/metrics.ts';
 import { journalGraceMs } from '../../shared/queue/activation-journal.ts';
 import { queueStoreFor } from '../../shared/queue/for-runtime.ts';
 import { createMemoryQueueStore } from '../../shared/queue/memory-queue-store.ts';
@@ -84,6 +88,52 @@ describe('admit-queue', () => {
       ['1:first-1', '1:next-1', '2:first-2', '2:next-2'].map((w) => `${w}@${-journalGraceMs}`),
     );
     expect((await admitAll(deps)).journaled).toBe(0);
+  });
+
+  it('moves the rate of adaptive lines from the shop health and says why; fixed lines keep theirs', async () => {
+    const board: HealthBoard = createMemoryHealthBoard();
+    const metrics = createMetrics();
+    const lines: Array<{ msg: string; reason?: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const deps = {
+      store,
+      clock,
+      logger,
+      metrics,
+      adaptive: { board, config: defaultAimdConfig, windowSeconds: 5 },
+    };
+    for (const u of ['a', 'b', 'c']) {
+      await store.enter('1', u, clock.now());
+      await store.enter('2', u, clock.now());
+    }
+    await store.updateSettings('1', { admission: 'adaptive', minAdmitPerSecond: 2, maxAdmitPerSecond: 42 });
+
+    await admitAll(deps);
+    expect((await store.settings('1')).admitPerSecond).toBe(12);
+    expect(await store.admission('1')).toMatchObject({
+      admissionChange: 'raise',
+      admissionReason: 'raised: healthy, no holds or payments in 5 s',
+      admissionChangedAt: clock.now(),
+    });
+    expect((await store.settings('2')).admitPerSecond).toBe(10);
+
+    // Slow holds published in the last second: a cut at once after a raise.
+    const slow = createHealthRecorder();
+    for (let i = 0; i < 50; i++) slow.record('hold', 900, 201);
+    await board.add(Math.floor(clock.now() / 1000), slow.take()!);
+    clock.advance(1000);
+    await admitAll(deps);
+    expect((await store.settings('1')).admitPerSecond).toBe(8);
+    expect((await store.admission('1')).admissionReason).toBe('cut: hold p99 956 ms > budget 250 ms');
+    expect(lines.filter((l) => l.msg === 'admission rate changed').map((l) => l.reason)).toEqual([
+      'raised: healthy, no holds or payments in 5 s',
+      'cut: hold p99 956 ms > budget 250 ms',
+    ]);
+    const exported = await metrics.registry.metrics();
+    expect(exported).toContain('queue_admit_per_second{concert="1"} 8');
+    expect(exported).toContain('queue_admit_per_second{concert="2"} 10');
+    expect(exported).toContain('queue_admission_changes_total{concert="1",change="cut"} 1');
+    expect((await store.settings('2')).admitPerSecond).toBe(10);
   });
 
   it('answers POST / (the PingSource delivery) with the summary', async () => {

@@ -1,3 +1,4 @@
+import { aimdConfigOf, shopHealthFor } from '../../shared/admission/for-runtime.ts';
 import { activationHookFor, activationWriterFor } from '../../shared/outbox/queue-activated.ts';
 import type { OnActivated } from '../../shared/queue/activated.ts';
 import type { JournalWriter } from '../../shared/queue/activation-journal.ts';
@@ -5,7 +6,7 @@ import { queueStoreFor } from '../../shared/queue/for-runtime.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { isEntryPoint, type Mount, serveFunctions } from '../../shared/serve.ts';
 import { admitQueueRoutes } from './app.ts';
-import { admitAll } from './use-cases.ts';
+import { type AdmitDeps, admitAll } from './use-cases.ts';
 
 /** Where admissions become events: the answer's hook, and the writer of the journal's leftovers. */
 export interface ActivationWiring {
@@ -19,11 +20,17 @@ export const outboxActivations: ActivationWiring = {
   writeJournaled: activationWriterFor,
 };
 
-function depsFor(rt: Runtime, wiring: ActivationWiring) {
+function depsFor(rt: Runtime, wiring: ActivationWiring): AdmitDeps {
   return {
     store: queueStoreFor(rt),
     clock: rt.clock,
     logger: rt.logger,
+    metrics: rt.metrics,
+    adaptive: {
+      board: shopHealthFor(rt).board,
+      config: aimdConfigOf(rt.config),
+      windowSeconds: rt.config.ADMISSION_WINDOW_SECONDS,
+    },
     ...(wiring.onActivated ? { onActivated: wiring.onActivated(rt) } : {}),
     ...(wiring.writeJournaled ? { writeJournaled: wiring.writeJournaled(rt) } : {}),
   };
