@@ -81,8 +81,10 @@ export function openEventStream(c: Context<AppEnv>, produce: (sink: EventSink) =
       else listeners.push(listener);
     },
   };
+  // Nothing the stream keeps may hold the context: it and the request it wraps would live as long.
+  const logger = c.get('logger');
   produce(sink)
-    .catch((error: unknown) => c.get('logger')?.error({ err: error }, 'event stream failed'))
+    .catch((error: unknown) => logger?.error({ err: error }, 'event stream failed'))
     .finally(() => {
       if (!outgoing.writableEnded) outgoing.end();
     });
