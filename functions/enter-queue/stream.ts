@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../shared/errors.ts';
 import type { AppEnv } from '../../shared/http/env.ts';
+import { openEventStream } from '../../shared/http/event-stream.ts';
 import type { QueueTicket } from '../../shared/queue/queue-tokens.ts';
 import { isRedisOutage } from '../../shared/redis/client.ts';
 import { answer, type QueueAnswer, type QueueDeps, queueStatus, readTicket } from './use-cases.ts';
@@ -42,7 +42,7 @@ export function streamQueueStatus(
   first: QueueAnswer,
   options: StreamOptions,
 ): Response {
-  return streamSSE(c, async (stream) => {
+  return openEventStream(c, async (stream) => {
     let wake: (() => void) | undefined;
     stream.onAbort(() => wake?.());
     const watch = deps.lines?.watch(ticket.concertId, ticket.userId);
@@ -70,7 +70,7 @@ export function streamQueueStatus(
       const next = await queueStatus(deps, holder, token);
       if (!next.ok) {
         const refusal = { error: { code: next.code, message: next.message } };
-        await stream.writeSSE({ event: 'error', data: JSON.stringify(refusal) });
+        await stream.event('error', JSON.stringify(refusal));
         return null;
       }
       if (next.value.queueToken !== token) {
@@ -94,11 +94,11 @@ export function streamQueueStatus(
         // The snapshot wakes the stream more often than once a second; a new position waits for its turn.
         const early = current.status === 'WAITING' && deps.clock.now() - lastWrite < options.checkMs;
         if (key !== lastKey && !(watch && lastKey !== '' && early)) {
-          await stream.writeSSE({ event: 'status', data: JSON.stringify(current) });
+          await stream.event('status', JSON.stringify(current));
           lastKey = key;
           lastWrite = deps.clock.now();
         } else if (deps.clock.now() - lastWrite >= options.keepAliveMs) {
-          await stream.write(': keep-alive\n\n');
+          await stream.comment('keep-alive');
           lastWrite = deps.clock.now();
         }
         if (current.status === 'ACTIVE' || deps.clock.now() >= deadline) return;
@@ -108,7 +108,7 @@ export function streamQueueStatus(
         try {
           next = await check(current);
         } catch (error) {
-          await stream.writeSSE({ event: 'error', data: JSON.stringify(faultEvent(deps, error)) });
+          await stream.event('error', JSON.stringify(faultEvent(deps, error)));
           return;
         }
         if (next === null) return;

@@ -9,6 +9,7 @@ import { type AllowedMethods, allowedMethods } from './allowed-methods.ts';
 import { mountDocs } from './docs-page.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError, respondWithError } from './error-handler.ts';
+import { directAnswers } from './event-stream.ts';
 import { metricsMiddleware } from './metrics-middleware.ts';
 import { requestIdMiddleware } from './request-id.ts';
 
@@ -46,6 +47,7 @@ const readinessTimeoutMs = 1500;
  */
 export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
+  app.use(directAnswers());
   app.use(requestIdMiddleware(options.logger));
   app.use(metricsMiddleware(options.metrics, options.name));
   // Read at the first request, when every route (also those added after this returns) is registered.

@@ -11,5 +11,7 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     user: AuthUser;
+    /** Set by a route that wrote its answer to the Node response itself (event-stream.ts). */
+    sentDirectly?: boolean;
   };
 }

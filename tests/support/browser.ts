@@ -13,7 +13,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** `npm start` in its embedded mode, with an empty catalogue and a port from WEB_TEST_PORT when given. */
-export async function startEmbeddedServer(): Promise<LaunchedProcess> {
+export async function startEmbeddedServer(env: Record<string, string> = {}): Promise<LaunchedProcess> {
   const port = process.env.WEB_TEST_PORT ? Number(process.env.WEB_TEST_PORT) : undefined;
   const server = await launchProcess(
     ['server/main.ts'],
@@ -23,6 +23,7 @@ export async function startEmbeddedServer(): Promise<LaunchedProcess> {
       DEV_AUTH: '1',
       RATE_LIMIT_PER_SECOND: '1000',
       RATE_LIMIT_BURST: '1000',
+      ...env,
     },
     port === undefined ? {} : { port },
   );
