@@ -262,4 +262,30 @@ describe('the operator console', () => {
     expect(await panel.locator('.events li').first().getAttribute('data-topic')).toBe('payment.completed');
     await operator.context.close();
   });
+
+  it('switches a line to adaptive admission within bounds, and shows the rate and the mode', async () => {
+    const concert = await createConcert(url, `Adaptive ${randomUUID().slice(0, 8)}`);
+    const operator = await signedInPage(browser, url, 'operator', '/admin', 'admin');
+    const panel = operator.page.locator(`section[data-concert="${concert.id}"]`);
+    await panel.getByText(/Admitting up to \d+ a second, fixed\./).waitFor();
+
+    // Adaptive needs both bounds: without them the API refuses, and the page says so.
+    await panel.getByLabel('Admission').selectOption('adaptive');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await operator.page.getByRole('alert').waitFor();
+    expect(
+      await adminCall<{ admission: string }>(url, 'GET', `/v1/admin/queues/${concert.id}`),
+    ).toMatchObject({ admission: 'fixed' });
+
+    await panel.getByLabel('Adaptive: at least per second').fill('5');
+    await panel.getByLabel('Adaptive: at most per second').fill('40');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.getByText(/Admitting up to \d+ a second, adaptive\./).waitFor();
+    expect(await adminCall(url, 'GET', `/v1/admin/queues/${concert.id}`)).toMatchObject({
+      admission: 'adaptive',
+      minAdmitPerSecond: 5,
+      maxAdmitPerSecond: 40,
+    });
+    await operator.context.close();
+  });
 });

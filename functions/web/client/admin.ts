@@ -52,8 +52,22 @@ function panel(concert: Concert) {
     field('maxActive', tr('maxActive'), 'number', { min: 1, max: 1_000_000 }),
     field('admitPerSecond', tr('admitPerSecond'), 'number', { min: 1, max: 100_000 }),
     field('opensAt', tr('opensAtLabel'), 'datetime-local'),
+    el(
+      'p',
+      {},
+      el('label', { for: ids('admission') }, tr('admission')),
+      el(
+        'select',
+        { id: ids('admission'), name: 'admission' },
+        el('option', { value: 'fixed' }, tr('admissionFixed')),
+        el('option', { value: 'adaptive' }, tr('admissionAdaptive')),
+      ),
+    ),
+    field('minAdmitPerSecond', tr('minAdmit'), 'number', { min: 1, max: 100_000 }),
+    field('maxAdmitPerSecond', tr('maxAdmit'), 'number', { min: 1, max: 100_000 }),
     el('button', { type: 'submit' }, tr('save')),
   );
+  const admission = el('p', { id: ids('admission-now'), class: 'muted' }, '');
   const sales = el('div', { id: ids('sales') }, tr('loading'));
   const events = el('div', { id: ids('events') }, tr('loading'));
   const element = el(
@@ -69,6 +83,7 @@ function panel(concert: Concert) {
       stat('rate', tr('admittedPerSecond')),
       stat('eta', tr('etaLast')),
     ),
+    admission,
     form,
     el('h3', {}, tr('salesTitle')),
     sales,
@@ -76,6 +91,8 @@ function panel(concert: Concert) {
     events,
   );
   const input = (name: string) => form.querySelector<HTMLInputElement>(`[name="${name}"]`)!;
+  const mode = form.querySelector<HTMLSelectElement>('[name="admission"]')!;
+  const optional = (name: string) => (input(name).value === '' ? null : Number(input(name).value));
   let view: QueueAdminView | undefined;
   let filled = false;
 
@@ -93,11 +110,25 @@ function panel(concert: Concert) {
     badge.textContent = next.paused ? tr('pausedBadge') : tr('runningBadge');
     badge.dataset.paused = String(next.paused);
     toggle.textContent = next.paused ? tr('resume') : tr('pause');
+    const now = tr('admissionNow', {
+      rate: next.admitPerSecond,
+      mode: next.admission === 'adaptive' ? tr('admissionAdaptiveNow') : tr('admissionFixedNow'),
+    });
+    const last =
+      next.admission === 'adaptive' && next.admissionReason && next.admissionChangedAt
+        ? ` ${tr('admissionLast', { time: new Date(next.admissionChangedAt).toLocaleTimeString(), reason: next.admissionReason })}`
+        : '';
+    admission.textContent = now + last;
     if (!filled) {
       filled = true;
       input('maxActive').value = String(next.maxActive);
       input('admitPerSecond').value = String(next.admitPerSecond);
       input('opensAt').value = next.opensAt ? localInput(next.opensAt) : '';
+      mode.value = next.admission;
+      input('minAdmitPerSecond').value =
+        next.minAdmitPerSecond === null ? '' : String(next.minAdmitPerSecond);
+      input('maxAdmitPerSecond').value =
+        next.maxAdmitPerSecond === null ? '' : String(next.maxAdmitPerSecond);
     }
   };
 
@@ -119,6 +150,9 @@ function panel(concert: Concert) {
       maxActive: Number(input('maxActive').value),
       admitPerSecond: Number(input('admitPerSecond').value),
       opensAt: opensAt ? new Date(opensAt).toISOString() : null,
+      admission: mode.value,
+      minAdmitPerSecond: optional('minAdmitPerSecond'),
+      maxAdmitPerSecond: optional('maxAdmitPerSecond'),
     });
     if (next) announce(tr('saved'));
   });

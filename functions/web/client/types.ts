@@ -46,6 +46,11 @@ export interface QueueAdminView {
   admitPerSecond: number;
   paused: boolean;
   opensAt: string | null;
+  admission: 'fixed' | 'adaptive';
+  minAdmitPerSecond: number | null;
+  maxAdmitPerSecond: number | null;
+  admissionReason: string | null;
+  admissionChangedAt: string | null;
 }
 export interface ScheduleSales {
   scheduleId: string;
