@@ -1,0 +1,451 @@
+import { type FanPlan, hotSectionShare, seededRandom } from './plan.ts';
+
+/**
+ * One fan at the opening: an independent client of the public API (docs/api.md), as a phone or a browser
+ * tab would be. It comes at its planned time, enters the line, waits on the stream or by polling, reads
+ * the seat map, holds a seat (another one when it is taken), tops up when short of points, and pays, and it
+ * writes down what happened to it. Every request has a timeout and the whole run one abort signal, so no
+ * fan can keep the rehearsal waiting.
+ */
+
+export type Op = 'enter' | 'status' | 'stream' | 'seat-map' | 'hold' | 'pay' | 'charge';
+
+/** One answer the server gave (or did not: status 0 is a timeout or a refused connection). */
+export interface Answer {
+  op: Op;
+  sentAt: number;
+  doneAt: number;
+  status: number;
+  code?: string;
+}
+
+export type Outcome =
+  | 'paid'
+  | 'sold-out'
+  | 'left-at-seat-map'
+  | 'left-at-payment'
+  | 'failed'
+  | 'unfinished'
+  | 'not-arrived';
+
+export interface Journey {
+  index: number;
+  userId: string;
+  plan: FanPlan;
+  outcome: Outcome;
+  /** When the fan sent its entry (epoch ms): its place in arrival order. */
+  arrivedAt?: number;
+  /** Entered before the opening (the line draws these fans' order at opensAt). */
+  early?: boolean;
+  /** When the fan learned it was admitted. */
+  admittedAt?: number;
+  /** When the line admitted it, by the server's clock (activeUntil minus the slot's length). */
+  serverAdmittedAt?: number;
+  /** ACTIVE answers that carried a different admission: a second admission of the same fan. */
+  readmissions: number;
+  seatMapAt?: number;
+  heldAt?: number;
+  seatId?: string;
+  reservationId?: string;
+  paidAt?: number;
+  /** Payments whose answer the fan dropped on purpose (a client timeout), then sent again with the same key. */
+  lostPayAnswers: number;
+  /** Replayed answers (Idempotent-Replayed: true) to those retries. */
+  replayedPayments: number;
+  toppedUp: boolean;
+  /** What went wrong, per `status code` (e.g. `409 SEAT_TAKEN`, `503 DEPENDENCY_UNAVAILABLE`, `0 TIMEOUT`). */
+  errors: Record<string, number>;
+  failure?: string;
+}
+
+export interface FanContext {
+  baseUrl: string;
+  concertId: string;
+  scheduleId: string;
+  seatCount: number;
+  price: number;
+  opensAt: number;
+  /** The slot's length, to read the server's admission time out of `activeUntil`. */
+  activeTtlMs: number;
+  requestTimeoutMs: number;
+  signal: AbortSignal;
+  record(answer: Answer): void;
+}
+
+interface Reply {
+  status: number;
+  code?: string;
+  body: Record<string, unknown>;
+  replayed: boolean;
+  retryAfterMs?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const maxAttempts = 8;
+const maxHoldAttempts = 30;
+
+/** Resolves after ms, or at once when the run is stopped. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** One request of the fan's, bounded by its own timeout and by the run. */
+export async function send(
+  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'signal' | 'record'>,
+  op: Op,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  json?: unknown,
+): Promise<Reply> {
+  const sentAt = Date.now();
+  let reply: Reply;
+  try {
+    const res = await fetch(`${ctx.baseUrl}${path}`, {
+      method,
+      headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.requestTimeoutMs)]),
+    });
+    const text = await res.text();
+    let body: Json = {};
+    try {
+      body = text === '' ? {} : (JSON.parse(text) as Json);
+    } catch {
+      body = { text };
+    }
+    const code = (body.error as Json | undefined)?.code;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    reply = {
+      status: res.status,
+      body,
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+    };
+  } catch (error) {
+    const timeout = error instanceof Error && error.name === 'TimeoutError';
+    reply = { status: 0, code: timeout ? 'TIMEOUT' : 'NO_ANSWER', body: {}, replayed: false };
+  }
+  ctx.record({
+    op,
+    sentAt,
+    doneAt: Date.now(),
+    status: reply.status,
+    ...(reply.code ? { code: reply.code } : {}),
+  });
+  return reply;
+}
+
+/** Worth the same request again: no answer, an outage, the rate limit, or the same key still running. */
+function transient(reply: Reply): boolean {
+  return (
+    reply.status === 0 ||
+    reply.status === 429 ||
+    reply.status === 503 ||
+    reply.code === 'IDEMPOTENCY_IN_PROGRESS'
+  );
+}
+
+export function runFan(plan: FanPlan, userId: string, bearer: string, ctx: FanContext): Promise<Journey> {
+  return new Fan(plan, userId, bearer, ctx).run();
+}
+
+class Fan {
+  readonly journey: Journey;
+  private queueToken = '';
+  private accessToken = '';
+  private readonly random: () => number;
+
+  constructor(
+    readonly plan: FanPlan,
+    readonly userId: string,
+    private readonly bearer: string,
+    private readonly ctx: FanContext,
+  ) {
+    this.random = seededRandom(plan.seed);
+    this.journey = {
+      index: plan.index,
+      userId,
+      plan,
+      outcome: 'not-arrived',
+      readmissions: 0,
+      lostPayAnswers: 0,
+      replayedPayments: 0,
+      toppedUp: false,
+      errors: {},
+    };
+  }
+
+  private get auth() {
+    return { authorization: `Bearer ${this.bearer}` };
+  }
+
+  private get access() {
+    return { ...this.auth, 'x-queue-token': this.accessToken };
+  }
+
+  private noteError(reply: Reply): void {
+    const key = `${reply.status} ${reply.code ?? ''}`.trim();
+    this.journey.errors[key] = (this.journey.errors[key] ?? 0) + 1;
+  }
+
+  /** The request again after transient failures (waiting Retry-After, else a growing pause), bounded. */
+  private async persist(
+    op: Op,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    json?: unknown,
+  ) {
+    let reply = await send(this.ctx, op, method, path, headers, json);
+    for (let attempt = 1; attempt < maxAttempts && transient(reply) && !this.ctx.signal.aborted; attempt++) {
+      this.noteError(reply);
+      await pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt), this.ctx.signal);
+      reply = await send(this.ctx, op, method, path, headers, json);
+    }
+    if (reply.status >= 300) this.noteError(reply);
+    return reply;
+  }
+
+  async run(): Promise<Journey> {
+    const { ctx, journey } = this;
+    try {
+      await pause(ctx.opensAt + this.plan.arriveAt - Date.now(), ctx.signal);
+      if (ctx.signal.aborted) return journey;
+      journey.outcome = 'unfinished';
+      if (!(await this.enter())) return journey;
+      if (!(await this.waitForAdmission())) return journey;
+      await this.shop();
+    } catch (error) {
+      journey.outcome = 'failed';
+      journey.failure = `client error: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    return journey;
+  }
+
+  private fail(why: string, reply?: Reply): false {
+    if (this.ctx.signal.aborted) return false;
+    this.journey.outcome = 'failed';
+    this.journey.failure = reply ? `${why}: ${reply.status} ${reply.code ?? ''}`.trim() : why;
+    return false;
+  }
+
+  private async enter(): Promise<boolean> {
+    this.journey.arrivedAt = Date.now();
+    const reply = await this.persist('enter', 'POST', '/v1/queue/tokens', this.auth, {
+      concertId: this.ctx.concertId,
+    });
+    if (reply.status !== 201) return this.fail('entering the line', reply);
+    this.journey.early = typeof reply.body.opensAt === 'string';
+    this.take(reply.body);
+    return true;
+  }
+
+  /** Keeps the newest queue token, and notes the admission the first time it is seen. */
+  private take(status: Json): void {
+    if (typeof status.queueToken === 'string') this.queueToken = status.queueToken;
+    if (status.status !== 'ACTIVE' || typeof status.accessToken !== 'string') return;
+    const admittedAt = Date.parse(String(status.activeUntil)) - this.ctx.activeTtlMs;
+    if (this.journey.serverAdmittedAt === undefined) {
+      this.journey.admittedAt = Date.now();
+      this.journey.serverAdmittedAt = admittedAt;
+    } else if (admittedAt !== this.journey.serverAdmittedAt) {
+      this.journey.readmissions += 1;
+    }
+    this.accessToken = status.accessToken;
+  }
+
+  private async waitForAdmission(): Promise<boolean> {
+    const { ctx } = this;
+    while (!this.accessToken && !ctx.signal.aborted) {
+      if (this.plan.waitBy === 'sse') {
+        await this.stream();
+        if (this.accessToken || ctx.signal.aborted) break;
+        // The stream ended without ACTIVE (it closes after a few minutes, or failed): look, then reconnect.
+        await pause(1000, ctx.signal);
+      }
+      const reply = await this.persist('status', 'GET', '/v1/queue/status', {
+        ...this.auth,
+        'x-queue-token': this.queueToken,
+      });
+      if (reply.status !== 200) return this.fail('polling the line', reply);
+      this.take(reply.body);
+      if (!this.accessToken && this.plan.waitBy === 'poll') {
+        await pause(Number(reply.body.pollAfterSeconds ?? 5) * 1000, ctx.signal);
+      }
+    }
+    return this.accessToken !== '';
+  }
+
+  /** GET /v1/queue/stream until the ACTIVE event, the stream's end, an error event, or the run's end. */
+  private async stream(): Promise<void> {
+    const { ctx } = this;
+    const sentAt = Date.now();
+    const local = new AbortController();
+    const connectTimer = setTimeout(() => local.abort(), ctx.requestTimeoutMs);
+    const signal = AbortSignal.any([ctx.signal, local.signal]);
+    let status = 0;
+    let code: string | undefined;
+    try {
+      const res = await fetch(
+        `${ctx.baseUrl}/v1/queue/stream?queueToken=${encodeURIComponent(this.queueToken)}`,
+        { headers: { accept: 'text/event-stream' }, signal },
+      );
+      clearTimeout(connectTimer);
+      status = res.status;
+      if (res.status !== 200 || !res.body) {
+        const body = (await res.json().catch(() => ({}))) as Json;
+        code = String((body.error as Json | undefined)?.code ?? '');
+        return;
+      }
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+          const name = /^event: (.*)$/m.exec(event)?.[1];
+          const data = /^data: (.*)$/m.exec(event)?.[1];
+          if (!data) continue;
+          const payload = JSON.parse(data) as Json;
+          if (name === 'error') {
+            code = String((payload.error as Json | undefined)?.code ?? 'error event');
+            local.abort();
+            return;
+          }
+          this.take(payload);
+          if (this.accessToken) {
+            local.abort();
+            return;
+          }
+        }
+      }
+    } catch (error) {
+      if (!ctx.signal.aborted && status === 0) code = local.signal.aborted ? 'TIMEOUT' : 'NO_ANSWER';
+      void error;
+    } finally {
+      clearTimeout(connectTimer);
+      const reply = { status, ...(code ? { code } : {}) };
+      if (code) this.noteError({ ...reply, body: {}, replayed: false });
+      ctx.record({ op: 'stream', sentAt, doneAt: Date.now(), ...reply });
+    }
+  }
+
+  private async seatMap(): Promise<Array<{ id: string; number: number }> | null> {
+    const reply = await this.persist(
+      'seat-map',
+      'GET',
+      `/v1/schedules/${this.ctx.scheduleId}/seats`,
+      this.access,
+    );
+    if (reply.status !== 200) return this.fail('reading the seat map', reply) || null;
+    this.journey.seatMapAt ??= Date.now();
+    const items = reply.body.items as Array<{ id: string; number: number; status: string }>;
+    return items.filter((s) => s.status === 'AVAILABLE');
+  }
+
+  /** The seat this fan wants among those it still believes free: the hot section first if it prefers it. */
+  private choose(free: Array<{ id: string; number: number }>) {
+    const hotUpTo = Math.ceil(this.ctx.seatCount * hotSectionShare);
+    const hot = free.filter((s) => s.number <= hotUpTo);
+    const pool = this.plan.wantsHotSection && hot.length > 0 ? hot : free;
+    return pool[Math.floor(this.random() * pool.length)]!;
+  }
+
+  private async shop(): Promise<void> {
+    const { ctx, journey } = this;
+    const taken = new Set<string>();
+    let free = await this.seatMap();
+    if (!free) return;
+    if (this.plan.abandon === 'seat-map') {
+      journey.outcome = 'left-at-seat-map';
+      return;
+    }
+    let staleReads = 0;
+    for (let attempt = 0; attempt < maxHoldAttempts && !ctx.signal.aborted; attempt++) {
+      free = free.filter((s) => !taken.has(s.id));
+      if (free.length === 0) {
+        // The map may be a second old: seats it still shows free were taken under this fan's eyes.
+        const fresh = await this.seatMap();
+        if (!fresh) return;
+        free = fresh.filter((s) => !taken.has(s.id));
+        if (free.length === 0) {
+          if (fresh.length === 0 || ++staleReads > 3) {
+            journey.outcome = 'sold-out';
+            return;
+          }
+          await pause(500, ctx.signal);
+          continue;
+        }
+      }
+      const seat = this.choose(free);
+      const reply = await this.persist('hold', 'POST', '/v1/reservations', this.access, {
+        scheduleId: ctx.scheduleId,
+        seatId: seat.id,
+      });
+      if (reply.status === 201) {
+        journey.heldAt = Date.now();
+        journey.seatId = seat.id;
+        journey.reservationId = String(reply.body.id);
+        break;
+      }
+      if (reply.code === 'SEAT_TAKEN') {
+        taken.add(seat.id);
+        continue;
+      }
+      this.fail('holding a seat', reply);
+      return;
+    }
+    if (!journey.reservationId) {
+      if (!ctx.signal.aborted) this.fail('no seat after every attempt');
+      return;
+    }
+    if (this.plan.abandon === 'payment') {
+      journey.outcome = 'left-at-payment';
+      return;
+    }
+    await this.pay();
+  }
+
+  private async pay(): Promise<void> {
+    const { ctx, journey } = this;
+    const path = `/v1/reservations/${journey.reservationId}/payments`;
+    const headers = { ...this.access, 'idempotency-key': `pay-${journey.reservationId}` };
+    let reply = await this.persist('pay', 'POST', path, headers, {});
+    if (this.plan.retryPay && !ctx.signal.aborted) {
+      // The answer is lost on the way (the client timed out): the same request again, same key.
+      journey.lostPayAnswers += 1;
+      reply = await this.persist('pay', 'POST', path, headers, {});
+      if (reply.replayed) journey.replayedPayments += 1;
+    }
+    if (reply.code === 'INSUFFICIENT_POINTS') {
+      const top = await this.persist(
+        'charge',
+        'POST',
+        '/v1/points/charges',
+        { ...this.auth, 'idempotency-key': `top-up-${journey.reservationId}` },
+        { amount: ctx.price },
+      );
+      if (top.status !== 201) return void this.fail('topping up', top);
+      journey.toppedUp = true;
+      reply = await this.persist('pay', 'POST', path, headers, {});
+    }
+    if (reply.status !== 201) return void this.fail('paying', reply);
+    journey.paidAt = Date.now();
+    journey.outcome = 'paid';
+  }
+}

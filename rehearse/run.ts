@@ -1,0 +1,390 @@
+import { setMaxListeners } from 'node:events';
+import { mapLimit } from '../bench/lib/http.ts';
+import { type Answer, type FanContext, type Journey, pause, runFan, send } from './fan.ts';
+import { type ArrivalOptions, type BehaviourMix, planFans } from './plan.ts';
+
+/**
+ * One opening against a running server: an admin creates the concert and sets its line (opensAt a few
+ * seconds ahead), the wallets are funded, the fans come and go, a progress line is printed every second,
+ * and afterwards the sales are checked (sold exactly once) through the API and, when the runner can reach
+ * the database, in it.
+ */
+
+export interface OpeningOptions {
+  fans: number;
+  seats: number;
+  price: number;
+  seed: number;
+  arrival: ArrivalOptions;
+  mix: BehaviourMix;
+  /** The longest the fans may take, from the opening; then every fan still busy is stopped. */
+  durationSeconds: number;
+  requestTimeoutMs: number;
+  /** Sent as given in PUT /v1/admin/queues/{concertId} (besides opensAt). */
+  queue: Record<string, string | number | boolean>;
+}
+
+export interface Target {
+  url: string;
+  /** A user JWT for the id (signed with the server's secret, or minted by its dev token endpoint). */
+  token(userId: string, role: 'user' | 'admin'): Promise<string>;
+  /** The sales as the database holds them, when the runner can read it. */
+  database?: (scheduleId: string) => Promise<DatabaseSales>;
+}
+
+export interface DatabaseSales {
+  soldSeats: number;
+  confirmedReservations: number;
+  /** Seats with more than one confirmed reservation, or more than one payment per reservation. */
+  doubleSold: string[];
+}
+
+export interface QueueSample {
+  at: number;
+  waiting: number;
+  active: number;
+  admittedTotal: number;
+  admissionRatePerSecond: number;
+  admitPerSecond: number;
+}
+
+export interface SalesCheck {
+  /** Fans told their payment went through. */
+  paidFans: number;
+  /** Confirmed reservations the fans' own reservation lists show (each paying fan exactly one). */
+  confirmedByApi: number;
+  /** Fans whose list does not match what they were told: a paid fan without exactly one, or another with one. */
+  mismatchedFans: string[];
+  /** Seats two fans hold confirmed reservations for, by the fans' lists. */
+  doubleSoldByApi: string[];
+  /** SOLD on the seat map read after the run (null when the auditor could not read it). */
+  soldOnSeatMap: number | null;
+  heldOnSeatMap: number | null;
+  database?: DatabaseSales;
+  /** admittedTotal of the line against the fans who saw ACTIVE (with the auditor), and second admissions. */
+  admittedByLine: number;
+  admittedFans: number;
+  readmissions: number;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface RunResult {
+  label: string;
+  options: OpeningOptions;
+  concertId: string;
+  scheduleId: string;
+  /** The line's settings as the server answered the PUT. */
+  settings: Record<string, unknown>;
+  opensAt: number;
+  endedAt: number;
+  journeys: Journey[];
+  answers: Answer[];
+  samples: QueueSample[];
+  sales: SalesCheck;
+}
+
+/** The server refused the line's settings: the message says why and what to do. */
+export class SettingsRefused extends Error {}
+
+export async function rehearseOpening(
+  target: Target,
+  options: OpeningOptions,
+  label: string,
+  log: (line: string) => void,
+): Promise<RunResult> {
+  // Fresh user ids per run: a shared Redis keeps rate-limit buckets and line places by user.
+  const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const admin = { authorization: `Bearer ${await target.token(`rh${tag}ops`, 'admin')}` };
+  const answers: Answer[] = [];
+  const base = { baseUrl: target.url, requestTimeoutMs: options.requestTimeoutMs };
+  const setup = { ...base, signal: new AbortController().signal, record: () => undefined };
+  const expect = async (status: number, what: string, reply: Awaited<ReturnType<typeof send>>) => {
+    if (reply.status !== status)
+      throw new Error(`${what} answered ${reply.status} ${reply.code ?? ''}: ${JSON.stringify(reply.body)}`);
+    return reply.body;
+  };
+
+  const created = await expect(
+    201,
+    'creating the concert',
+    await send(setup, 'enter', 'POST', '/v1/admin/concerts', admin, {
+      title: `Rehearsal ${label} ${tag}`,
+      venue: 'Rehearsal hall',
+      schedules: [
+        {
+          startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          seatCount: options.seats,
+          price: options.price,
+        },
+      ],
+    }),
+  );
+  const concertId = String(created.id);
+  const scheduleId = String((created.schedules as Array<{ id: string }>)[0]!.id);
+  log(`concert ${concertId}, schedule ${scheduleId}: ${options.seats} seats at ${options.price}`);
+
+  const plans = planFans(options.fans, options.arrival, options.mix, options.seed);
+  const users = await mapLimit(plans, 64, async (plan) => {
+    const userId = `rh${tag}f${plan.index}`;
+    return { userId, bearer: await target.token(userId, 'user') };
+  });
+  // Wallets before the opening: enough for one seat, or half of it for the fans short of points.
+  const started = Date.now();
+  await mapLimit(plans, 32, async (plan) => {
+    const { userId, bearer } = users[plan.index]!;
+    const amount = plan.shortOfPoints ? Math.floor(options.price / 2) : options.price;
+    if (amount < 1) return;
+    await expect(
+      201,
+      `funding ${userId}`,
+      await send(
+        setup,
+        'charge',
+        'POST',
+        '/v1/points/charges',
+        { authorization: `Bearer ${bearer}`, 'idempotency-key': `wallet-${userId}` },
+        { amount },
+      ),
+    );
+  });
+  log(`${plans.length} fans with tokens and wallets (${Date.now() - started} ms)`);
+
+  // The line opens once the first fans' arrival time is still ahead.
+  const leadMs = Math.max(3000, options.arrival.beforeSeconds * 1000 + 2000);
+  const opensAt = Date.now() + leadMs;
+  const put = await send(setup, 'enter', 'PUT', `/v1/admin/queues/${concertId}`, admin, {
+    ...options.queue,
+    opensAt: new Date(opensAt).toISOString(),
+  });
+  if (put.status === 400) {
+    const details = (put.body.error as { details?: Array<{ field: string; message: string }> } | undefined)
+      ?.details;
+    throw new SettingsRefused(
+      `the server refused the queue settings ${JSON.stringify(options.queue)}: ${
+        details?.map((d) => `${d.field}: ${d.message}`).join('; ') ?? JSON.stringify(put.body)
+      }. A field it does not know (admission, minAdmitPerSecond, maxAdmitPerSecond) means this server has ` +
+        'no adaptive admission yet: leave out --admission, --min-admit and --max-admit.',
+    );
+  }
+  const settings = await expect(200, 'setting the line', put);
+  log(`line settings: ${JSON.stringify(settings)}`);
+  const activeTtlMs = Number(settings.activeTtlSeconds) * 1000;
+
+  const stop = new AbortController();
+  // Every waiting fan listens for the end of the run.
+  setMaxListeners(0, stop.signal);
+  const deadline = opensAt + options.durationSeconds * 1000;
+  const cap = setTimeout(() => stop.abort(), deadline - Date.now());
+  const ctx: FanContext = {
+    ...base,
+    concertId,
+    scheduleId,
+    seatCount: options.seats,
+    price: options.price,
+    opensAt,
+    activeTtlMs,
+    signal: stop.signal,
+    record: (answer) => answers.push(answer),
+  };
+  const journeys: Journey[] = new Array(plans.length);
+  const running = Promise.all(
+    plans.map(async (plan) => {
+      const { userId, bearer } = users[plan.index]!;
+      journeys[plan.index] = await runFan(plan, userId, bearer, ctx);
+    }),
+  );
+  let done = false;
+  void running.finally(() => {
+    done = true;
+  });
+
+  const samples: QueueSample[] = [];
+  const progress = (async () => {
+    while (!done && !stop.signal.aborted) {
+      await pause(1000, stop.signal);
+      const view = await send(setup, 'status', 'GET', `/v1/admin/queues/${concertId}`, admin);
+      const errors = answers.filter((a) => a.status === 0 || a.status >= 500).length;
+      const sold = journeysSoFar(journeys, 'paid');
+      if (view.status === 200) {
+        const v = view.body as Record<string, number>;
+        samples.push({
+          at: Date.now(),
+          waiting: v.waiting!,
+          active: v.active!,
+          admittedTotal: v.admittedTotal!,
+          admissionRatePerSecond: v.admissionRatePerSecond!,
+          admitPerSecond: v.admitPerSecond!,
+        });
+        log(
+          `t${formatOffset(Date.now() - opensAt)}  waiting ${v.waiting}  active ${v.active}  admitted ${v.admittedTotal}  sold ${sold}  errors ${errors}`,
+        );
+      } else {
+        log(
+          `t${formatOffset(Date.now() - opensAt)}  admin view ${view.status}  sold ${sold}  errors ${errors}`,
+        );
+      }
+    }
+  })();
+  await running;
+  clearTimeout(cap);
+  const capped = stop.signal.aborted;
+  done = true;
+  stop.abort();
+  await progress;
+  const endedAt = Date.now();
+  const unfinished = journeys.filter((j) => j.outcome === 'unfinished').length;
+  log(
+    `fans done${capped && unfinished > 0 ? ` (${unfinished} stopped at the ${options.durationSeconds} s cap)` : ''}; checking the sales`,
+  );
+
+  const sales = await checkSales({ target, setup, admin, concertId, scheduleId, journeys });
+  return {
+    label,
+    options,
+    concertId,
+    scheduleId,
+    settings,
+    opensAt,
+    endedAt,
+    journeys,
+    answers,
+    samples,
+    sales,
+  };
+}
+
+function journeysSoFar(journeys: Journey[], outcome: Journey['outcome']): number {
+  let n = 0;
+  for (const j of journeys) if (j?.outcome === outcome) n++;
+  return n;
+}
+
+function formatOffset(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 0 ? '-' : '+'}${Math.abs(s).toFixed(0).padStart(3)}s`;
+}
+
+/**
+ * Sold exactly once, seen from outside: each fan's own reservation list (a paying fan has exactly one
+ * confirmed reservation, any other fan none, no seat twice), the seat map read by an auditor who queues
+ * like a fan, the line's admission count, and the database when the runner reaches it.
+ */
+async function checkSales(o: {
+  target: Target;
+  setup: Parameters<typeof send>[0];
+  admin: Record<string, string>;
+  concertId: string;
+  scheduleId: string;
+  journeys: Journey[];
+}): Promise<SalesCheck> {
+  const { target, setup, journeys } = o;
+  const problems: string[] = [];
+  const paid = journeys.filter((j) => j.outcome === 'paid');
+  const mismatched: string[] = [];
+  const seatsSold = new Map<string, string[]>();
+  let confirmed = 0;
+  // Only fans who held can have bought; each asks for its confirmed reservations.
+  await mapLimit(
+    journeys.filter((j) => j.reservationId !== undefined),
+    16,
+    async (j) => {
+      const bearer = await target.token(j.userId, 'user');
+      const reply = await send(setup, 'status', 'GET', '/v1/reservations?status=CONFIRMED&limit=100', {
+        authorization: `Bearer ${bearer}`,
+      });
+      if (reply.status !== 200) {
+        mismatched.push(`${j.userId}: reservation list answered ${reply.status}`);
+        return;
+      }
+      const items = (reply.body.items as Array<{ seatId: string; scheduleId: string }>).filter(
+        (r) => r.scheduleId === o.scheduleId,
+      );
+      confirmed += items.length;
+      for (const r of items) seatsSold.set(r.seatId, [...(seatsSold.get(r.seatId) ?? []), j.userId]);
+      const expected = j.outcome === 'paid' ? 1 : 0;
+      if (items.length !== expected)
+        mismatched.push(`${j.userId} (${j.outcome}): ${items.length} confirmed reservations`);
+    },
+  );
+  const doubleSold = [...seatsSold]
+    .filter(([, fans]) => fans.length > 1)
+    .map(([seat, fans]) => `${seat}: ${fans.join(', ')}`);
+  if (mismatched.length > 0)
+    problems.push(`${mismatched.length} fans' reservations differ from what they were told`);
+  if (doubleSold.length > 0) problems.push(`${doubleSold.length} seats confirmed to two fans`);
+
+  const map = await auditSeatMap(o);
+  if (map.sold !== null && map.sold !== confirmed)
+    problems.push(`the seat map shows ${map.sold} SOLD, the fans hold ${confirmed} confirmed reservations`);
+
+  const view = await send(setup, 'status', 'GET', `/v1/admin/queues/${o.concertId}`, o.admin);
+  const admittedByLine = Number(view.body.admittedTotal ?? -1);
+  const admittedFans =
+    journeys.filter((j) => j.serverAdmittedAt !== undefined).length + (map.admitted ? 1 : 0);
+  const readmissions = journeys.reduce((n, j) => n + j.readmissions, 0);
+  if (readmissions > 0) problems.push(`${readmissions} second admissions of the same fan`);
+  // Fans stopped by the cap may have been admitted without hearing of it: only a finished run is exact.
+  if (journeys.every((j) => j.outcome !== 'unfinished') && admittedByLine !== admittedFans)
+    problems.push(`the line admitted ${admittedByLine}, fans saw ${admittedFans} admissions`);
+
+  let database: DatabaseSales | undefined;
+  if (target.database) {
+    database = await target.database(o.scheduleId);
+    if (database.doubleSold.length > 0)
+      problems.push(`database: ${database.doubleSold.length} seats sold twice`);
+    if (database.soldSeats !== paid.length || database.confirmedReservations !== paid.length)
+      problems.push(
+        `database: ${database.soldSeats} seats SOLD and ${database.confirmedReservations} reservations CONFIRMED, ${paid.length} fans paid`,
+      );
+  }
+  if (confirmed !== paid.length)
+    problems.push(`${confirmed} confirmed reservations, ${paid.length} fans paid`);
+  return {
+    paidFans: paid.length,
+    confirmedByApi: confirmed,
+    mismatchedFans: mismatched,
+    doubleSoldByApi: doubleSold,
+    soldOnSeatMap: map.sold,
+    heldOnSeatMap: map.held,
+    ...(database ? { database } : {}),
+    admittedByLine,
+    admittedFans,
+    readmissions,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+/** The seat map after the run, read by one more user who enters the (by now short) line like a fan. */
+async function auditSeatMap(o: {
+  target: Target;
+  setup: Parameters<typeof send>[0];
+  concertId: string;
+  scheduleId: string;
+}): Promise<{ admitted: boolean; sold: number | null; held: number | null }> {
+  const auth = { authorization: `Bearer ${await o.target.token(`rh-audit-${o.concertId}`, 'user')}` };
+  let status = await send(o.setup, 'enter', 'POST', '/v1/queue/tokens', auth, { concertId: o.concertId });
+  const until = Date.now() + 30_000;
+  while (status.status < 300 && status.body.status !== 'ACTIVE' && Date.now() < until) {
+    await pause(1000, o.setup.signal);
+    status = await send(o.setup, 'status', 'GET', '/v1/queue/status', {
+      ...auth,
+      'x-queue-token': String(status.body.queueToken),
+    });
+  }
+  if (status.body.status !== 'ACTIVE') return { admitted: false, sold: null, held: null };
+  // The map is served from memory and may be a second old: the last payments must have reached it.
+  await pause(1500, o.setup.signal);
+  const map = await send(o.setup, 'seat-map', 'GET', `/v1/schedules/${o.scheduleId}/seats`, {
+    ...auth,
+    'x-queue-token': String(status.body.accessToken),
+  });
+  if (map.status !== 200) return { admitted: true, sold: null, held: null };
+  const items = map.body.items as Array<{ status: string }>;
+  return {
+    admitted: true,
+    sold: items.filter((s) => s.status === 'SOLD').length,
+    held: items.filter((s) => s.status === 'HELD').length,
+  };
+}
