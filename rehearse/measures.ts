@@ -1,11 +1,16 @@
 /** The rehearsal's arithmetic: percentiles, per-second series, and how fair the line was. */
 
-/** The nearest-rank percentile (p in 0..100) of the values; null when there are none. */
+/** The nearest-rank percentile (p in 0..100) of values sorted ascending; null when there are none. */
+function ranked(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
+}
+
 export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+  return ranked(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
 export interface Percentiles {
@@ -18,8 +23,7 @@ export interface Percentiles {
 
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted.length === 0 ? null : sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
+  const at = (p: number) => ranked(sorted, p);
   return { count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: at(100) };
 }
 
