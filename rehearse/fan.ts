@@ -24,6 +24,7 @@ export type Outcome =
   | 'sold-out'
   | 'left-at-seat-map'
   | 'left-at-payment'
+  | 'gave-up'
   | 'failed'
   | 'unfinished'
   | 'not-arrived';
@@ -33,8 +34,9 @@ export interface Journey {
   userId: string;
   plan: FanPlan;
   outcome: Outcome;
-  /** When the fan sent its entry (epoch ms): its place in arrival order. */
+  /** When the fan sent its entry (epoch ms), and when the answer came: its place was taken in between. */
   arrivedAt?: number;
+  enteredAt?: number;
   /** Entered before the opening (the line draws these fans' order at opensAt). */
   early?: boolean;
   /** When the fan learned it was admitted. */
@@ -83,7 +85,9 @@ interface Reply {
 type Json = Record<string, unknown>;
 
 const maxAttempts = 8;
-const maxHoldAttempts = 30;
+const maxHoldAttempts = 50;
+/** Seats found taken in a row before the fan looks at the seat map again. */
+const takenBeforeLookingAgain = 3;
 
 /** Resolves after ms, or at once when the run is stopped. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -136,6 +140,8 @@ export async function send(
   } catch (error) {
     const timeout = error instanceof Error && error.name === 'TimeoutError';
     reply = { status: 0, code: timeout ? 'TIMEOUT' : 'NO_ANSWER', body: {}, replayed: false };
+    // Cut short by the end of the run: not the server's doing, and not an answer.
+    if (ctx.signal.aborted && !timeout) return reply;
   }
   ctx.record({
     op,
@@ -247,6 +253,7 @@ class Fan {
       concertId: this.ctx.concertId,
     });
     if (reply.status !== 201) return this.fail('entering the line', reply);
+    this.journey.enteredAt = Date.now();
     this.journey.early = typeof reply.body.opensAt === 'string';
     this.take(reply.body);
     return true;
@@ -376,12 +383,14 @@ class Fan {
       return;
     }
     let staleReads = 0;
+    let takenInARow = 0;
     for (let attempt = 0; attempt < maxHoldAttempts && !ctx.signal.aborted; attempt++) {
       free = free.filter((s) => !taken.has(s.id));
-      if (free.length === 0) {
+      if (free.length === 0 || takenInARow >= takenBeforeLookingAgain) {
         // The map may be a second old: seats it still shows free were taken under this fan's eyes.
         const fresh = await this.seatMap();
         if (!fresh) return;
+        takenInARow = 0;
         free = fresh.filter((s) => !taken.has(s.id));
         if (free.length === 0) {
           if (fresh.length === 0 || ++staleReads > 3) {
@@ -405,13 +414,14 @@ class Fan {
       }
       if (reply.code === 'SEAT_TAKEN') {
         taken.add(seat.id);
+        takenInARow += 1;
         continue;
       }
       this.fail('holding a seat', reply);
       return;
     }
     if (!journey.reservationId) {
-      if (!ctx.signal.aborted) this.fail('no seat after every attempt');
+      if (!ctx.signal.aborted) journey.outcome = 'gave-up';
       return;
     }
     if (this.plan.abandon === 'payment') {
@@ -425,13 +435,18 @@ class Fan {
     const { ctx, journey } = this;
     const path = `/v1/reservations/${journey.reservationId}/payments`;
     const headers = { ...this.access, 'idempotency-key': `pay-${journey.reservationId}` };
-    let reply = await this.persist('pay', 'POST', path, headers, {});
-    if (this.plan.retryPay && !ctx.signal.aborted) {
-      // The answer is lost on the way (the client timed out): the same request again, same key.
+    const payOnce = async () => {
+      const reply = await this.persist('pay', 'POST', path, headers, {});
+      if (reply.status !== 201 || !this.plan.retryPay || journey.lostPayAnswers > 0 || ctx.signal.aborted)
+        return reply;
+      // The payment went through but its answer is lost on the way (the client timed out): the same
+      // request again with the same key must replay it, not pay twice.
       journey.lostPayAnswers += 1;
-      reply = await this.persist('pay', 'POST', path, headers, {});
-      if (reply.replayed) journey.replayedPayments += 1;
-    }
+      const again = await this.persist('pay', 'POST', path, headers, {});
+      if (again.replayed) journey.replayedPayments += 1;
+      return again;
+    };
+    let reply = await payOnce();
     if (reply.code === 'INSUFFICIENT_POINTS') {
       const top = await this.persist(
         'charge',
@@ -442,7 +457,7 @@ class Fan {
       );
       if (top.status !== 201) return void this.fail('topping up', top);
       journey.toppedUp = true;
-      reply = await this.persist('pay', 'POST', path, headers, {});
+      reply = await payOnce();
     }
     if (reply.status !== 201) return void this.fail('paying', reply);
     journey.paidAt = Date.now();

@@ -36,8 +36,19 @@ describe('bucketize', () => {
 });
 
 describe('fairness', () => {
-  const late = (arrivedAt: number, admittedAt: number) => ({ arrivedAt, admittedAt, early: false });
-  const early = (arrivedAt: number, admittedAt: number) => ({ arrivedAt, admittedAt, early: true });
+  // Entries answered at once unless said otherwise.
+  const late = (arrivedAt: number, admittedAt: number, enteredAt = arrivedAt) => ({
+    arrivedAt,
+    enteredAt,
+    admittedAt,
+    early: false,
+  });
+  const early = (arrivedAt: number, admittedAt: number) => ({
+    arrivedAt,
+    enteredAt: arrivedAt,
+    admittedAt,
+    early: true,
+  });
 
   it('first come, first served: nobody overtakes, tau 1', () => {
     const f = fairness([late(1, 10), late(2, 11), late(3, 12), late(4, 13)]);
@@ -82,6 +93,18 @@ describe('fairness', () => {
     expect(f.discordantPairs).toBe(0);
     // tau-b: 4 concordant of 6 pairs, one tied in arrival, one in admission: 4 / sqrt(5 × 5).
     expect(f.kendallTau).toBeCloseTo(4 / 5, 10);
+  });
+
+  it('entries in flight at the same time are not ordered: only one answered before the other was sent', () => {
+    // The first entry took 50 ms to answer; the second was sent meanwhile and admitted first.
+    const overlapping = fairness([late(0, 20, 50), late(10, 15, 12)]);
+    expect(overlapping.overtakingShare).toBe(0);
+    expect(overlapping.discordantPairs).toBe(0);
+    expect(overlapping.kendallTau).toBeNull();
+    // Sent after the first was answered: overtaking.
+    const after = fairness([late(0, 20, 5), late(10, 15, 12)]);
+    expect(after.overtakingShare).toBe(0.5);
+    expect(after.kendallTau).toBe(-1);
   });
 
   it('nobody admitted: no measure', () => {

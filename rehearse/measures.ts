@@ -69,8 +69,10 @@ export function bucketize(
 }
 
 export interface Admitted {
-  /** When the fan entered the line (epoch ms). */
+  /** When the fan sent its entry into the line (epoch ms). */
   arrivedAt: number;
+  /** When the answer to that entry came back: the fan had its place by then. */
+  enteredAt: number;
   /** When the line admitted the fan (epoch ms, the server's own time). */
   admittedAt: number;
   /** Entered before `opensAt`: the line draws these fans' order at the opening, by design. */
@@ -80,7 +82,7 @@ export interface Admitted {
 export interface Fairness {
   /** Admitted fans measured. */
   fans: number;
-  /** Share of fans admitted before someone who entered earlier (pairs of two early fans excluded). */
+  /** Share of fans admitted before someone who was in line before them (pairs of two early fans excluded). */
   overtakingShare: number;
   /** Kendall's tau-b between arrival and admission order over the same pairs; 1 is first come, first served. */
   kendallTau: number | null;
@@ -90,32 +92,37 @@ export interface Fairness {
 }
 
 /**
+ * -1 when a was in line before b, 1 when after, 0 when their entries overlapped: seen from outside, two
+ * requests in flight at the same time reach the server in either order, so only an entry answered before
+ * the other was sent is known to come first.
+ */
+function arrivalOrder(a: Admitted, b: Admitted): number {
+  if (a.enteredAt < b.arrivedAt) return -1;
+  if (b.enteredAt < a.arrivedAt) return 1;
+  return 0;
+}
+
+/**
  * How far admission order departs from arrival order. Fans who entered before the opening are one group
  * that the line shuffles on purpose, so a pair of two such fans is neither concordant nor discordant; a
  * pair of an early fan and a later one is compared like any other (the early one should go first).
  */
 export function fairness(fans: readonly Admitted[]): Fairness {
-  const byArrival = [...fans].sort((a, b) => a.arrivedAt - b.arrivedAt);
-  // Overtakers: someone who arrived strictly earlier (and is not in the same early group) was admitted later.
+  // Overtakers: someone surely in line before them (and not in the same early group) was admitted later.
+  // Sweep the fans by the time they sent their entry, taking in everyone whose entry was answered before.
+  const bySent = [...fans].sort((a, b) => a.arrivedAt - b.arrivedAt);
+  const byAnswered = [...fans].sort((a, b) => a.enteredAt - b.enteredAt);
   let overtakers = 0;
   let latestAdmitted = Number.NEGATIVE_INFINITY;
   let latestAdmittedLate = Number.NEGATIVE_INFINITY;
-  let i = 0;
-  while (i < byArrival.length) {
-    // Fans arriving in the same millisecond are not ordered against each other.
-    let j = i;
-    while (j < byArrival.length && byArrival[j]!.arrivedAt === byArrival[i]!.arrivedAt) j++;
-    for (let k = i; k < j; k++) {
-      const fan = byArrival[k]!;
-      const before = fan.early ? latestAdmittedLate : latestAdmitted;
-      if (before > fan.admittedAt) overtakers++;
+  let next = 0;
+  for (const fan of bySent) {
+    while (next < byAnswered.length && byAnswered[next]!.enteredAt < fan.arrivedAt) {
+      const before = byAnswered[next++]!;
+      latestAdmitted = Math.max(latestAdmitted, before.admittedAt);
+      if (!before.early) latestAdmittedLate = Math.max(latestAdmittedLate, before.admittedAt);
     }
-    for (let k = i; k < j; k++) {
-      const fan = byArrival[k]!;
-      latestAdmitted = Math.max(latestAdmitted, fan.admittedAt);
-      if (!fan.early) latestAdmittedLate = Math.max(latestAdmittedLate, fan.admittedAt);
-    }
-    i = j;
+    if ((fan.early ? latestAdmittedLate : latestAdmitted) > fan.admittedAt) overtakers++;
   }
   // Kendall's tau-b over the counted pairs: quadratic, which 20,000 fans (2·10⁸ pairs) still afford.
   let pairs = 0;
@@ -129,7 +136,7 @@ export function fairness(fans: readonly Admitted[]): Fairness {
       const y = fans[b]!;
       if (x.early && y.early) continue;
       pairs++;
-      const arrival = Math.sign(x.arrivedAt - y.arrivedAt);
+      const arrival = arrivalOrder(x, y);
       const admission = Math.sign(x.admittedAt - y.admittedAt);
       if (arrival === 0) tiedArrival++;
       if (admission === 0) tiedAdmission++;

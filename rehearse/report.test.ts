@@ -30,6 +30,7 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
     journey(0, {
       outcome: 'paid',
       arrivedAt: opensAt - 500,
+      enteredAt: opensAt - 490,
       early: true,
       admittedAt: opensAt + 1000,
       serverAdmittedAt: opensAt + 900,
@@ -39,6 +40,7 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
     journey(1, {
       outcome: 'paid',
       arrivedAt: opensAt + 100,
+      enteredAt: opensAt + 110,
       early: false,
       admittedAt: opensAt + 2100,
       serverAdmittedAt: opensAt + 2000,
@@ -48,6 +50,7 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
     journey(2, {
       outcome: 'sold-out',
       arrivedAt: opensAt + 200,
+      enteredAt: opensAt + 210,
       early: false,
       admittedAt: opensAt + 1600,
       serverAdmittedAt: opensAt + 1500,

@@ -51,6 +51,7 @@ const outcomes: Outcome[] = [
   'sold-out',
   'left-at-seat-map',
   'left-at-payment',
+  'gave-up',
   'failed',
   'unfinished',
   'not-arrived',
@@ -98,9 +99,16 @@ export function summarise(run: RunResult): RunSummary {
     noAnswer: answers.filter((a) => a.status === 0).length,
     fairness: fairness(
       journeys.flatMap((j) =>
-        j.arrivedAt === undefined || j.serverAdmittedAt === undefined
+        j.arrivedAt === undefined || j.enteredAt === undefined || j.serverAdmittedAt === undefined
           ? []
-          : [{ arrivedAt: j.arrivedAt, admittedAt: j.serverAdmittedAt, early: j.early === true }],
+          : [
+              {
+                arrivedAt: j.arrivedAt,
+                enteredAt: j.enteredAt,
+                admittedAt: j.serverAdmittedAt,
+                early: j.early === true,
+              },
+            ],
       ),
     ),
     sales: run.sales,
@@ -307,9 +315,10 @@ ${table}
 ${charts.join('\n')}
 <h2>Answers</h2>
 ${answers}
-<p>Fairness: the share of admitted fans let in before someone who entered the line earlier, and Kendall's tau between
-entry and admission order (1: first come, first served). Fans who entered before <code>opensAt</code> are placed in
-random order at the opening by design; pairs of two of them are left out of both.</p>
+<p>Fairness: the share of admitted fans let in before someone who was in line before them, and Kendall's tau between
+entry and admission order (1: first come, first served). A fan was in line before another when its entry was answered
+before the other sent its own; entries in flight at the same time are not ordered. Fans who entered before
+<code>opensAt</code> are placed in random order at the opening by design; pairs of two of them are left out of both.</p>
 </body></html>
 `;
 }
