@@ -8,6 +8,9 @@ import { type FanPlan, hotSectionShare, seededRandom } from './plan.ts';
  * fan can keep the rehearsal waiting.
  */
 
+/** Recorded for a request sent again at once because its kept-alive connection had just been closed. */
+export const staleConnectionCode = 'STALE_CONNECTION';
+
 export type Op = 'enter' | 'status' | 'stream' | 'seat-map' | 'hold' | 'pay' | 'charge';
 
 /** One answer the server gave (or did not: status 0 is a timeout or a refused connection). */
@@ -103,6 +106,16 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The server closed a kept-alive connection just as the request went out on it (its idle timeout; a fan
+ * polling every five seconds meets the server's five-second keep-alive). The server never read the
+ * request, so sending it again is safe, and browsers do so without telling anyone.
+ */
+function staleConnection(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET';
+}
+
 /** One request of the fan's, bounded by its own timeout and by the run. */
 export async function send(
   ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'signal' | 'record'>,
@@ -111,6 +124,7 @@ export async function send(
   path: string,
   headers: Record<string, string>,
   json?: unknown,
+  again = true,
 ): Promise<Reply> {
   const sentAt = Date.now();
   let reply: Reply;
@@ -139,9 +153,13 @@ export async function send(
     };
   } catch (error) {
     const timeout = error instanceof Error && error.name === 'TimeoutError';
-    reply = { status: 0, code: timeout ? 'TIMEOUT' : 'NO_ANSWER', body: {}, replayed: false };
     // Cut short by the end of the run: not the server's doing, and not an answer.
-    if (ctx.signal.aborted && !timeout) return reply;
+    if (ctx.signal.aborted && !timeout) return { status: 0, code: 'STOPPED', body: {}, replayed: false };
+    if (again && !timeout && staleConnection(error)) {
+      ctx.record({ op, sentAt, doneAt: Date.now(), status: 0, code: staleConnectionCode });
+      return send(ctx, op, method, path, headers, json, false);
+    }
+    reply = { status: 0, code: timeout ? 'TIMEOUT' : 'NO_ANSWER', body: {}, replayed: false };
   }
   ctx.record({
     op,
@@ -163,8 +181,38 @@ function transient(reply: Reply): boolean {
   );
 }
 
-export function runFan(plan: FanPlan, userId: string, bearer: string, ctx: FanContext): Promise<Journey> {
-  return new Fan(plan, userId, bearer, ctx).run();
+/**
+ * The request again after transient failures (waiting Retry-After, else a growing pause), a bounded
+ * number of times; `note` hears of every answer that was not a success.
+ */
+export async function sendPersistently(
+  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'signal' | 'record'>,
+  op: Op,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  json?: unknown,
+  note: (reply: Reply) => void = () => undefined,
+): Promise<Reply> {
+  let reply = await send(ctx, op, method, path, headers, json);
+  for (let attempt = 1; attempt < maxAttempts && transient(reply) && !ctx.signal.aborted; attempt++) {
+    note(reply);
+    await pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt), ctx.signal);
+    reply = await send(ctx, op, method, path, headers, json);
+  }
+  if (reply.status >= 300) note(reply);
+  return reply;
+}
+
+/** Starts a fan: its journey is filled in as it goes, and done once the fan has finished or been stopped. */
+export function startFan(
+  plan: FanPlan,
+  userId: string,
+  bearer: string,
+  ctx: FanContext,
+): { journey: Journey; done: Promise<Journey> } {
+  const fan = new Fan(plan, userId, bearer, ctx);
+  return { journey: fan.journey, done: fan.run() };
 }
 
 class Fan {
@@ -206,22 +254,8 @@ class Fan {
     this.journey.errors[key] = (this.journey.errors[key] ?? 0) + 1;
   }
 
-  /** The request again after transient failures (waiting Retry-After, else a growing pause), bounded. */
-  private async persist(
-    op: Op,
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    json?: unknown,
-  ) {
-    let reply = await send(this.ctx, op, method, path, headers, json);
-    for (let attempt = 1; attempt < maxAttempts && transient(reply) && !this.ctx.signal.aborted; attempt++) {
-      this.noteError(reply);
-      await pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt), this.ctx.signal);
-      reply = await send(this.ctx, op, method, path, headers, json);
-    }
-    if (reply.status >= 300) this.noteError(reply);
-    return reply;
+  private persist(op: Op, method: string, path: string, headers: Record<string, string>, json?: unknown) {
+    return sendPersistently(this.ctx, op, method, path, headers, json, (reply) => this.noteError(reply));
   }
 
   async run(): Promise<Journey> {

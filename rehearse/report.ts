@@ -1,4 +1,4 @@
-import type { Journey, Outcome } from './fan.ts';
+import { type Journey, type Outcome, staleConnectionCode } from './fan.ts';
 import {
   type Bucket,
   bucketize,
@@ -96,7 +96,7 @@ export function summarise(run: RunResult): RunSummary {
     answers: byStatus,
     serverErrors: answers.filter((a) => a.status >= 500 && a.status !== 503).length,
     unavailable: answers.filter((a) => a.status === 503).length,
-    noAnswer: answers.filter((a) => a.status === 0).length,
+    noAnswer: answers.filter((a) => a.status === 0 && a.code !== staleConnectionCode).length,
     fairness: fairness(
       journeys.flatMap((j) =>
         j.arrivedAt === undefined || j.enteredAt === undefined || j.serverAdmittedAt === undefined

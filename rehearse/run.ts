@@ -1,6 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { mapLimit } from '../bench/lib/http.ts';
-import { type Answer, type FanContext, type Journey, pause, runFan, send } from './fan.ts';
+import {
+  type Answer,
+  type FanContext,
+  type Journey,
+  pause,
+  send,
+  sendPersistently,
+  startFan,
+} from './fan.ts';
 import { type ArrivalOptions, type BehaviourMix, planFans } from './plan.ts';
 
 /**
@@ -99,7 +107,13 @@ export async function rehearseOpening(
   const answers: Answer[] = [];
   const base = { baseUrl: target.url, requestTimeoutMs: options.requestTimeoutMs };
   const setup = { ...base, signal: new AbortController().signal, record: () => undefined };
-  const expect = async (status: number, what: string, reply: Awaited<ReturnType<typeof send>>) => {
+  // Setup requests run many at a time, each listening for the end of the run.
+  setMaxListeners(0, setup.signal);
+  const expect = async (
+    status: number,
+    what: string,
+    reply: Awaited<ReturnType<typeof sendPersistently>>,
+  ) => {
     if (reply.status !== status)
       throw new Error(`${what} answered ${reply.status} ${reply.code ?? ''}: ${JSON.stringify(reply.body)}`);
     return reply.body;
@@ -108,7 +122,7 @@ export async function rehearseOpening(
   const created = await expect(
     201,
     'creating the concert',
-    await send(setup, 'enter', 'POST', '/v1/admin/concerts', admin, {
+    await sendPersistently(setup, 'enter', 'POST', '/v1/admin/concerts', admin, {
       title: `Rehearsal ${label} ${tag}`,
       venue: 'Rehearsal hall',
       schedules: [
@@ -138,7 +152,7 @@ export async function rehearseOpening(
     await expect(
       201,
       `funding ${userId}`,
-      await send(
+      await sendPersistently(
         setup,
         'charge',
         'POST',
@@ -153,7 +167,7 @@ export async function rehearseOpening(
   // The line opens once the first fans' arrival time is still ahead.
   const leadMs = Math.max(3000, options.arrival.beforeSeconds * 1000 + 2000);
   const opensAt = Date.now() + leadMs;
-  const put = await send(setup, 'enter', 'PUT', `/v1/admin/queues/${concertId}`, admin, {
+  const put = await sendPersistently(setup, 'enter', 'PUT', `/v1/admin/queues/${concertId}`, admin, {
     ...options.queue,
     opensAt: new Date(opensAt).toISOString(),
   });
@@ -187,22 +201,34 @@ export async function rehearseOpening(
     signal: stop.signal,
     record: (answer) => answers.push(answer),
   };
-  const journeys: Journey[] = new Array(plans.length);
-  const running = Promise.all(
-    plans.map(async (plan) => {
-      const { userId, bearer } = users[plan.index]!;
-      journeys[plan.index] = await runFan(plan, userId, bearer, ctx);
-    }),
-  );
+  const fans = plans.map((plan) => {
+    const { userId, bearer } = users[plan.index]!;
+    return startFan(plan, userId, bearer, ctx);
+  });
+  const journeys = fans.map((f) => f.journey);
   let done = false;
-  void running.finally(() => {
+  const running = Promise.all(fans.map((f) => f.done)).finally(() => {
     done = true;
   });
+  const finished = (j: Journey) => j.outcome !== 'unfinished' && j.outcome !== 'not-arrived';
+  /**
+   * Every seat is held or sold and every admitted fan is done: the fans still in line wait for nothing (the
+   * line does not know the hall is full), so the run ends here rather than at the cap.
+   */
+  const hallFull = () =>
+    journeys.filter((j) => j.reservationId !== undefined).length >= options.seats &&
+    journeys.every((j) => j.serverAdmittedAt === undefined || finished(j));
+  let endedFull = false;
 
   const samples: QueueSample[] = [];
   const progress = (async () => {
     while (!done && !stop.signal.aborted) {
       await pause(1000, stop.signal);
+      if (!done && hallFull()) {
+        endedFull = true;
+        stop.abort();
+        break;
+      }
       const view = await send(setup, 'status', 'GET', `/v1/admin/queues/${concertId}`, admin);
       const errors = answers.filter((a) => a.status === 0 || a.status >= 500).length;
       const sold = journeysSoFar(journeys, 'paid');
@@ -228,15 +254,17 @@ export async function rehearseOpening(
   })();
   await running;
   clearTimeout(cap);
-  const capped = stop.signal.aborted;
-  done = true;
+  const capped = stop.signal.aborted && !endedFull;
   stop.abort();
   await progress;
   const endedAt = Date.now();
   const unfinished = journeys.filter((j) => j.outcome === 'unfinished').length;
   log(
-    `fans done${capped && unfinished > 0 ? ` (${unfinished} stopped at the ${options.durationSeconds} s cap)` : ''}; checking the sales`,
+    endedFull
+      ? `every seat is taken and every admitted fan done: stopped the ${unfinished} fans still in line`
+      : `fans done${capped && unfinished > 0 ? ` (${unfinished} stopped at the ${options.durationSeconds} s cap)` : ''}`,
   );
+  log('checking the sales');
 
   const sales = await checkSales({ target, setup, admin, concertId, scheduleId, journeys });
   return {
@@ -256,7 +284,7 @@ export async function rehearseOpening(
 
 function journeysSoFar(journeys: Journey[], outcome: Journey['outcome']): number {
   let n = 0;
-  for (const j of journeys) if (j?.outcome === outcome) n++;
+  for (const j of journeys) if (j.outcome === outcome) n++;
   return n;
 }
 
@@ -272,7 +300,7 @@ function formatOffset(ms: number): string {
  */
 async function checkSales(o: {
   target: Target;
-  setup: Parameters<typeof send>[0];
+  setup: Parameters<typeof sendPersistently>[0];
   admin: Record<string, string>;
   concertId: string;
   scheduleId: string;
@@ -290,9 +318,15 @@ async function checkSales(o: {
     16,
     async (j) => {
       const bearer = await target.token(j.userId, 'user');
-      const reply = await send(setup, 'status', 'GET', '/v1/reservations?status=CONFIRMED&limit=100', {
-        authorization: `Bearer ${bearer}`,
-      });
+      const reply = await sendPersistently(
+        setup,
+        'status',
+        'GET',
+        '/v1/reservations?status=CONFIRMED&limit=100',
+        {
+          authorization: `Bearer ${bearer}`,
+        },
+      );
       if (reply.status !== 200) {
         mismatched.push(`${j.userId}: reservation list answered ${reply.status}`);
         return;
@@ -314,11 +348,16 @@ async function checkSales(o: {
     problems.push(`${mismatched.length} fans' reservations differ from what they were told`);
   if (doubleSold.length > 0) problems.push(`${doubleSold.length} seats confirmed to two fans`);
 
+  // The sale is over: the line lets everyone in now, so the auditor need not wait behind fans who left.
+  await sendPersistently(setup, 'status', 'PUT', `/v1/admin/queues/${o.concertId}`, o.admin, {
+    maxActive: 1_000_000,
+    admitPerSecond: 100_000,
+  });
   const map = await auditSeatMap(o);
   if (map.sold !== null && map.sold !== confirmed)
     problems.push(`the seat map shows ${map.sold} SOLD, the fans hold ${confirmed} confirmed reservations`);
 
-  const view = await send(setup, 'status', 'GET', `/v1/admin/queues/${o.concertId}`, o.admin);
+  const view = await sendPersistently(setup, 'status', 'GET', `/v1/admin/queues/${o.concertId}`, o.admin);
   const admittedByLine = Number(view.body.admittedTotal ?? -1);
   const admittedFans =
     journeys.filter((j) => j.serverAdmittedAt !== undefined).length + (map.admitted ? 1 : 0);
@@ -356,19 +395,21 @@ async function checkSales(o: {
   };
 }
 
-/** The seat map after the run, read by one more user who enters the (by now short) line like a fan. */
+/** The seat map after the run, read by one more user who enters the line like a fan. */
 async function auditSeatMap(o: {
   target: Target;
-  setup: Parameters<typeof send>[0];
+  setup: Parameters<typeof sendPersistently>[0];
   concertId: string;
   scheduleId: string;
 }): Promise<{ admitted: boolean; sold: number | null; held: number | null }> {
   const auth = { authorization: `Bearer ${await o.target.token(`rh-audit-${o.concertId}`, 'user')}` };
-  let status = await send(o.setup, 'enter', 'POST', '/v1/queue/tokens', auth, { concertId: o.concertId });
+  let status = await sendPersistently(o.setup, 'enter', 'POST', '/v1/queue/tokens', auth, {
+    concertId: o.concertId,
+  });
   const until = Date.now() + 30_000;
   while (status.status < 300 && status.body.status !== 'ACTIVE' && Date.now() < until) {
     await pause(1000, o.setup.signal);
-    status = await send(o.setup, 'status', 'GET', '/v1/queue/status', {
+    status = await sendPersistently(o.setup, 'status', 'GET', '/v1/queue/status', {
       ...auth,
       'x-queue-token': String(status.body.queueToken),
     });
@@ -376,7 +417,7 @@ async function auditSeatMap(o: {
   if (status.body.status !== 'ACTIVE') return { admitted: false, sold: null, held: null };
   // The map is served from memory and may be a second old: the last payments must have reached it.
   await pause(1500, o.setup.signal);
-  const map = await send(o.setup, 'seat-map', 'GET', `/v1/schedules/${o.scheduleId}/seats`, {
+  const map = await sendPersistently(o.setup, 'seat-map', 'GET', `/v1/schedules/${o.scheduleId}/seats`, {
     ...auth,
     'x-queue-token': String(status.body.accessToken),
   });
