@@ -33,7 +33,7 @@ where
                             Redis and Kafka (started and stopped by this command unless DATABASE_URL,
                             REDIS_URL and KAFKA_BROKERS are set)
   --url <base>              rehearse against a running server instead (its dev tokens must be on)
-  --port <n>                port of the server this command starts (a free one)
+  --port <n>                port of the server this command starts, each run in turn (a free one)
   --workers <n>             server processes with --services real (the server's default)
 the opening
   --fans <n> (500)  --seats <n> (50)  --price <krw> (80000)  --seed <n> (1)
@@ -207,7 +207,7 @@ async function devTokenTarget(url: string): Promise<Target> {
 }
 
 async function startOwnServer(run: number, services: RunningServices | undefined): Promise<Server> {
-  const port = flags.port ? Number(flags.port) + run : await freePort();
+  const port = flags.port ? Number(flags.port) : await freePort();
   const workDir = mkdtempSync(join(tmpdir(), 'concert-rehearse-'));
   const secret = randomBytes(32).toString('hex');
   const tokens = createUserTokens({ secret, issuer: 'concert-auth', audience: 'concert-api' });

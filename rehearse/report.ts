@@ -208,14 +208,19 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   const y1 = Math.max(1, ...all.map((p) => p[1]));
   const sx = (x: number) => pad.left + ((x - x0) / (x1 - x0)) * (w - pad.left - pad.right);
   const sy = (y: number) => h - pad.bottom - (y / y1) * (h - pad.top - pad.bottom);
+  // Short series get a dot per point: a run over in a second or two still shows its one or two buckets.
   const lines = series
     .filter((s) => s.points.length > 0)
-    .map(
-      (s) =>
-        `<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${s.points
-          .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
-          .join(' ')}"><title>${escapeHtml(s.name)}</title></polyline>`,
-    )
+    .map((s) => {
+      const at = s.points.map(([x, y]) => [sx(x).toFixed(1), sy(y).toFixed(1)] as const);
+      const dots =
+        at.length <= 60
+          ? at.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="2" fill="${s.colour}"/>`).join('')
+          : '';
+      return `<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${at
+        .map(([x, y]) => `${x},${y}`)
+        .join(' ')}"><title>${escapeHtml(s.name)}</title></polyline>${dots}`;
+    })
     .join('');
   const legend = series
     .map(
