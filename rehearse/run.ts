@@ -28,6 +28,8 @@ export interface OpeningOptions {
   /** The longest the fans may take, from the opening; then every fan still busy is stopped. */
   durationSeconds: number;
   requestTimeoutMs: number;
+  /** Keep going after the hall is full until every fan is done (or the duration is up), not stop the line's rest. */
+  everyFan?: boolean;
   /** Sent as given in PUT /v1/admin/queues/{concertId} (besides opensAt). */
   queue: Record<string, string | number | boolean>;
 }
@@ -224,7 +226,7 @@ export async function rehearseOpening(
   const progress = (async () => {
     while (!done && !stop.signal.aborted) {
       await pause(1000, stop.signal);
-      if (!done && hallFull()) {
+      if (!done && !options.everyFan && hallFull()) {
         endedFull = true;
         stop.abort();
         break;

@@ -34,6 +34,8 @@ const options: OpeningOptions = {
     hotSection: 0.8,
   },
   durationSeconds: 45,
+  // Every fan comes to the end of the line, so the line's count of admissions can be checked exactly.
+  everyFan: true,
   requestTimeoutMs: 10_000,
   // Fans who found the hall sold out keep their slot until it lapses: maxActive stays above the crowd.
   queue: { admitPerSecond: 100, maxActive: 400 },
