@@ -50,6 +50,7 @@ export interface Journey {
   readmissions: number;
   seatMapAt?: number;
   heldAt?: number;
+  scheduleId?: string;
   seatId?: string;
   reservationId?: string;
   paidAt?: number;
@@ -66,8 +67,8 @@ export interface Journey {
 export interface FanContext {
   baseUrl: string;
   concertId: string;
-  scheduleId: string;
-  seatCount: number;
+  /** The concert's dates; a fan tries its favourite first and the others when that one is sold out. */
+  schedules: Array<{ id: string; seatCount: number }>;
   price: number;
   opensAt: number;
   /** The slot's length, to read the server's admission time out of `activeUntil`. */
@@ -386,13 +387,8 @@ class Fan {
     }
   }
 
-  private async seatMap(): Promise<Array<{ id: string; number: number }> | null> {
-    const reply = await this.persist(
-      'seat-map',
-      'GET',
-      `/v1/schedules/${this.ctx.scheduleId}/seats`,
-      this.access,
-    );
+  private async seatMap(scheduleId: string): Promise<Array<{ id: string; number: number }> | null> {
+    const reply = await this.persist('seat-map', 'GET', `/v1/schedules/${scheduleId}/seats`, this.access);
     if (reply.status !== 200) return this.fail('reading the seat map', reply) || null;
     this.journey.seatMapAt ??= Date.now();
     const items = reply.body.items as Array<{ id: string; number: number; status: string }>;
@@ -400,8 +396,8 @@ class Fan {
   }
 
   /** The seat this fan wants among those it still believes free: the hot section first if it prefers it. */
-  private choose(free: Array<{ id: string; number: number }>) {
-    const hotUpTo = Math.ceil(this.ctx.seatCount * hotSectionShare);
+  private choose(free: Array<{ id: string; number: number }>, seatCount: number) {
+    const hotUpTo = Math.ceil(seatCount * hotSectionShare);
     const hot = free.filter((s) => s.number <= hotUpTo);
     const pool = this.plan.wantsHotSection && hot.length > 0 ? hot : free;
     return pool[Math.floor(this.random() * pool.length)]!;
@@ -409,53 +405,16 @@ class Fan {
 
   private async shop(): Promise<void> {
     const { ctx, journey } = this;
-    const taken = new Set<string>();
-    let free = await this.seatMap();
-    if (!free) return;
-    if (this.plan.abandon === 'seat-map') {
-      journey.outcome = 'left-at-seat-map';
-      return;
+    const { schedules } = ctx;
+    const favourite = this.plan.seed % schedules.length;
+    for (let k = 0; k < schedules.length && !ctx.signal.aborted; k++) {
+      const schedule = schedules[(favourite + k) % schedules.length]!;
+      const outcome = await this.holdIn(schedule, k === 0);
+      if (outcome !== 'sold-out') break;
     }
-    let staleReads = 0;
-    let takenInARow = 0;
-    for (let attempt = 0; attempt < maxHoldAttempts && !ctx.signal.aborted; attempt++) {
-      free = free.filter((s) => !taken.has(s.id));
-      if (free.length === 0 || takenInARow >= takenBeforeLookingAgain) {
-        // The map may be a second old: seats it still shows free were taken under this fan's eyes.
-        const fresh = await this.seatMap();
-        if (!fresh) return;
-        takenInARow = 0;
-        free = fresh.filter((s) => !taken.has(s.id));
-        if (free.length === 0) {
-          if (fresh.length === 0 || ++staleReads > 3) {
-            journey.outcome = 'sold-out';
-            return;
-          }
-          await pause(500, ctx.signal);
-          continue;
-        }
-      }
-      const seat = this.choose(free);
-      const reply = await this.persist('hold', 'POST', '/v1/reservations', this.access, {
-        scheduleId: ctx.scheduleId,
-        seatId: seat.id,
-      });
-      if (reply.status === 201) {
-        journey.heldAt = Date.now();
-        journey.seatId = seat.id;
-        journey.reservationId = String(reply.body.id);
-        break;
-      }
-      if (reply.code === 'SEAT_TAKEN') {
-        taken.add(seat.id);
-        takenInARow += 1;
-        continue;
-      }
-      this.fail('holding a seat', reply);
-      return;
-    }
+    if (journey.outcome !== 'unfinished' || ctx.signal.aborted) return;
     if (!journey.reservationId) {
-      if (!ctx.signal.aborted) journey.outcome = 'gave-up';
+      journey.outcome = 'sold-out';
       return;
     }
     if (this.plan.abandon === 'payment') {
@@ -463,6 +422,59 @@ class Fan {
       return;
     }
     await this.pay();
+  }
+
+  /** Holds a seat of one date; 'sold-out' when none is left there (the fan may try another date). */
+  private async holdIn(
+    schedule: { id: string; seatCount: number },
+    first: boolean,
+  ): Promise<'held' | 'sold-out' | 'done'> {
+    const { ctx, journey } = this;
+    const taken = new Set<string>();
+    let free = await this.seatMap(schedule.id);
+    if (!free) return 'done';
+    if (first && this.plan.abandon === 'seat-map') {
+      journey.outcome = 'left-at-seat-map';
+      return 'done';
+    }
+    let staleReads = 0;
+    let takenInARow = 0;
+    for (let attempt = 0; attempt < maxHoldAttempts && !ctx.signal.aborted; attempt++) {
+      free = free.filter((s) => !taken.has(s.id));
+      if (free.length === 0 || takenInARow >= takenBeforeLookingAgain) {
+        // The map may be a second old: seats it still shows free were taken under this fan's eyes.
+        const fresh = await this.seatMap(schedule.id);
+        if (!fresh) return 'done';
+        takenInARow = 0;
+        free = fresh.filter((s) => !taken.has(s.id));
+        if (free.length === 0) {
+          if (fresh.length === 0 || ++staleReads > 3) return 'sold-out';
+          await pause(500, ctx.signal);
+          continue;
+        }
+      }
+      const seat = this.choose(free, schedule.seatCount);
+      const reply = await this.persist('hold', 'POST', '/v1/reservations', this.access, {
+        scheduleId: schedule.id,
+        seatId: seat.id,
+      });
+      if (reply.status === 201) {
+        journey.heldAt = Date.now();
+        journey.scheduleId = schedule.id;
+        journey.seatId = seat.id;
+        journey.reservationId = String(reply.body.id);
+        return 'held';
+      }
+      if (reply.code === 'SEAT_TAKEN') {
+        taken.add(seat.id);
+        takenInARow += 1;
+        continue;
+      }
+      this.fail('holding a seat', reply);
+      return 'done';
+    }
+    if (!ctx.signal.aborted) journey.outcome = 'gave-up';
+    return 'done';
   }
 
   private async pay(): Promise<void> {

@@ -88,7 +88,7 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
       queue: { admitPerSecond: 5 },
     },
     concertId: '1',
-    scheduleId: '1',
+    scheduleIds: ['1'],
     settings: { admitPerSecond: 5, maxActive: 500 },
     opensAt,
     endedAt: opensAt + 13_000,

@@ -39,7 +39,7 @@ export interface Target {
   /** A user JWT for the id (signed with the server's secret, or minted by its dev token endpoint). */
   token(userId: string, role: 'user' | 'admin'): Promise<string>;
   /** The sales as the database holds them, when the runner can read it. */
-  database?: (scheduleId: string) => Promise<DatabaseSales>;
+  database?: (scheduleIds: string[]) => Promise<DatabaseSales>;
 }
 
 export interface DatabaseSales {
@@ -83,7 +83,7 @@ export interface RunResult {
   label: string;
   options: OpeningOptions;
   concertId: string;
-  scheduleId: string;
+  scheduleIds: string[];
   /** The line's settings as the server answered the PUT. */
   settings: Record<string, unknown>;
   opensAt: number;
@@ -93,6 +93,9 @@ export interface RunResult {
   samples: QueueSample[];
   sales: SalesCheck;
 }
+
+/** The admin API's limit of seats per schedule. */
+export const maxSeatsPerSchedule = 1000;
 
 /** The server refused the line's settings: the message says why and what to do. */
 export class SettingsRefused extends Error {}
@@ -121,24 +124,34 @@ export async function rehearseOpening(
     return reply.body;
   };
 
+  // A schedule has at most maxSeatsPerSchedule seats: a larger hall is several dates, split evenly.
+  const dates = Math.ceil(options.seats / maxSeatsPerSchedule);
+  const seatCounts = Array.from(
+    { length: dates },
+    (_, i) => Math.floor(options.seats / dates) + (i < options.seats % dates ? 1 : 0),
+  );
   const created = await expect(
     201,
     'creating the concert',
     await sendPersistently(setup, 'enter', 'POST', '/v1/admin/concerts', admin, {
       title: `Rehearsal ${label} ${tag}`,
       venue: 'Rehearsal hall',
-      schedules: [
-        {
-          startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-          seatCount: options.seats,
-          price: options.price,
-        },
-      ],
+      schedules: seatCounts.map((seatCount, day) => ({
+        startsAt: new Date(Date.now() + (30 + day) * 86_400_000).toISOString(),
+        seatCount,
+        price: options.price,
+      })),
     }),
   );
   const concertId = String(created.id);
-  const scheduleId = String((created.schedules as Array<{ id: string }>)[0]!.id);
-  log(`concert ${concertId}, schedule ${scheduleId}: ${options.seats} seats at ${options.price}`);
+  const schedules = (created.schedules as Array<{ id: string; seatCount: number }>).map((s) => ({
+    id: String(s.id),
+    seatCount: Number(s.seatCount),
+  }));
+  const scheduleIds = schedules.map((s) => s.id);
+  log(
+    `concert ${concertId}: ${options.seats} seats at ${options.price} on ${schedules.length} date(s) (schedules ${scheduleIds.join(', ')})`,
+  );
 
   const plans = planFans(options.fans, options.arrival, options.mix, options.seed);
   const users = await mapLimit(plans, 64, async (plan) => {
@@ -195,8 +208,7 @@ export async function rehearseOpening(
   const ctx: FanContext = {
     ...base,
     concertId,
-    scheduleId,
-    seatCount: options.seats,
+    schedules,
     price: options.price,
     opensAt,
     activeTtlMs,
@@ -261,19 +273,20 @@ export async function rehearseOpening(
   await progress;
   const endedAt = Date.now();
   const unfinished = journeys.filter((j) => j.outcome === 'unfinished').length;
+  const toCome = journeys.filter((j) => j.outcome === 'not-arrived').length;
   log(
     endedFull
-      ? `every seat is taken and every admitted fan done: stopped the ${unfinished} fans still in line`
+      ? `every seat is taken and every admitted fan done: stopped ${unfinished} fans still in line and ${toCome} yet to come`
       : `fans done${capped && unfinished > 0 ? ` (${unfinished} stopped at the ${options.durationSeconds} s cap)` : ''}`,
   );
   log('checking the sales');
 
-  const sales = await checkSales({ target, setup, admin, concertId, scheduleId, journeys });
+  const sales = await checkSales({ target, setup, admin, concertId, scheduleIds, journeys });
   return {
     label,
     options,
     concertId,
-    scheduleId,
+    scheduleIds,
     settings,
     opensAt,
     endedAt,
@@ -305,7 +318,7 @@ async function checkSales(o: {
   setup: Parameters<typeof sendPersistently>[0];
   admin: Record<string, string>;
   concertId: string;
-  scheduleId: string;
+  scheduleIds: string[];
   journeys: Journey[];
 }): Promise<SalesCheck> {
   const { target, setup, journeys } = o;
@@ -333,8 +346,8 @@ async function checkSales(o: {
         mismatched.push(`${j.userId}: reservation list answered ${reply.status}`);
         return;
       }
-      const items = (reply.body.items as Array<{ seatId: string; scheduleId: string }>).filter(
-        (r) => r.scheduleId === o.scheduleId,
+      const items = (reply.body.items as Array<{ seatId: string; scheduleId: string }>).filter((r) =>
+        o.scheduleIds.includes(r.scheduleId),
       );
       confirmed += items.length;
       for (const r of items) seatsSold.set(r.seatId, [...(seatsSold.get(r.seatId) ?? []), j.userId]);
@@ -371,7 +384,7 @@ async function checkSales(o: {
 
   let database: DatabaseSales | undefined;
   if (target.database) {
-    database = await target.database(o.scheduleId);
+    database = await target.database(o.scheduleIds);
     if (database.doubleSold.length > 0)
       problems.push(`database: ${database.doubleSold.length} seats sold twice`);
     if (database.soldSeats !== paid.length || database.confirmedReservations !== paid.length)
@@ -402,7 +415,7 @@ async function auditSeatMap(o: {
   target: Target;
   setup: Parameters<typeof sendPersistently>[0];
   concertId: string;
-  scheduleId: string;
+  scheduleIds: string[];
 }): Promise<{ admitted: boolean; sold: number | null; held: number | null }> {
   const auth = { authorization: `Bearer ${await o.target.token(`rh-audit-${o.concertId}`, 'user')}` };
   let status = await sendPersistently(o.setup, 'enter', 'POST', '/v1/queue/tokens', auth, {
@@ -419,15 +432,17 @@ async function auditSeatMap(o: {
   if (status.body.status !== 'ACTIVE') return { admitted: false, sold: null, held: null };
   // The map is served from memory and may be a second old: the last payments must have reached it.
   await pause(1500, o.setup.signal);
-  const map = await sendPersistently(o.setup, 'seat-map', 'GET', `/v1/schedules/${o.scheduleId}/seats`, {
-    ...auth,
-    'x-queue-token': String(status.body.accessToken),
-  });
-  if (map.status !== 200) return { admitted: true, sold: null, held: null };
-  const items = map.body.items as Array<{ status: string }>;
-  return {
-    admitted: true,
-    sold: items.filter((s) => s.status === 'SOLD').length,
-    held: items.filter((s) => s.status === 'HELD').length,
-  };
+  let sold = 0;
+  let held = 0;
+  for (const scheduleId of o.scheduleIds) {
+    const map = await sendPersistently(o.setup, 'seat-map', 'GET', `/v1/schedules/${scheduleId}/seats`, {
+      ...auth,
+      'x-queue-token': String(status.body.accessToken),
+    });
+    if (map.status !== 200) return { admitted: true, sold: null, held: null };
+    const items = map.body.items as Array<{ status: string }>;
+    sold += items.filter((s) => s.status === 'SOLD').length;
+    held += items.filter((s) => s.status === 'HELD').length;
+  }
+  return { admitted: true, sold, held };
 }
