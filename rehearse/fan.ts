@@ -4,7 +4,7 @@ import { type FanPlan, hotSectionShare, seededRandom } from './plan.ts';
  * One fan at the opening: an independent client of the public API (docs/api.md), as a phone or a browser
  * tab would be. It comes at its planned time, enters the line, waits on the stream or by polling, reads
  * the seat map, holds a seat (another one when it is taken), tops up when short of points, and pays, and it
- * writes down what happened to it. Every request has a timeout and the whole run one abort signal, so no
+ * writes down what happened to it. Every request has a timeout and the whole run one end, so no
  * fan can keep the rehearsal waiting.
  */
 
@@ -46,8 +46,6 @@ export interface Journey {
   admittedAt?: number;
   /** When the line admitted it, by the server's clock (activeUntil minus the slot's length). */
   serverAdmittedAt?: number;
-  /** ACTIVE answers that carried a different admission: a second admission of the same fan. */
-  readmissions: number;
   seatMapAt?: number;
   heldAt?: number;
   scheduleId?: string;
@@ -74,7 +72,7 @@ export interface FanContext {
   /** The slot's length, to read the server's admission time out of `activeUntil`. */
   activeTtlMs: number;
   requestTimeoutMs: number;
-  signal: AbortSignal;
+  stop: RunStop;
   record(answer: Answer): void;
 }
 
@@ -93,18 +91,64 @@ const maxHoldAttempts = 50;
 /** Seats found taken in a row before the fan looks at the seat map again. */
 const takenBeforeLookingAgain = 3;
 
-/** Resolves after ms, or at once when the run is stopped. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+/**
+ * The end of the run, as every fan waits for it: pauses that end early and requests that are cut when the
+ * run stops. Tens of thousands of fans wait at once, so they register in sets (constant time) rather than
+ * as listeners of one AbortSignal, whose every new listener is checked against all the others.
+ */
+export class RunStop {
+  private readonly sleepers = new Set<() => void>();
+  private readonly requests = new Set<AbortController>();
+  private ended = false;
+
+  get stopped(): boolean {
+    return this.ended;
+  }
+
+  stop(): void {
+    this.ended = true;
+    for (const wake of [...this.sleepers]) wake();
+    for (const request of [...this.requests]) request.abort();
+  }
+
+  /** Resolves after ms, or at once when the run stops. */
+  pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ended || ms <= 0) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  /**
+   * A request's abort signal: aborted when the run stops, after timeoutMs unless `answered()` came first,
+   * or by `abort()`. `release()` once the request is over.
+   */
+  controller(timeoutMs: number) {
+    const controller = new AbortController();
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      controller.abort();
+    }, timeoutMs);
+    this.requests.add(controller);
+    if (this.ended) controller.abort();
+    return {
+      signal: controller.signal,
+      timedOut: () => late,
+      answered: () => clearTimeout(timer),
+      abort: () => controller.abort(),
+      release: () => {
+        clearTimeout(timer);
+        this.requests.delete(controller);
+      },
     };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  }
 }
 
 /**
@@ -119,7 +163,7 @@ function staleConnection(error: unknown): boolean {
 
 /** One request of the fan's, bounded by its own timeout and by the run. */
 export async function send(
-  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'signal' | 'record'>,
+  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'stop' | 'record'>,
   op: Op,
   method: string,
   path: string,
@@ -129,12 +173,13 @@ export async function send(
 ): Promise<Reply> {
   const sentAt = Date.now();
   let reply: Reply;
+  const request = ctx.stop.controller(ctx.requestTimeoutMs);
   try {
     const res = await fetch(`${ctx.baseUrl}${path}`, {
       method,
       headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.requestTimeoutMs)]),
+      signal: request.signal,
     });
     const text = await res.text();
     let body: Json = {};
@@ -153,14 +198,16 @@ export async function send(
       ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
     };
   } catch (error) {
-    const timeout = error instanceof Error && error.name === 'TimeoutError';
+    const timeout = request.timedOut();
     // Cut short by the end of the run: not the server's doing, and not an answer.
-    if (ctx.signal.aborted && !timeout) return { status: 0, code: 'STOPPED', body: {}, replayed: false };
+    if (ctx.stop.stopped && !timeout) return { status: 0, code: 'STOPPED', body: {}, replayed: false };
     if (again && !timeout && staleConnection(error)) {
       ctx.record({ op, sentAt, doneAt: Date.now(), status: 0, code: staleConnectionCode });
       return send(ctx, op, method, path, headers, json, false);
     }
     reply = { status: 0, code: timeout ? 'TIMEOUT' : 'NO_ANSWER', body: {}, replayed: false };
+  } finally {
+    request.release();
   }
   ctx.record({
     op,
@@ -187,7 +234,7 @@ function transient(reply: Reply): boolean {
  * number of times; `note` hears of every answer that was not a success.
  */
 export async function sendPersistently(
-  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'signal' | 'record'>,
+  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'stop' | 'record'>,
   op: Op,
   method: string,
   path: string,
@@ -196,9 +243,9 @@ export async function sendPersistently(
   note: (reply: Reply) => void = () => undefined,
 ): Promise<Reply> {
   let reply = await send(ctx, op, method, path, headers, json);
-  for (let attempt = 1; attempt < maxAttempts && transient(reply) && !ctx.signal.aborted; attempt++) {
+  for (let attempt = 1; attempt < maxAttempts && transient(reply) && !ctx.stop.stopped; attempt++) {
     note(reply);
-    await pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt), ctx.signal);
+    await ctx.stop.pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt));
     reply = await send(ctx, op, method, path, headers, json);
   }
   if (reply.status >= 300) note(reply);
@@ -234,7 +281,6 @@ class Fan {
       userId,
       plan,
       outcome: 'not-arrived',
-      readmissions: 0,
       lostPayAnswers: 0,
       replayedPayments: 0,
       toppedUp: false,
@@ -262,8 +308,8 @@ class Fan {
   async run(): Promise<Journey> {
     const { ctx, journey } = this;
     try {
-      await pause(ctx.opensAt + this.plan.arriveAt - Date.now(), ctx.signal);
-      if (ctx.signal.aborted) return journey;
+      await ctx.stop.pause(ctx.opensAt + this.plan.arriveAt - Date.now());
+      if (ctx.stop.stopped) return journey;
       journey.outcome = 'unfinished';
       if (!(await this.enter())) return journey;
       if (!(await this.waitForAdmission())) return journey;
@@ -276,7 +322,7 @@ class Fan {
   }
 
   private fail(why: string, reply?: Reply): false {
-    if (this.ctx.signal.aborted) return false;
+    if (this.ctx.stop.stopped) return false;
     this.journey.outcome = 'failed';
     this.journey.failure = reply ? `${why}: ${reply.status} ${reply.code ?? ''}`.trim() : why;
     return false;
@@ -294,28 +340,23 @@ class Fan {
     return true;
   }
 
-  /** Keeps the newest queue token, and notes the admission the first time it is seen. */
+  /** Keeps the newest queue token, and notes the admission (the fan stops asking once admitted). */
   private take(status: Json): void {
     if (typeof status.queueToken === 'string') this.queueToken = status.queueToken;
     if (status.status !== 'ACTIVE' || typeof status.accessToken !== 'string') return;
-    const admittedAt = Date.parse(String(status.activeUntil)) - this.ctx.activeTtlMs;
-    if (this.journey.serverAdmittedAt === undefined) {
-      this.journey.admittedAt = Date.now();
-      this.journey.serverAdmittedAt = admittedAt;
-    } else if (admittedAt !== this.journey.serverAdmittedAt) {
-      this.journey.readmissions += 1;
-    }
+    this.journey.admittedAt = Date.now();
+    this.journey.serverAdmittedAt = Date.parse(String(status.activeUntil)) - this.ctx.activeTtlMs;
     this.accessToken = status.accessToken;
   }
 
   private async waitForAdmission(): Promise<boolean> {
     const { ctx } = this;
-    while (!this.accessToken && !ctx.signal.aborted) {
+    while (!this.accessToken && !ctx.stop.stopped) {
       if (this.plan.waitBy === 'sse') {
         await this.stream();
-        if (this.accessToken || ctx.signal.aborted) break;
+        if (this.accessToken || ctx.stop.stopped) break;
         // The stream ended without ACTIVE (it closes after a few minutes, or failed): look, then reconnect.
-        await pause(1000, ctx.signal);
+        await ctx.stop.pause(1000);
       }
       const reply = await this.persist('status', 'GET', '/v1/queue/status', {
         ...this.auth,
@@ -324,7 +365,7 @@ class Fan {
       if (reply.status !== 200) return this.fail('polling the line', reply);
       this.take(reply.body);
       if (!this.accessToken && this.plan.waitBy === 'poll') {
-        await pause(Number(reply.body.pollAfterSeconds ?? 5) * 1000, ctx.signal);
+        await ctx.stop.pause(Number(reply.body.pollAfterSeconds ?? 5) * 1000);
       }
     }
     return this.accessToken !== '';
@@ -334,9 +375,9 @@ class Fan {
   private async stream(): Promise<void> {
     const { ctx } = this;
     const sentAt = Date.now();
-    const local = new AbortController();
-    const connectTimer = setTimeout(() => local.abort(), ctx.requestTimeoutMs);
-    const signal = AbortSignal.any([ctx.signal, local.signal]);
+    // The answer's head must come within the request timeout; the stream itself then lasts as it will.
+    const local = ctx.stop.controller(ctx.requestTimeoutMs);
+    const { signal } = local;
     let status = 0;
     let code: string | undefined;
     try {
@@ -344,7 +385,7 @@ class Fan {
         `${ctx.baseUrl}/v1/queue/stream?queueToken=${encodeURIComponent(this.queueToken)}`,
         { headers: { accept: 'text/event-stream' }, signal },
       );
-      clearTimeout(connectTimer);
+      local.answered();
       status = res.status;
       if (res.status !== 200 || !res.body) {
         const body = (await res.json().catch(() => ({}))) as Json;
@@ -376,11 +417,12 @@ class Fan {
           }
         }
       }
-    } catch (error) {
-      if (!ctx.signal.aborted && status === 0) code = local.signal.aborted ? 'TIMEOUT' : 'NO_ANSWER';
-      void error;
+    } catch {
+      // No answer in time, none at all, or a stream cut before ACTIVE (the fan looks, then reconnects).
+      if (!ctx.stop.stopped)
+        code = status === 0 ? (local.timedOut() ? 'TIMEOUT' : 'NO_ANSWER') : 'STREAM_CUT';
     } finally {
-      clearTimeout(connectTimer);
+      local.release();
       const reply = { status, ...(code ? { code } : {}) };
       if (code) this.noteError({ ...reply, body: {}, replayed: false });
       ctx.record({ op: 'stream', sentAt, doneAt: Date.now(), ...reply });
@@ -407,12 +449,12 @@ class Fan {
     const { ctx, journey } = this;
     const { schedules } = ctx;
     const favourite = this.plan.seed % schedules.length;
-    for (let k = 0; k < schedules.length && !ctx.signal.aborted; k++) {
+    for (let k = 0; k < schedules.length && !ctx.stop.stopped; k++) {
       const schedule = schedules[(favourite + k) % schedules.length]!;
       const outcome = await this.holdIn(schedule, k === 0);
       if (outcome !== 'sold-out') break;
     }
-    if (journey.outcome !== 'unfinished' || ctx.signal.aborted) return;
+    if (journey.outcome !== 'unfinished' || ctx.stop.stopped) return;
     if (!journey.reservationId) {
       journey.outcome = 'sold-out';
       return;
@@ -439,7 +481,7 @@ class Fan {
     }
     let staleReads = 0;
     let takenInARow = 0;
-    for (let attempt = 0; attempt < maxHoldAttempts && !ctx.signal.aborted; attempt++) {
+    for (let attempt = 0; attempt < maxHoldAttempts && !ctx.stop.stopped; attempt++) {
       free = free.filter((s) => !taken.has(s.id));
       if (free.length === 0 || takenInARow >= takenBeforeLookingAgain) {
         // The map may be a second old: seats it still shows free were taken under this fan's eyes.
@@ -449,7 +491,7 @@ class Fan {
         free = fresh.filter((s) => !taken.has(s.id));
         if (free.length === 0) {
           if (fresh.length === 0 || ++staleReads > 3) return 'sold-out';
-          await pause(500, ctx.signal);
+          await ctx.stop.pause(500);
           continue;
         }
       }
@@ -473,7 +515,7 @@ class Fan {
       this.fail('holding a seat', reply);
       return 'done';
     }
-    if (!ctx.signal.aborted) journey.outcome = 'gave-up';
+    if (!ctx.stop.stopped) journey.outcome = 'gave-up';
     return 'done';
   }
 
@@ -483,7 +525,7 @@ class Fan {
     const headers = { ...this.access, 'idempotency-key': `pay-${journey.reservationId}` };
     const payOnce = async () => {
       const reply = await this.persist('pay', 'POST', path, headers, {});
-      if (reply.status !== 201 || !this.plan.retryPay || journey.lostPayAnswers > 0 || ctx.signal.aborted)
+      if (reply.status !== 201 || !this.plan.retryPay || journey.lostPayAnswers > 0 || ctx.stop.stopped)
         return reply;
       // The payment went through but its answer is lost on the way (the client timed out): the same
       // request again with the same key must replay it, not pay twice.
