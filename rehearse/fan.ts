@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { HttpClient } from '../bench/lib/http.ts';
 import { type FanPlan, hotSectionShare, seededRandom } from './plan.ts';
 
 /**
@@ -64,6 +66,8 @@ export interface Journey {
 
 export interface FanContext {
   baseUrl: string;
+  /** Keep-alive sockets shared by the fans, unbounded: each fan is its own client, none waits for another. */
+  http: HttpClient;
   concertId: string;
   /** The concert's dates; a fan tries its favourite first and the others when that one is sold out. */
   schedules: Array<{ id: string; seatCount: number }>;
@@ -157,13 +161,13 @@ export class RunStop {
  * request, so sending it again is safe, and browsers do so without telling anyone.
  */
 function staleConnection(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET';
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** One request of the fan's, bounded by its own timeout and by the run. */
 export async function send(
-  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'stop' | 'record'>,
+  ctx: Pick<FanContext, 'http' | 'requestTimeoutMs' | 'stop' | 'record'>,
   op: Op,
   method: string,
   path: string,
@@ -175,30 +179,26 @@ export async function send(
   let reply: Reply;
   const request = ctx.stop.controller(ctx.requestTimeoutMs);
   try {
-    const res = await fetch(`${ctx.baseUrl}${path}`, {
-      method,
-      headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    const res = await ctx.http.request(method, path, {
+      headers,
+      ...(json === undefined ? {} : { json }),
       signal: request.signal,
+      // The run's own timer aborts first; this only keeps a silent socket from outliving it.
+      timeoutMs: ctx.requestTimeoutMs + 1000,
     });
-    const text = await res.text();
-    let body: Json = {};
-    try {
-      body = text === '' ? {} : (JSON.parse(text) as Json);
-    } catch {
-      body = { text };
-    }
+    const body: Json =
+      res.body !== null && typeof res.body === 'object' ? (res.body as Json) : { text: res.body };
     const code = (body.error as Json | undefined)?.code;
-    const retryAfter = Number(res.headers.get('retry-after'));
+    const retryAfter = Number(res.headers['retry-after']);
     reply = {
       status: res.status,
       body,
-      replayed: res.headers.get('idempotent-replayed') === 'true',
+      replayed: res.headers['idempotent-replayed'] === 'true',
       ...(typeof code === 'string' ? { code } : {}),
       ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
     };
   } catch (error) {
-    const timeout = request.timedOut();
+    const timeout = request.timedOut() || (error instanceof Error && error.name === 'TimeoutError');
     // Cut short by the end of the run: not the server's doing, and not an answer.
     if (ctx.stop.stopped && !timeout) return { status: 0, code: 'STOPPED', body: {}, replayed: false };
     if (again && !timeout && staleConnection(error)) {
@@ -234,7 +234,7 @@ function transient(reply: Reply): boolean {
  * number of times; `note` hears of every answer that was not a success.
  */
 export async function sendPersistently(
-  ctx: Pick<FanContext, 'baseUrl' | 'requestTimeoutMs' | 'stop' | 'record'>,
+  ctx: Pick<FanContext, 'http' | 'requestTimeoutMs' | 'stop' | 'record'>,
   op: Op,
   method: string,
   path: string,
@@ -372,61 +372,67 @@ class Fan {
   }
 
   /** GET /v1/queue/stream until the ACTIVE event, the stream's end, an error event, or the run's end. */
-  private async stream(): Promise<void> {
+  private stream(): Promise<void> {
     const { ctx } = this;
     const sentAt = Date.now();
     // The answer's head must come within the request timeout; the stream itself then lasts as it will.
     const local = ctx.stop.controller(ctx.requestTimeoutMs);
-    const { signal } = local;
     let status = 0;
     let code: string | undefined;
-    try {
-      const res = await fetch(
+    let buffer = '';
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (why?: string) => {
+        if (settled) return;
+        settled = true;
+        if (why && !ctx.stop.stopped) code ??= why;
+        local.release();
+        req.destroy();
+        const reply = { status, ...(code ? { code } : {}) };
+        if (code) this.noteError({ ...reply, body: {}, replayed: false });
+        ctx.record({ op: 'stream', sentAt, doneAt: Date.now(), ...reply });
+        resolve();
+      };
+      const req = http.get(
         `${ctx.baseUrl}/v1/queue/stream?queueToken=${encodeURIComponent(this.queueToken)}`,
-        { headers: { accept: 'text/event-stream' }, signal },
+        { agent: ctx.http.agent, headers: { accept: 'text/event-stream' }, signal: local.signal },
+        (res) => {
+          local.answered();
+          status = res.statusCode ?? 0;
+          res.setEncoding('utf8');
+          res.on('error', () => finish('STREAM_CUT'));
+          // The server closes the stream after a few minutes: the fan looks, then reconnects.
+          res.on('end', () => finish());
+          if (status !== 200) {
+            res.on('data', (text: string) => {
+              code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? code;
+            });
+            return;
+          }
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end = buffer.indexOf('\n\n');
+            while (end >= 0 && !settled) {
+              const event = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              end = buffer.indexOf('\n\n');
+              const name = /^event: (.*)$/m.exec(event)?.[1];
+              const data = /^data: (.*)$/m.exec(event)?.[1];
+              if (!data) continue;
+              const payload = JSON.parse(data) as Json;
+              if (name === 'error')
+                return finish(String((payload.error as Json | undefined)?.code ?? 'error event'));
+              this.take(payload);
+              if (this.accessToken) return finish();
+            }
+          });
+        },
       );
-      local.answered();
-      status = res.status;
-      if (res.status !== 200 || !res.body) {
-        const body = (await res.json().catch(() => ({}))) as Json;
-        code = String((body.error as Json | undefined)?.code ?? '');
-        return;
-      }
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const event = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf('\n\n');
-          const name = /^event: (.*)$/m.exec(event)?.[1];
-          const data = /^data: (.*)$/m.exec(event)?.[1];
-          if (!data) continue;
-          const payload = JSON.parse(data) as Json;
-          if (name === 'error') {
-            code = String((payload.error as Json | undefined)?.code ?? 'error event');
-            local.abort();
-            return;
-          }
-          this.take(payload);
-          if (this.accessToken) {
-            local.abort();
-            return;
-          }
-        }
-      }
-    } catch {
-      // No answer in time, none at all, or a stream cut before ACTIVE (the fan looks, then reconnects).
-      if (!ctx.stop.stopped)
-        code = status === 0 ? (local.timedOut() ? 'TIMEOUT' : 'NO_ANSWER') : 'STREAM_CUT';
-    } finally {
-      local.release();
-      const reply = { status, ...(code ? { code } : {}) };
-      if (code) this.noteError({ ...reply, body: {}, replayed: false });
-      ctx.record({ op: 'stream', sentAt, doneAt: Date.now(), ...reply });
-    }
+      // No answer in time, none at all, or a stream cut before ACTIVE.
+      req.on('error', () =>
+        finish(status === 0 ? (local.timedOut() ? 'TIMEOUT' : 'NO_ANSWER') : 'STREAM_CUT'),
+      );
+    });
   }
 
   private async seatMap(scheduleId: string): Promise<Array<{ id: string; number: number }> | null> {

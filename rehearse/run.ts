@@ -1,4 +1,4 @@
-import { mapLimit } from '../bench/lib/http.ts';
+import { createHttpClient, mapLimit } from '../bench/lib/http.ts';
 import {
   type Answer,
   type FanContext,
@@ -108,7 +108,8 @@ export async function rehearseOpening(
   const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const admin = { authorization: `Bearer ${await target.token(`rh${tag}ops`, 'admin')}` };
   const answers: Answer[] = [];
-  const base = { baseUrl: target.url, requestTimeoutMs: options.requestTimeoutMs };
+  const http = createHttpClient(target.url, Number.POSITIVE_INFINITY);
+  const base = { baseUrl: target.url, http, requestTimeoutMs: options.requestTimeoutMs };
   const setup = { ...base, stop: new RunStop(), record: () => undefined };
   const expect = async (
     status: number,
@@ -276,6 +277,7 @@ export async function rehearseOpening(
   log('checking the sales');
 
   const sales = await checkSales({ target, setup, admin, concertId, scheduleIds, journeys });
+  http.close();
   return {
     label,
     options,
