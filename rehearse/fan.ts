@@ -234,7 +234,7 @@ function transient(reply: Reply): boolean {
  * number of times; `note` hears of every answer that was not a success.
  */
 export async function sendPersistently(
-  ctx: Pick<FanContext, 'http' | 'requestTimeoutMs' | 'stop' | 'record'>,
+  ctx: Pick<FanContext, 'http' | 'requestTimeoutMs' | 'stop' | 'record'> & { attempts?: number },
   op: Op,
   method: string,
   path: string,
@@ -243,7 +243,8 @@ export async function sendPersistently(
   note: (reply: Reply) => void = () => undefined,
 ): Promise<Reply> {
   let reply = await send(ctx, op, method, path, headers, json);
-  for (let attempt = 1; attempt < maxAttempts && transient(reply) && !ctx.stop.stopped; attempt++) {
+  const attempts = ctx.attempts ?? maxAttempts;
+  for (let attempt = 1; attempt < attempts && transient(reply) && !ctx.stop.stopped; attempt++) {
     note(reply);
     await ctx.stop.pause(reply.retryAfterMs ?? Math.min(5000, 250 * 2 ** attempt));
     reply = await send(ctx, op, method, path, headers, json);

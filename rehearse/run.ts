@@ -110,7 +110,8 @@ export async function rehearseOpening(
   const answers: Answer[] = [];
   const http = createHttpClient(target.url, Number.POSITIVE_INFINITY);
   const base = { baseUrl: target.url, http, requestTimeoutMs: options.requestTimeoutMs };
-  const setup = { ...base, stop: new RunStop(), record: () => undefined };
+  // Setup waits out a server still starting its other processes (503 with Retry-After) for longer than a fan would.
+  const setup = { ...base, stop: new RunStop(), record: () => undefined, attempts: 60 };
   const expect = async (
     status: number,
     what: string,
