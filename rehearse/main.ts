@@ -247,6 +247,7 @@ async function startOwnServer(run: number, services: RunningServices | undefined
       await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await admin.end();
       await removeRedisKeys(services.redisUrl, `${tag}:`);
+      await removeTopics(services.kafkaBrokers, `${tag}.`);
     });
   }
   const logFile = join(workDir, 'server.log');
@@ -313,6 +314,18 @@ async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> 
   }
 }
 
+async function removeTopics(brokers: string, prefix: string): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function main(): Promise<number> {
   let services: RunningServices | undefined;
   if (flags.services === 'real') {
@@ -321,6 +334,7 @@ async function main(): Promise<number> {
     onCleanup('stopping the services this run started', () => services!.stop());
   }
   const results = [];
+  let refused: string | undefined;
   for (const [i, queue] of runsQueue.entries()) {
     const name = runsQueue.length > 1 ? `run ${i + 1}: ${label(queue)}` : label(queue);
     log(`▶ ${name}`);
@@ -330,14 +344,17 @@ async function main(): Promise<number> {
     try {
       results.push(await rehearseOpening(server.target, opening(queue), label(queue), log));
     } catch (error) {
-      if (error instanceof SettingsRefused) {
-        console.error(`\n${error.message}`);
-        return 2;
-      }
-      throw error;
+      if (!(error instanceof SettingsRefused)) throw error;
+      refused = error.message;
+      break;
     } finally {
       await server.stop();
     }
+  }
+  // The runs before a refusal still make their report.
+  if (refused !== undefined && results.length === 0) {
+    console.error(`\n${refused}`);
+    return 2;
   }
   const summaries = results.map(summarise);
   console.log('');
@@ -362,6 +379,10 @@ async function main(): Promise<number> {
     JSON.stringify({ command, runs: summaries, journeys: results.map((r) => r.journeys) }),
   );
   log(`report: ${file}`);
+  if (refused !== undefined) {
+    console.error(`\n${refused}`);
+    return 2;
+  }
   const wrong = summaries.filter((s) => !s.sales.ok || s.serverErrors > 0);
   if (wrong.length > 0) {
     for (const s of wrong)
