@@ -9,7 +9,7 @@ const opensAt = Date.parse('2030-01-01T20:00:00Z');
 /** A small opening written by hand: four fans, two seats; the figures below follow from it. */
 function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult {
   const plans = planFans(
-    4,
+    5,
     { curve: 'uniform', beforeSeconds: 1, afterSeconds: 1, earlyShare: 0 },
     defaultMix,
     1,
@@ -55,6 +55,7 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
       serverAdmittedAt: opensAt + 1500,
     }),
     journey(3, { outcome: 'not-arrived' }),
+    journey(4, { outcome: 'failed', failure: 'entering the line: 0 TIMEOUT', arrivedAt: opensAt + 300 }),
   ];
   const answer = (op: Answer['op'], sentAt: number, took: number, status: number, code?: string): Answer => ({
     op,
@@ -130,7 +131,8 @@ function run(label: string, sales: Partial<RunResult['sales']> = {}): RunResult 
 describe('summarise', () => {
   it('derives the journeys, latencies, answers, fairness and series of a run', () => {
     const s = summarise(run('fixed'));
-    expect(s.outcomes).toMatchObject({ paid: 2, 'sold-out': 1, 'not-arrived': 1, failed: 0 });
+    expect(s.outcomes).toMatchObject({ paid: 2, 'sold-out': 1, 'not-arrived': 1, failed: 1 });
+    expect(s.failures).toEqual([['entering the line: 0 TIMEOUT', 1]]);
     expect(s.sold).toBe(2);
     // Two seats in the twelve seconds from the opening to the last payment.
     expect(s.goodputPerMinute).toBe(10);
@@ -180,6 +182,7 @@ describe('the printed summary', () => {
       /yes: 2 confirmed, 2 SOLD on the map\s+│\s+NO: 1 seats confirmed to two fans/,
     );
     expect(lines.find((l) => l.startsWith('5xx other than 503'))).toMatch(/1\s+│\s+1/);
+    expect(lines.find((l) => l.startsWith('why fans failed'))).toContain('entering the line: 0 TIMEOUT (1)');
     expect(lines.find((l) => l.startsWith('fairness'))).toContain(
       "33.3% admitted before someone earlier; Kendall's tau 0.333 (3 admitted)",
     );

@@ -20,6 +20,8 @@ export interface RunSummary {
   seats: number;
   settings: Record<string, unknown>;
   outcomes: Record<Outcome, number>;
+  /** Why fans failed, most frequent first (e.g. `entering the line: 0 TIMEOUT`). */
+  failures: Array<[reason: string, fans: number]>;
   sold: number;
   /** Seats sold per minute from the opening to the last payment. */
   goodputPerMinute: number;
@@ -67,6 +69,9 @@ export function summarise(run: RunResult): RunSummary {
   const { journeys, answers, opensAt } = run;
   const count = Object.fromEntries(outcomes.map((o) => [o, 0])) as Record<Outcome, number>;
   for (const j of journeys) count[j.outcome] += 1;
+  const failures = new Map<string, number>();
+  for (const j of journeys)
+    if (j.outcome === 'failed') failures.set(j.failure ?? '?', (failures.get(j.failure ?? '?') ?? 0) + 1);
   const paidAt = journeys.flatMap((j) => (j.paidAt === undefined ? [] : [j.paidAt]));
   const lastPaid = paidAt.length === 0 ? opensAt : Math.max(...paidAt);
   const byStatus: Record<string, number> = {};
@@ -86,6 +91,7 @@ export function summarise(run: RunResult): RunSummary {
     seats: run.options.seats,
     settings: run.settings,
     outcomes: count,
+    failures: [...failures].sort((a, b) => b[1] - a[1]),
     sold: count.paid,
     goodputPerMinute: lastPaid > opensAt ? (count.paid * 60_000) / (lastPaid - opensAt) : 0,
     wait: percentiles(since(journeys, (j) => j.admittedAt)),
@@ -152,6 +158,14 @@ export function summaryRows(runs: RunSummary[]): Array<[string, ...string[]]> {
         .filter((o) => r.outcomes[o] > 0)
         .map((o) => `${o} ${r.outcomes[o]}`)
         .join(', '),
+    ),
+    row('why fans failed', (r) =>
+      r.failures.length === 0
+        ? '–'
+        : r.failures
+            .slice(0, 3)
+            .map(([why, n]) => `${why} (${n})`)
+            .join('; '),
     ),
     row('wait in line', (r) => pct(r.wait)),
     row('time to seat', (r) => pct(r.timeToSeat)),
