@@ -233,4 +233,12 @@ describe('lineChart', () => {
     expect(svg).toContain('opensAt');
     expect(svg).toContain('>100</text>');
   });
+
+  it('does not join points across a gap wider than the series allows, and dots a lone point', () => {
+    const points: Array<[number, number]> = Array.from({ length: 70 }, (_, i) => [i, i]);
+    points.push([80, 10]);
+    const svg = lineChart('p99', 'ms', [{ name: 'p99', colour: '#000', gap: 1, points }]);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    expect(svg.match(/<circle /g)).toHaveLength(1);
+  });
 });

@@ -208,6 +208,8 @@ export interface Series {
   colour: string;
   dashed?: boolean;
   points: Array<[number, number]>;
+  /** Points further apart in x than this are not joined: a second with no answers has no latency to draw. */
+  gap?: number;
 }
 
 /** A line chart as inline SVG: x in seconds from the opening, y from zero to the largest value. */
@@ -226,14 +228,31 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   const lines = series
     .filter((s) => s.points.length > 0)
     .map((s) => {
-      const at = s.points.map(([x, y]) => [sx(x).toFixed(1), sy(y).toFixed(1)] as const);
-      const dots =
-        at.length <= 60
-          ? at.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="2" fill="${s.colour}"/>`).join('')
-          : '';
-      return `<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${at
-        .map(([x, y]) => `${x},${y}`)
-        .join(' ')}"><title>${escapeHtml(s.name)}</title></polyline>${dots}`;
+      const runs: Array<Array<[number, number]>> = [];
+      for (const [i, point] of s.points.entries()) {
+        const before = s.points[i - 1];
+        if (!before || (s.gap !== undefined && point[0] - before[0] > s.gap)) runs.push([]);
+        runs.at(-1)!.push(point);
+      }
+      // A dot per point on short series, and on the lone points a gap leaves (no line shows them).
+      const dots = runs
+        .filter((run) => s.points.length <= 60 || run.length === 1)
+        .flat()
+        .map(
+          ([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2" fill="${s.colour}"/>`,
+        )
+        .join('');
+      const dash = s.dashed ? ' stroke-dasharray="4 3"' : '';
+      return (
+        runs
+          .map(
+            (run) =>
+              `<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${dash} points="${run
+                .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+                .join(' ')}"><title>${escapeHtml(s.name)}</title></polyline>`,
+          )
+          .join('') + dots
+      );
     })
     .join('');
   const legend = series
@@ -246,7 +265,10 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   const labels =
     `<text x="${pad.left - 4}" y="${sy(y1) + 4}" font-size="11" text-anchor="end">${formatNumber(y1)}</text>` +
     `<text x="${pad.left - 4}" y="${sy(0) + 4}" font-size="11" text-anchor="end">0</text>` +
-    `<text x="${sx(x0)}" y="${h - 12}" font-size="11" text-anchor="middle">${x0.toFixed(0)} s</text>` +
+    // The start of the axis gives way to the opening's mark when they would overlap.
+    (x0 < 0 && sx(0) - sx(x0) < 48
+      ? ''
+      : `<text x="${sx(x0)}" y="${h - 12}" font-size="11" text-anchor="middle">${x0.toFixed(0)} s</text>`) +
     (x0 < 0
       ? `<line x1="${sx(0)}" y1="${pad.top}" x2="${sx(0)}" y2="${sy(0)}" stroke="#bbb" stroke-dasharray="2 2"/><text x="${sx(0)}" y="${h - 12}" font-size="11" text-anchor="middle">opensAt</text>`
       : '') +
@@ -295,16 +317,28 @@ export function htmlReport(runs: RunSummary[], meta: { command: string; at: Date
       'Hold latency',
       'ms, p50 solid, p99 dashed',
       perRun((r, c) => [
-        { name: name(r, 'hold p50'), colour: c, points: quantile(r.series.holds, 'p50') },
-        { name: name(r, 'hold p99'), colour: c, dashed: true, points: quantile(r.series.holds, 'p99') },
+        { name: name(r, 'hold p50'), colour: c, gap: 1, points: quantile(r.series.holds, 'p50') },
+        {
+          name: name(r, 'hold p99'),
+          colour: c,
+          gap: 1,
+          dashed: true,
+          points: quantile(r.series.holds, 'p99'),
+        },
       ]),
     ),
     lineChart(
       'Payment latency',
       'ms, p50 solid, p99 dashed',
       perRun((r, c) => [
-        { name: name(r, 'pay p50'), colour: c, points: quantile(r.series.payments, 'p50') },
-        { name: name(r, 'pay p99'), colour: c, dashed: true, points: quantile(r.series.payments, 'p99') },
+        { name: name(r, 'pay p50'), colour: c, gap: 1, points: quantile(r.series.payments, 'p50') },
+        {
+          name: name(r, 'pay p99'),
+          colour: c,
+          gap: 1,
+          dashed: true,
+          points: quantile(r.series.payments, 'p99'),
+        },
       ]),
     ),
   ];
