@@ -153,7 +153,8 @@ const label = (queue: Record<string, string | number>) =>
 if (runsQueue.length === 2 && label(runsQueue[0]!) === label(runsQueue[1]!))
   usageError('--compare gives the same line settings as the first run');
 
-const opening = (queue: Record<string, string | number>): OpeningOptions => ({
+// Read (and checked) before anything starts: a bad value stops the command before a server or service is up.
+const opening: Omit<OpeningOptions, 'queue'> = {
   fans: whole('fans'),
   seats: whole('seats'),
   price: whole('price'),
@@ -174,8 +175,8 @@ const opening = (queue: Record<string, string | number>): OpeningOptions => ({
   },
   durationSeconds: whole('duration'),
   requestTimeoutMs: whole('request-timeout'),
-  queue,
-});
+};
+const ownPort = flags.port === undefined ? undefined : whole('port');
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const startedAt = Date.now();
@@ -206,7 +207,7 @@ async function devTokenTarget(url: string): Promise<Target> {
 }
 
 async function startOwnServer(run: number, services: RunningServices | undefined): Promise<Server> {
-  const port = flags.port ? Number(flags.port) : await freePort();
+  const port = ownPort ?? (await freePort());
   const workDir = mkdtempSync(join(tmpdir(), 'concert-rehearse-'));
   const secret = randomBytes(32).toString('hex');
   const tokens = createUserTokens({ secret, issuer: 'concert-auth', audience: 'concert-api' });
@@ -342,7 +343,7 @@ async function main(): Promise<number> {
       ? { target: await devTokenTarget(flags.url.replace(/\/$/, '')), stop: async () => undefined }
       : await startOwnServer(i, services);
     try {
-      results.push(await rehearseOpening(server.target, opening(queue), label(queue), log));
+      results.push(await rehearseOpening(server.target, { ...opening, queue }, label(queue), log));
     } catch (error) {
       if (!(error instanceof SettingsRefused)) throw error;
       refused = error.message;
