@@ -20,6 +20,7 @@ export default defineConfig({
             'triggers/**/*.test.ts',
             'scripts/**/*.test.ts',
             'bench/**/*.test.ts',
+            'rehearse/**/*.test.ts',
           ],
           testTimeout: 15_000,
         },

@@ -3,21 +3,29 @@ import http from 'node:http';
 export interface HttpAnswer {
   status: number;
   body: unknown;
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  json?: unknown;
+  /** No answer within this long fails the request with an error named `TimeoutError` (30 s). */
+  timeoutMs?: number;
+  /** Aborting it fails the request with an error named `AbortError`. */
+  signal?: AbortSignal;
 }
 
 /**
  * The bench's own client for setup (tokens, concerts, holds to pay): keep-alive sockets, a bounded
- * number of requests in flight. The measured load comes from wrk, never from here.
+ * number of requests in flight. The measured load comes from wrk, never from here. `npm run rehearse`'s
+ * fans use it too (with sockets unbounded): node:http costs far less per request than fetch, which at
+ * twenty thousand fans is the difference between measuring the server and measuring the client.
  */
 export function createHttpClient(baseUrl: string, maxSockets = 64) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(baseUrl);
 
-  function request(
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; json?: unknown } = {},
-  ): Promise<HttpAnswer> {
+  function request(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
     const payload = options.json === undefined ? undefined : JSON.stringify(options.json);
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -27,6 +35,7 @@ export function createHttpClient(baseUrl: string, maxSockets = 64) {
           port: url.port,
           method,
           path,
+          ...(options.signal ? { signal: options.signal } : {}),
           headers: {
             ...options.headers,
             ...(payload === undefined
@@ -45,12 +54,17 @@ export function createHttpClient(baseUrl: string, maxSockets = 64) {
             } catch {
               // not JSON: keep the text
             }
-            resolve({ status: res.statusCode ?? 0, body });
+            resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
           });
           res.on('error', reject);
         },
       );
-      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+      const timeoutMs = options.timeoutMs ?? 30_000;
+      req.setTimeout(timeoutMs, () => {
+        const error = new Error(`${method} ${path}: no answer in ${timeoutMs} ms`);
+        error.name = 'TimeoutError';
+        req.destroy(error);
+      });
       req.on('error', reject);
       req.end(payload);
     });
@@ -61,7 +75,7 @@ export function createHttpClient(baseUrl: string, maxSockets = 64) {
     expected: number,
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; json?: unknown } = {},
+    options: RequestOptions = {},
   ): Promise<T> {
     const answer = await request(method, path, options);
     if (answer.status !== expected) {
@@ -70,7 +84,7 @@ export function createHttpClient(baseUrl: string, maxSockets = 64) {
     return answer.body as T;
   }
 
-  return { request, expect, close: () => agent.destroy() };
+  return { request, expect, agent, close: () => agent.destroy() };
 }
 
 export type HttpClient = ReturnType<typeof createHttpClient>;
