@@ -146,9 +146,12 @@ function panel(concert: Concert) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const opensAt = input('opensAt').value;
+    const adaptive = mode.value === 'adaptive';
     const next = await put({
       maxActive: Number(input('maxActive').value),
-      admitPerSecond: Number(input('admitPerSecond').value),
+      // Under adaptive admission the admit trigger sets the rate (within the bounds); the field then only
+      // shows it.
+      ...(adaptive ? {} : { admitPerSecond: Number(input('admitPerSecond').value) }),
       opensAt: opensAt ? new Date(opensAt).toISOString() : null,
       admission: mode.value,
       minAdmitPerSecond: optional('minAdmitPerSecond'),
