@@ -366,8 +366,10 @@ async function checkSales(o: {
     problems.push(`${mismatched.length} fans' reservations differ from what they were told`);
   if (doubleSold.length > 0) problems.push(`${doubleSold.length} seats confirmed to two fans`);
 
-  // The sale is over: the line lets everyone in now, so the auditor need not wait behind fans who left.
+  // The sale is over: the line lets everyone in now, so the auditor need not wait behind fans who left
+  // (at a fixed rate: an adaptive line refuses a rate outside its bounds).
   await sendPersistently(setup, 'status', 'PUT', `/v1/admin/queues/${o.concertId}`, o.admin, {
+    admission: 'fixed',
     maxActive: 1_000_000,
     admitPerSecond: 100_000,
   });
