@@ -202,6 +202,16 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
     return { count: line.ratePrevious + line.rateCurrent, windowMs };
   };
 
+  const snapshotOf = (line: Line, s: QueueSettings, now: number, admitted: string[]): QueueSnapshot => ({
+    waiting: line.waiting.size,
+    preRegistered: line.pre.size,
+    active: line.active.size,
+    admittedTotal: line.admittedTotal,
+    settings: s,
+    rate: rateOf(line, now),
+    admitted,
+  });
+
   const view = (line: Line, s: QueueSettings, userId: string, now: number, admitted: string[]): QueueView => {
     const base = { settings: s, rate: rateOf(line, now), admitted, epoch: line.epoch };
     const until = line.active.get(userId);
@@ -273,16 +283,7 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
     async admit(concertId, now): Promise<QueueSnapshot> {
       const line = lineFor(concertId);
       const s = resolveSettings(defaults, line.overrides);
-      const admitted = step(line, s, now);
-      return {
-        waiting: line.waiting.size,
-        preRegistered: line.pre.size,
-        active: line.active.size,
-        admittedTotal: line.admittedTotal,
-        settings: s,
-        rate: rateOf(line, now),
-        admitted,
-      };
+      return snapshotOf(line, s, now, step(line, s, now));
     },
 
     async line(concertId, now, afterSeq, polled) {
@@ -292,15 +293,8 @@ export function createMemoryQueueStore(defaults: QueueDefaults, options: QueueSt
         if (at !== undefined && at < now) touch(line, user, now);
       }
       const s = resolveSettings(defaults, line.overrides);
-      const admitted = step(line, s, now);
       return {
-        waiting: line.waiting.size,
-        preRegistered: line.pre.size,
-        active: line.active.size,
-        admittedTotal: line.admittedTotal,
-        settings: s,
-        rate: rateOf(line, now),
-        admitted,
+        ...snapshotOf(line, s, now, step(line, s, now)),
         epoch: line.epoch,
         head: line.waiting.headSeq(),
         tail: line.waiting.seqsAfter(afterSeq, lineReadCap),

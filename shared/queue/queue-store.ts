@@ -167,7 +167,10 @@ export interface JournaledActivation {
   at: number;
 }
 
-/** Entries a journal keeps at most when nothing drains it; the oldest go first. */
+/**
+ * Entries a journal keeps at most when nothing drains it; the oldest go first. queue-admit-step.lua writes
+ * the same number (a script cannot import it).
+ */
 export const journalCap = 200_000;
 
 /** Where a store learns whether a line it starts had been started before (a loss), outside Redis. */

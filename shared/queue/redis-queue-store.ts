@@ -93,30 +93,35 @@ const viewReply = replyLayout([
   ...settingFields,
   'epoch',
 ] as const);
+/** The line's counts, rate and settings, as queue-admit.lua and queue-line.lua both begin their replies. */
+const snapshotFields = [
+  'waiting',
+  'preRegistered',
+  'active',
+  'admittedTotal',
+  'rateCount',
+  'rateWindowMs',
+  ...settingFields,
+  'epoch',
+] as const;
 /** queue-admit.lua */
-const admitReply = replyLayout([
-  'waiting',
-  'preRegistered',
-  'active',
-  'admittedTotal',
-  'rateCount',
-  'rateWindowMs',
-  ...settingFields,
-  'epoch',
-] as const);
+const admitReply = replyLayout(snapshotFields);
 /** queue-line.lua: then `tailCount` sequence numbers, then the admitted users. */
-const lineReply = replyLayout([
-  'waiting',
-  'preRegistered',
-  'active',
-  'admittedTotal',
-  'rateCount',
-  'rateWindowMs',
-  ...settingFields,
-  'epoch',
-  'head',
-  'tailCount',
-] as const);
+const lineReply = replyLayout([...snapshotFields, 'head', 'tailCount'] as const);
+
+type SnapshotReply = Record<(typeof snapshotFields)[number], number | string | undefined>;
+
+function snapshotFrom(reply: SnapshotReply, admitted: string[]): QueueSnapshot {
+  return {
+    waiting: Number(reply.waiting),
+    preRegistered: Number(reply.preRegistered),
+    active: Number(reply.active),
+    admittedTotal: Number(reply.admittedTotal),
+    rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
+    settings: settingsFrom(reply),
+    admitted,
+  };
+}
 /** queue-restore.lua */
 const restoreReply = replyLayout(['restored', 'epoch'] as const);
 
@@ -251,15 +256,7 @@ export function createRedisQueueStore(
       const reply = admitReply(
         (await admitScript.run(redis, keys(concertId), [now, ...defaultArgs])) as Reply,
       );
-      return {
-        waiting: Number(reply.waiting),
-        preRegistered: Number(reply.preRegistered),
-        active: Number(reply.active),
-        admittedTotal: Number(reply.admittedTotal),
-        rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
-        settings: settingsFrom(reply),
-        admitted: reply.admitted,
-      };
+      return snapshotFrom(reply, reply.admitted);
     },
 
     async line(concertId, now, afterSeq, polled) {
@@ -267,16 +264,10 @@ export function createRedisQueueStore(
       const reply = lineReply((await lineScript.run(redis, keys(concertId), args)) as Reply);
       const tailCount = Number(reply.tailCount);
       return {
-        waiting: Number(reply.waiting),
-        preRegistered: Number(reply.preRegistered),
-        active: Number(reply.active),
-        admittedTotal: Number(reply.admittedTotal),
-        rate: { count: Number(reply.rateCount), windowMs: Number(reply.rateWindowMs) },
-        settings: settingsFrom(reply),
+        ...snapshotFrom(reply, reply.admitted.slice(tailCount)),
         epoch: String(reply.epoch ?? ''),
         head: Number(reply.head),
         tail: reply.admitted.slice(0, tailCount).map(Number),
-        admitted: reply.admitted.slice(tailCount),
       };
     },
 
